@@ -103,10 +103,9 @@ absl::StatusOr<TimingResult> MeasureVettingTiming(const std::shared_ptr<grpc::Ch
   std::vector<int64_t> spent_ns, none_ns;
   spent_ns.reserve(pairs);
   none_ns.reserve(pairs);
-  uint64_t consent = 0;
   const auto timed = [&](const RecordGenerator& gen, uint64_t k) -> absl::StatusOr<int64_t> {
     const v1::VettingCheckRequest req =
-        VettingRequest(gen, k, Candidate::kRecorded, absl::StrCat("TIMING-", consent++));
+        VettingRequest(gen, k, Candidate::kRecorded, NextConsentReference("TIMING"));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     v1::VettingCheckResponse resp;

@@ -56,7 +56,7 @@ CallFn Baseline(const std::shared_ptr<grpc::Channel>& channel) {
   };
 }
 
-CallFn Vetting(const std::shared_ptr<grpc::Channel>& channel, const BenchData& data, int thread,
+CallFn Vetting(const std::shared_ptr<grpc::Channel>& channel, const BenchData& data,
                Candidate candidate) {
   std::shared_ptr<v1::VettingService::Stub> stub = v1::VettingService::NewStub(channel);
   const RecordGenerator* gen = data.preloaded;
@@ -64,10 +64,9 @@ CallFn Vetting(const std::shared_ptr<grpc::Channel>& channel, const BenchData& d
   const v1::VettingResult want = candidate == Candidate::kRecorded
                                      ? v1::VETTING_RESULT_NOT_CLEAR
                                      : v1::VETTING_RESULT_CLEAR;
-  auto counter = std::make_shared<uint64_t>(0);
   return [=](std::mt19937_64& rng, grpc::ClientContext* ctx) -> absl::Status {
-    const v1::VettingCheckRequest req = VettingRequest(
-        *gen, Pick(rng, records), candidate, absl::StrCat("CONSENT-", thread, "-", (*counter)++));
+    const v1::VettingCheckRequest req =
+        VettingRequest(*gen, Pick(rng, records), candidate, NextConsentReference("CONSENT"));
     v1::VettingCheckResponse resp;
     const grpc::Status s = stub->VettingCheck(ctx, req, &resp);
     if (!s.ok()) return CallError(s);
@@ -153,6 +152,11 @@ CallFn AuditList(const std::shared_ptr<grpc::Channel>& channel) {
 
 }  // namespace
 
+std::string NextConsentReference(absl::string_view prefix) {
+  static std::atomic<uint64_t> next{0};
+  return absl::StrCat(prefix, "-", next.fetch_add(1, std::memory_order_relaxed));
+}
+
 v1::VettingCheckRequest VettingRequest(const RecordGenerator& gen, uint64_t n,
                                        Candidate candidate, std::string consent_reference) {
   v1::VettingCheckRequest req;
@@ -207,8 +211,8 @@ absl::StatusOr<WorkloadSpec> MakeWorkload(const std::string& name, const BenchDa
     spec.identity = "vetting";
     const Candidate candidate =
         name == "vetting-record" ? Candidate::kRecorded : Candidate::kNoRecord;
-    spec.make_client = [data, candidate](const std::shared_ptr<grpc::Channel>& c, int t) {
-      return Vetting(c, data, t, candidate);
+    spec.make_client = [data, candidate](const std::shared_ptr<grpc::Channel>& c, int) {
+      return Vetting(c, data, candidate);
     };
   } else if (name == "get") {
     spec.identity = "court";

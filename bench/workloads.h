@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "bench/environment.h"
 #include "bench/preload.h"
@@ -59,6 +60,10 @@ enum class Candidate {
   kRecorded,  // record n's own personal number: the answer must be NOT_CLEAR
   kNoRecord,  // a number, and a name and birth date, no record has: the answer must be CLEAR
 };
+
+// A consent reference no earlier call of this process gave: the registry binds a reference to
+// the one candidate it was first given for, so every request names a candidate's own.
+std::string NextConsentReference(absl::string_view prefix);
 
 // The vetting request for preloaded person n under `candidate`'s personal number.
 registry::v1::VettingCheckRequest VettingRequest(const RecordGenerator& gen, uint64_t n,

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -207,7 +208,7 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
 
 void Call::SetSubjectResult(std::string check_id, registry::v1::VettingResult result,
                             std::vector<std::string> deciding_record_ids,
-                            std::vector<std::string> also_in_history_of) {
+                            std::vector<VettingDecision::OtherPerson> also_in_history_of) {
   other_histories_ = std::move(also_in_history_of);
   subject_check_.mutable_summary()->set_check_id(std::move(check_id));
   subject_check_.mutable_summary()->set_result(result);
@@ -233,20 +234,19 @@ absl::Status Call::StageSubjectCheck(int status_code, storage::PendingWrite* w) 
   summary->set_position_category(subject_position_);
   summary->set_status_code(status_code);
   RETURN_IF_ERROR(checks_->Stage(subject_token_, now_, check, w));
-  // The same check, in the history of each person whose record under another number took part
-  // in the answer: the probe of their name is theirs to see, whatever number it was asked under.
-  // Their copy keeps the answer only when their record gave it (REFER); another answer is the
-  // asked number's record's, that other person's, and is withheld with the records that gave it.
-  if (answered) {
+  // The same REFER, in the history of each person whose record under another number gave it:
+  // the probe of their name is theirs to see, whatever number it was asked under. Their copy
+  // names their own records only: another's (a second namesake's, the asked number's) is not
+  // theirs to be named, and its erasure must not withhold their entry. Another answer is the
+  // asked number's own record's, that other person's, and is copied nowhere.
+  if (answered && summary->result() == registry::v1::VETTING_RESULT_REFER) {
     storage::StoredCheck copy = check;
     copy.mutable_summary()->set_asked_under_another_number(true);
-    if (copy.summary().result() != registry::v1::VETTING_RESULT_REFER) {
-      copy.mutable_summary()->set_result(registry::v1::VETTING_RESULT_UNSPECIFIED);
+    for (const VettingDecision::OtherPerson& other : other_histories_) {
+      if (other.token.empty() || other.token == subject_token_) continue;
       copy.clear_deciding_record_ids();
-    }
-    for (const std::string& other : other_histories_) {
-      if (other.empty() || other == subject_token_) continue;
-      RETURN_IF_ERROR(checks_->Stage(other, now_, copy, w));
+      for (const std::string& id : other.record_ids) copy.add_deciding_record_ids(id);
+      RETURN_IF_ERROR(checks_->Stage(other.token, now_, copy, w));
     }
   }
   if (took_person_limit_) {
@@ -256,6 +256,12 @@ absl::Status Call::StageSubjectCheck(int status_code, storage::PendingWrite* w) 
   for (const std::string& name_token : name_limit_tokens_) {
     RETURN_IF_ERROR(checks_->StageLimitTake(caller_.organisation, name_token, now_,
                                             summary->check_id(), w));
+  }
+  // The consent reference is the candidate's once a check under it was answered: the
+  // organisation's later check of another candidate under it is refused (CallGate::ClaimConsent).
+  if (answered && !consent_to_bind_.empty()) {
+    RETURN_IF_ERROR(
+        checks_->StageConsent(caller_.organisation, consent_to_bind_, subject_token_, w));
   }
   // A REFER given is kept for the alert on many of them (row 48), which a restart must not reset.
   if (summary->result() == registry::v1::VETTING_RESULT_REFER) {
@@ -623,6 +629,13 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
           absl::StrCat(position->name(), ": not allowed for this organisation"));
     }
   }
+  // 5b. A consent is one candidate's: a reference the organisation gave for another candidate
+  // is refused before anything about either person is read, and takes nothing from the limits.
+  if (rule->needs_consent && rule->names_subject && call->vetting_org_ != nullptr &&
+      !call->subject_token_.empty() && deps_.checks != nullptr) {
+    RETURN_IF_ERROR(ClaimConsent(
+        call, StringField(*request, rule->FieldOf(registry::v1::AUDIT_FIELD_CONSENT_REFERENCE))));
+  }
   // 6. A few questions a day about one person per organisation, whatever its overall rate: only
   // for calls that passed every other rule, and before anything about the person is read, so the
   // refusal says nothing about them.
@@ -718,6 +731,34 @@ absl::Status CallGate::Readmit(const grpc::ServerContextBase& ctx, const Call& c
     return absl::PermissionDeniedError(
         absl::StrCat("role ", RoleName(role), " may not call this method"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status CallGate::ClaimConsent(Call* call, const std::string& consent) {
+  const std::string& organisation = call->caller_.organisation;
+  const std::string& token = call->subject_token_;
+  const std::string claim_key = absl::StrCat(organisation, absl::string_view("\0", 1), consent);
+  const auto refused = [] {
+    return absl::FailedPreconditionError(
+        "consent_reference: already given for another candidate: each candidate's consent has a "
+        "reference of its own");
+  };
+  absl::MutexLock lock(&consent_mu_);
+  // The stored binding: one point read of the organisation's own row, whoever the candidates
+  // are and whatever the registry holds about them.
+  ASSIGN_OR_RETURN(const std::optional<std::string> bound,
+                   deps_.checks->ConsentCandidate(organisation, consent));
+  if (bound.has_value() && *bound != token) return refused();
+  auto [at, added] = consent_claims_.try_emplace(claim_key);
+  if (!added && at->second.token != token) return refused();
+  if (added) at->second.token = token;
+  ++at->second.calls;
+  if (!bound.has_value()) call->consent_to_bind_ = consent;
+  call->release_consent_ = [this, claim_key] {
+    absl::MutexLock lock(&consent_mu_);
+    const auto it = consent_claims_.find(claim_key);
+    if (it != consent_claims_.end() && --it->second.calls <= 0) consent_claims_.erase(it);
+  };
   return absl::OkStatus();
 }
 
@@ -899,6 +940,9 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
       subject_check = storage::PendingWrite();
       call.event_.clear_check_id();
       call.event_.set_outcome(static_cast<int>(status.code()));
+      // Its limit rows went with the check: what it took from the daily limits is given back,
+      // as a restarted registryd, counting the rows, would not count it either.
+      GiveBackPersonLimits(&call);
     }
     auto seq = deps_.audit->Append(call.event_, &subject_check);
     if (!seq.ok()) {
@@ -906,6 +950,9 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
       clear();
       status = AuditUnwritable(seq.status());
       if (nothing_done) status = MarkNothingDone(std::move(status));
+      // Nor does it take from the daily limits on checks of the person or the name: its limit
+      // rows were to be written with the event, and a check nothing records is no check.
+      GiveBackPersonLimits(&call);
     } else {
       call.sequence_ = *seq;
       call.committed_ = true;

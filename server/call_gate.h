@@ -43,7 +43,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
@@ -57,6 +59,7 @@
 #include "server/refusal_limiter.h"
 #include "server/revocation.h"
 #include "server/serial_worker.h"
+#include "server/vetting_decision.h"
 #include "storage/audit_log.h"
 #include "storage/check_store.h"
 #include "storage/ids.h"
@@ -87,13 +90,15 @@ class Call {
   const std::string& subject_token() const { return subject_token_; }
   // For methods that name a subject: the check to record in the person's history when the call
   // commits. Without it the check is recorded with a new id and no result. `also_in_history_of`:
-  // the personal-number tokens of other people whose records took part in the answer (a record
-  // naming the candidate under another number, docs/security.md row 100): the answered check is
-  // entered in their histories too, in the same batch, so that a probe of a registered person's
-  // name under made-up numbers is in that person's history. Never in the event.
+  // the other people whose records took part in a REFER (a record naming the candidate under
+  // another number, docs/security.md row 100), each with the ids of those records: the answered
+  // REFER is entered in their histories too, in the same batch, so that a probe of a registered
+  // person's name under made-up numbers is in that person's history. Each copy names only its
+  // person's own records as deciding it (the subject's entry names them all). No copy is made
+  // of another answer. Never in the event.
   void SetSubjectResult(std::string check_id, registry::v1::VettingResult result,
                         std::vector<std::string> deciding_record_ids,
-                        std::vector<std::string> also_in_history_of = {});
+                        std::vector<VettingDecision::OtherPerson> also_in_history_of = {});
 
   // Commits `write` (may be null: the event alone) with this call's event, outcome OK, in one
   // synced batch (with the subject's check, when the method names one). Afterwards the gate
@@ -111,6 +116,12 @@ class Call {
   // writes the call's outcome, as for any stream that ends in an error after its event).
   absl::Status StillAdmitted();
   uint64_t sequence() const { return sequence_; }
+
+  ~Call() {
+    if (release_consent_) release_consent_();
+  }
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
 
  private:
   friend class CallGate;
@@ -140,8 +151,14 @@ class Call {
   // The keyed tokens of the subject's name (RecordStore::NameLimitTokens), when the call took
   // from the organisation's daily limit on checks of that name: kept as limit rows too, as above.
   std::vector<std::string> name_limit_tokens_;
+  // The consent reference to bind to the subject when the call is answered: set when the
+  // organisation had given it for no candidate yet (storage::CheckStore::StageConsent).
+  std::string consent_to_bind_;
+  // Lets go of the call's claim on its consent reference (CallGate::ClaimConsent) once its event
+  // and rows are written or given up.
+  std::function<void()> release_consent_;
   // SetSubjectResult's `also_in_history_of`.
-  std::vector<std::string> other_histories_;
+  std::vector<VettingDecision::OtherPerson> other_histories_;
   bool committed_ = false;
   uint64_t sequence_ = 0;
   // StillAdmitted's judge (CallGate::Readmit, at most once a second by the gate's clock).
@@ -304,12 +321,26 @@ class CallGate {
   std::string SubjectToken(absl::string_view personal_number) const;
   // Returns the daily-limit takes of a check refused for its input (RateLimiter).
   void GiveBackPersonLimits(Call* call);
+  // A consent reference is one candidate's: refuses `call` (FailedPrecondition naming
+  // consent_reference) when its organisation gave `consent` for another candidate, in a stored
+  // check or in a call not yet written; otherwise claims it for the call's subject until the
+  // call ends, and marks it for binding when no stored check holds it yet.
+  absl::Status ClaimConsent(Call* call, const std::string& consent);
   // Call::StillAdmitted: the caller identified again under the policy in force, and the method's
   // roles held to its principal.
   absl::Status Readmit(const grpc::ServerContextBase& ctx, const Call& call);
 
   Deps deps_;
   ClientCertificates certificates_;
+  // The consent references of the calls under way (organisation, 0x00, reference), each with the
+  // subject's token and how many calls hold it, so that two checks sent at once cannot both give
+  // one reference for two candidates before either is written.
+  struct ConsentClaim {
+    std::string token;
+    int calls = 0;
+  };
+  absl::Mutex consent_mu_;
+  absl::flat_hash_map<std::string, ConsentClaim> consent_claims_ ABSL_GUARDED_BY(consent_mu_);
   // Runs after_reply work when Deps has no executor of its own; last, so that it stops first.
   std::unique_ptr<SerialWorker> worker_;
 };

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/clock.h"
 #include "common/json_fields.h"
 #include "common/status_macros.h"
@@ -103,21 +105,14 @@ void CheckTls(const registry::v1::TlsConfig& tls, absl::Time now,
       }
     }
   }
-  // The server's certificate and key.
+  // The server's certificate (as start-up holds it) and key.
+  for (std::string& p : ServerCertificateProblems(tls.cert_file(), now)) {
+    problems->push_back(std::move(p));
+  }
   X509Ptr leaf;
-  absl::StatusOr<std::string> cert = ReadFile(tls.cert_file());
-  if (!cert.ok()) {
-    problems->push_back(absl::StrCat("tls.cert_file: ", cert.status().message()));
-  } else {
+  if (absl::StatusOr<std::string> cert = ReadFile(tls.cert_file()); cert.ok()) {
     std::vector<X509Ptr> chain = Certificates(*cert);
-    if (chain.empty()) {
-      problems->push_back(
-          absl::StrCat("tls.cert_file: ", tls.cert_file(), " holds no PEM certificate"));
-    } else {
-      leaf = std::move(chain.front());
-      const std::string wrong = Dates(leaf.get(), now);
-      if (!wrong.empty()) problems->push_back(absl::StrCat("tls.cert_file: the certificate ", wrong));
-    }
+    if (!chain.empty()) leaf = std::move(chain.front());
   }
   absl::StatusOr<std::string> key = ReadFile(tls.key_file());
   if (!key.ok()) {
@@ -386,7 +381,127 @@ absl::StatusOr<std::unique_ptr<Revocation>> LoadRevocationReadingTheNumbers(
                                   folder ? std::string() : numbers);
 }
 
+// The names of the keyUsage bits `usage` has, as OpenSSL's configuration spells them.
+std::string KeyUsageNames(uint32_t usage) {
+  static constexpr std::pair<uint32_t, const char*> kNames[] = {
+      {KU_DIGITAL_SIGNATURE, "digitalSignature"}, {KU_NON_REPUDIATION, "nonRepudiation"},
+      {KU_KEY_ENCIPHERMENT, "keyEncipherment"},   {KU_DATA_ENCIPHERMENT, "dataEncipherment"},
+      {KU_KEY_AGREEMENT, "keyAgreement"},         {KU_KEY_CERT_SIGN, "keyCertSign"},
+      {KU_CRL_SIGN, "cRLSign"},                   {KU_ENCIPHER_ONLY, "encipherOnly"},
+      {KU_DECIPHER_ONLY, "decipherOnly"}};
+  std::vector<std::string> names;
+  for (const auto& [bit, name] : kNames) {
+    if ((usage & bit) != 0) names.emplace_back(name);
+  }
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
+}
+
+// The purposes of the certificate's extendedKeyUsage, short names ("clientAuth") or dotted OIDs.
+std::string ExtendedKeyUsageNames(const X509* cert) {
+  std::vector<std::string> names;
+  auto* usages = static_cast<EXTENDED_KEY_USAGE*>(
+      X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr));
+  for (int i = 0; usages != nullptr && i < sk_ASN1_OBJECT_num(usages); ++i) {
+    const ASN1_OBJECT* purpose = sk_ASN1_OBJECT_value(usages, i);
+    const int nid = OBJ_obj2nid(purpose);
+    if (nid != NID_undef) {
+      names.emplace_back(OBJ_nid2sn(nid));
+      continue;
+    }
+    char oid[128];
+    OBJ_obj2txt(oid, sizeof(oid), purpose, /*no_name=*/1);
+    names.emplace_back(oid);
+  }
+  if (usages != nullptr) EXTENDED_KEY_USAGE_free(usages);
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
+}
+
+// Whether the certificate's subjectAltName names a host (a DNS name or an IP address), and its
+// URIs, which a client's certificate names its holder by.
+bool NamesAHost(const X509* cert, std::vector<std::string>* uris) {
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  bool host = false;
+  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type == GEN_DNS || name->type == GEN_IPADD) host = true;
+    if (name->type == GEN_URI) {
+      const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
+      uris->emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                         static_cast<size_t>(ASN1_STRING_length(uri)));
+    }
+  }
+  if (names != nullptr) GENERAL_NAMES_free(names);
+  return host;
+}
+
 }  // namespace
+
+std::vector<std::string> ServerCertificateProblems(const std::string& cert_file, absl::Time now) {
+  std::vector<std::string> problems;
+  const auto problem = [&problems](auto&&... parts) {
+    problems.push_back(absl::StrCat("tls.cert_file: ", parts...));
+  };
+  absl::StatusOr<std::string> pem = ReadFile(cert_file);
+  if (!pem.ok()) {
+    problem(pem.status().message());
+    return problems;
+  }
+  std::vector<X509Ptr> chain = Certificates(*pem);
+  if (chain.empty()) {
+    problem(cert_file, " holds no PEM certificate");
+    return problems;
+  }
+  X509* cert = chain.front().get();
+  constexpr char kIssue[] = "registry-pki.sh server PKI DNS-NAME [IP ...]";
+  const std::string dates = Dates(cert, now);
+  if (dates == "has expired") {
+    problem("the certificate in ", cert_file, " has expired: issue the server a new one (",
+            kIssue, ") and put it in place (docs/operations.md, \"Renew or replace the server "
+            "certificate\")");
+  } else if (!dates.empty()) {
+    problem("the certificate in ", cert_file, " is not valid yet: check this machine's clock, "
+            "or use a certificate valid now");
+  }
+  // X509_get_extension_flags caches the extensions' decoding; an extension that does not decode
+  // sets EXFLAG_INVALID, and the tests below read it as absent.
+  const uint32_t flags = X509_get_extension_flags(cert);
+  if ((flags & EXFLAG_CA) != 0) {
+    problem(cert_file, " is a CA's certificate (basicConstraints CA:TRUE), not a server's: its "
+            "key could sign certificates of its own; use the server's certificate (", kIssue,
+            "), which is CA:FALSE");
+  }
+  if ((flags & EXFLAG_XKUSAGE) != 0 && (X509_get_extended_key_usage(cert) & XKU_SSL_SERVER) == 0) {
+    problem(cert_file, " is not made for TLS server authentication (its extendedKeyUsage is ",
+            ExtendedKeyUsageNames(cert), "), so every client refuses the server (\"unsuitable "
+            "certificate purpose\"): use the server's certificate, made for TLS server "
+            "authentication (extendedKeyUsage serverAuth; ", kIssue, ")");
+  }
+  // A TLS 1.3 server signs the handshake with its key; over TLS 1.2 an RSA key may instead
+  // decrypt the client's secret (keyEncipherment), as OpenSSL's check of the purpose allows.
+  const int key_type = EVP_PKEY_get_base_id(X509_get0_pubkey(cert));
+  const bool rsa = key_type == EVP_PKEY_RSA || key_type == EVP_PKEY_RSA_PSS;
+  const uint32_t may = KU_DIGITAL_SIGNATURE | (rsa ? KU_KEY_ENCIPHERMENT : 0);
+  if ((flags & EXFLAG_KUSAGE) != 0 && (X509_get_key_usage(cert) & may) == 0) {
+    problem(cert_file, "'s key may not sign the TLS handshake (its keyUsage is ",
+            KeyUsageNames(X509_get_key_usage(cert)), "): use a server certificate whose keyUsage "
+            "includes digitalSignature (", kIssue, ")");
+  }
+  std::vector<std::string> uris;
+  if (!NamesAHost(cert, &uris)) {
+    problem(cert_file, " names no host (no DNS name or IP address in its subjectAltName",
+            uris.empty() ? "" : absl::StrCat("; it names ", absl::StrJoin(uris, ", ")),
+            "), so a client cannot check that it reached the registry: use a server certificate "
+            "issued for the name or address the clients connect to (", kIssue, ")");
+  }
+  return problems;
+}
+
+absl::Status ServerCertificateServes(const std::string& cert_file, absl::Time now) {
+  const std::vector<std::string> problems = ServerCertificateProblems(cert_file, now);
+  if (problems.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrJoin(problems, "; "));
+}
 
 absl::Status WritableFileFolder(absl::string_view field, const std::string& file) {
   struct stat st {};

@@ -89,6 +89,21 @@ absl::Status WritableFolder(absl::string_view field, const std::string& path);
 // makes none of these folders: it refused what the check had passed.
 absl::Status WritableFileFolder(absl::string_view field, const std::string& file);
 
+// One line for each reason the server's certificate (the first of `cert_file`, tls.cert_file)
+// cannot serve TLS to the registry's clients at `now`, each starting "tls.cert_file: ", naming
+// the file and what to use instead: a file that cannot be read or holds no PEM certificate; a
+// certificate expired or not valid yet; a CA's certificate (CA:TRUE); one whose extendedKeyUsage
+// leaves out serverAuth (a client's certificate: every client refused the server with
+// "unsuitable certificate purpose"), or whose keyUsage leaves out digitalSignature (an RSA
+// key's may give keyEncipherment instead); one that names no host (no DNS or IP
+// subjectAltName) for a client to check. The check lists them and start-up refuses them
+// (ServerCertificateServes), by real time, as the clients' handshakes judge the dates.
+std::vector<std::string> ServerCertificateProblems(const std::string& cert_file, absl::Time now);
+
+// Start-up's form of ServerCertificateProblems: FailedPrecondition with every line, joined by
+// "; ", or OK when there is none.
+absl::Status ServerCertificateServes(const std::string& cert_file, absl::Time now);
+
 // One line for each part of the state registryd keeps that a local account other than its
 // owner and group may change (OpenToOthers): data_dir, backup_dir, erasure_ledger_file,
 // audit_watermark_file and, with tls.crl_directory, crl_number_file. Each starts with the field.

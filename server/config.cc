@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -97,13 +98,10 @@ bool SharePort(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  if (struct stat st {}; ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot read ", path, ": it is a folder, not a file"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+absl::StatusOr<std::string> ReadFile(const std::string& path, FileLimit limit) {
+  // Not blocking on open: a FIFO put in a file's place would hang the reload that opens it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
     if (errno == EACCES) {
       // Said as such, with the account: "cannot read" alone reads like a missing or damaged file.
       const passwd* account = ::getpwuid(::geteuid());
@@ -114,9 +112,44 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
     }
     return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", path, ": it is a folder, not a file"));
+  }
+  const auto too_large = [&](const std::string& size) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot read ", path, ": it ", size,
+                                                      " more than the ", limit.max_bytes >> 20,
+                                                      " MiB ", limit.kind, " may be"));
+  };
+  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > limit.max_bytes) {
+    return too_large(absl::StrCat("is ", st.st_size, " bytes,"));
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  // At most one byte over the limit is read: a file that grew since fstat, or one that is no
+  // regular file, is refused as soon as it passes the limit.
+  std::string out;
+  if (S_ISREG(st.st_mode)) out.reserve(static_cast<size_t>(st.st_size));
+  char buffer[65536];
+  while (out.size() <= limit.max_bytes) {
+    const size_t want = std::min(sizeof(buffer), limit.max_bytes + 1 - out.size());
+    const ssize_t n = ::read(fd, buffer, want);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+    }
+    if (n == 0) return out;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  return too_large("holds");
 }
 
 std::string OpenToOthers(const std::string& given) {

@@ -62,10 +62,28 @@ std::vector<std::string> ConfigProblems(const std::string& path);
 absl::StatusOr<registry::v1::ServerConfig> LoadConfigLeavingOutRefusedFields(
     const std::string& path);
 
-// Reads a whole file. NotFound / PermissionDenied with the path named; FailedPrecondition for a
-// folder ("PATH is a folder, not a file": a stream reads nothing from it, and the JSON parser
-// then said only "Unexpected end of string").
-absl::StatusOr<std::string> ReadFile(const std::string& path);
+// What ReadFile reads at most of one kind of file, and how a refusal names that kind.
+struct FileLimit {
+  const char* kind;  // "a CRL file", "the policy file"
+  size_t max_bytes;
+};
+// Far above what each holds (a CRL of a hundred thousand serials is about 4 MiB; a policy of a
+// thousand principals, a bundle of a hundred CAs, some 200 KiB), and far below what would
+// strain registryd's memory if someone put a huge file in its place.
+inline constexpr FileLimit kCrlFileLimit{"a CRL file", 16u << 20};
+inline constexpr FileLimit kPolicyFileLimit{"the policy file", 1u << 20};
+inline constexpr FileLimit kCaBundleLimit{"the client CA bundle", 1u << 20};
+inline constexpr FileLimit kCrlNumbersLimit{"the CRL numbers file", 1u << 20};
+// Every other file registryd reads whole (its config, key file, reference tables, certificates).
+inline constexpr FileLimit kAnyFileLimit{"a file registryd reads", 64u << 20};
+
+// Reads a whole file through one descriptor: the size is judged on the open file (fstat), so a
+// file larger than `limit` is never loaded, however it got there (a sparse file of gigabytes
+// costs nothing to make). NotFound / PermissionDenied with the path named; FailedPrecondition
+// for a folder ("PATH is a folder, not a file": a stream reads nothing from it, and the JSON
+// parser then said only "Unexpected end of string") and for a file over the limit ("cannot read
+// PATH: it is N bytes, more than the 16 MiB a CRL file may be").
+absl::StatusOr<std::string> ReadFile(const std::string& path, FileLimit limit = kAnyFileLimit);
 
 // What lets a local account other than the owner and the group change `path` (a file or a
 // folder; one not there yet is held to the folders that would hold it): it is writable by

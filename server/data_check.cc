@@ -16,8 +16,10 @@
 #include "absl/strings/strip.h"
 #include "common/public_status.h"
 #include "common/status_macros.h"
+#include "common/time_format.h"
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.pb.h"
+#include "registry/v1/vetting.pb.h"
 #include "server/method_table.h"
 
 namespace registry::server {
@@ -84,7 +86,39 @@ struct LogFacts {
   // which must all be stored; and those written by later events, which may be.
   absl::flat_hash_set<std::string> checks;
   absl::flat_hash_set<std::string> later_checks;
+  // The answered vetting checks of the events before `settled` dated from `limits_since` on,
+  // each of which took from its organisation's daily limits and wrote limit rows in its batch.
+  struct LimitedCheck {
+    std::string check_id;
+    std::string organisation;
+    std::string token;  // the personal-number token, raw
+  };
+  std::vector<LimitedCheck> limited;
 };
+
+// How long a vetting check counts against the daily limits on checks of one person and one name
+// (server/rate_limiter.h): the data check holds the checks of that long to their limit rows.
+constexpr absl::Duration kLimitWindow = absl::Hours(24);
+
+// The answered vetting check `event` records, when it is one that took from the daily limits
+// and is dated from `since` on; nullopt otherwise.
+std::optional<LogFacts::LimitedCheck> LimitedCheckOf(const registry::v1::AuditEvent& event,
+                                                     absl::Time since) {
+  if (event.outcome() != 0 || event.check_id().empty() || event.organisation().empty() ||
+      event.tokens_size() != 1 ||
+      event.action() != ActionOf(registry::v1::VettingCheckRequest::descriptor())) {
+    return std::nullopt;
+  }
+  const absl::StatusOr<absl::Time> at = ParseInstant(event.time());
+  if (!at.ok() || *at < since) return std::nullopt;
+  const std::string& hex = event.tokens(0);
+  if (hex.empty() || hex.size() % 2 != 0 ||
+      hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return std::nullopt;
+  }
+  std::string token = absl::HexStringToBytes(hex);
+  return LogFacts::LimitedCheck{event.check_id(), event.organisation(), std::move(token)};
+}
 
 // The events of the log that cannot be read (missing, failing authentication, in damaged
 // files), as the scan meets them: each counted, the first and the last kNamed named, so that an
@@ -137,7 +171,8 @@ class DamagedEvents {
 // were written during the data check, perhaps after the rows it read. (The kept facts count as
 // before `settled`: retention prunes events far older than a data check.)
 absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
-                          storage::DataCheckReport* report, LogFacts* facts) {
+                          absl::Time limits_since, storage::DataCheckReport* report,
+                          LogFacts* facts) {
   constexpr int kAttempts = 3;
   const storage::DataCheckReport before = *report;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
@@ -203,6 +238,12 @@ absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
           const bool before = index < settled;
           if (!event.check_id().empty()) {
             (before ? facts->checks : facts->later_checks).insert(event.check_id());
+          }
+          if (before) {
+            if (std::optional<LogFacts::LimitedCheck> limited =
+                    LimitedCheckOf(event, limits_since)) {
+              facts->limited.push_back(*std::move(limited));
+            }
           }
           switch (FactOf(event)) {
             case RecordFact::kCreated:
@@ -289,7 +330,9 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
       [&](absl::string_view id, uint32_t version) { stored_records.emplace_back(id, version); },
       &report));
   LogFacts facts;
-  RETURN_IF_ERROR(ReadLogFacts(audit, settled, &report, &facts));
+  // The checks still within the daily limits' window (by the clock the log dates events by).
+  const absl::Time limits_since = audit.clock()->Now() - kLimitWindow;
+  RETURN_IF_ERROR(ReadLogFacts(audit, settled, limits_since, &report, &facts));
   // The stored tree the proofs are read from: a damaged node is named here, not met by an
   // auditor as a fork.
   RETURN_IF_ERROR(
@@ -329,6 +372,29 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   }
   for (const std::string& id : facts.checks) {
     report.Add(absl::StrCat("vetting check ", id, ": written in the audit log but not stored"));
+  }
+
+  // Every answered check still within the daily limits' window has its limit rows: the person's
+  // (found by the organisation and the token the event names) and at least one of the name's
+  // (whose token the event does not name: counted by check id). Rows deleted while registryd
+  // was stopped would give the organisation fresh tries at the candidate after a restart. The
+  // rows are kept twice the window (CheckStore::kCountedRowsKept), so an hour's slack between a
+  // row's time (the call's start) and its event's is no false alarm.
+  if (!facts.limited.empty()) {
+    const absl::Time rows_since = limits_since - absl::Hours(1);
+    ASSIGN_OR_RETURN(const auto takes, checks.LimitTakesSince(rows_since, &report));
+    for (const LogFacts::LimitedCheck& c : facts.limited) {
+      ASSIGN_OR_RETURN(const bool person_row,
+                       checks.HasLimitTake(c.organisation, c.token, rows_since, c.check_id));
+      const auto rows = takes.find(c.check_id);
+      const int count = rows == takes.end() ? 0 : rows->second;
+      if (!person_row || count < 2) {
+        report.Add(absl::StrCat("vetting check ", c.check_id, ": answered within the last 24 "
+                                "hours, but its daily limit rows are missing (",
+                                person_row ? "the name's" : "the person's",
+                                "), so the organisation would get fresh tries after a restart"));
+      }
+    }
   }
 
   absl::flat_hash_set<std::string> seen;

@@ -607,6 +607,15 @@ int main(int argc, char** argv) {
     // The backup is named before anything is done, so that the restore, its audit event and
     // what is printed all say which one: 0 is the newest backup, and never an older one in place
     // of a damaged newest one (storage/backups.h ChooseForRestore).
+    // A backup folder that is not there is most often a config that names another one: said as
+    // such, with the setting to look at, not as a folder that holds no backup.
+    if (std::error_code ec; !std::filesystem::exists(config->backup_dir(), ec)) {
+      return Fail(1, "restore",
+                  absl::NotFoundError(absl::StrCat(
+                      "there is no backup to restore: the backup folder ", config->backup_dir(),
+                      " (backup_dir in the config) does not exist; check backup_dir; the data "
+                      "folder ", config->data_dir(), " was not changed")));
+    }
     absl::StatusOr<uint32_t> id = registry::storage::Backups::ChooseForRestore(
         config->backup_dir(), static_cast<uint32_t>(asked));
     if (!id.ok()) {
@@ -665,9 +674,10 @@ int main(int argc, char** argv) {
                    "backup's head)\n",
                    given_up.said, config->audit_watermark_file());
     } else if (lost > 0) {
-      absl::PrintF("the audit log is back at the backup's head: the %d events written after it "
-                   "are gone from this registry (the audit watermark %s now starts here)\n",
-                   lost, config->audit_watermark_file());
+      absl::PrintF("the audit log is back at the backup's head: the %d %s written after it "
+                   "%s gone from this registry (the audit watermark %s now starts here)\n",
+                   lost, lost == 1 ? "event" : "events", lost == 1 ? "is" : "are",
+                   config->audit_watermark_file());
     }
     return 0;
   }

@@ -234,19 +234,20 @@ bool Policy::PositionAllowed(absl::string_view organisation, absl::string_view c
 
 PolicyReading ReadPolicyFile(const std::string& path) {
   PolicyReading reading;
-  absl::StatusOr<std::string> json = ReadFile(path);
-  if (!json.ok()) {
-    reading.policy = json.status();
-    return reading;
-  }
-  reading.sha256 = absl::BytesToHexString(crypto::Sha256(*json));
   // Whoever may write the policy decides who reads the records: a file (or a folder above it)
-  // that every local account may change is refused as a whole, whatever it holds.
+  // that every local account may change is refused as a whole, whatever it holds, and so
+  // before it is read (what such an account wrote there is not loaded, however large).
   if (std::string open = OpenToOthers(path); !open.empty()) {
     reading.refused_because = "the file is writable by every local account";
     reading.policy = absl::FailedPreconditionError(open);
     return reading;
   }
+  absl::StatusOr<std::string> json = ReadFile(path, kPolicyFileLimit);
+  if (!json.ok()) {
+    reading.policy = json.status();
+    return reading;
+  }
+  reading.sha256 = absl::BytesToHexString(crypto::Sha256(*json));
   registry::v1::AccessPolicy proto;
   absl::Status problem = ParseJson(*json, &proto);
   if (problem.ok()) {

@@ -67,7 +67,8 @@ class Policy {
 // One reading of a policy file, as a reload's audit event states it.
 struct PolicyReading {
   // Lowercase hex SHA-256 of the file's bytes, as `sha256sum` prints it: which file was read,
-  // applied or refused. Empty when the file could not be read.
+  // applied or refused. Empty when the file could not be read, and when it was refused unread
+  // for its mode (refused_because).
   std::string sha256;
   // The compiled policy, or why the file is refused (LoadPolicyFile's error).
   absl::StatusOr<std::shared_ptr<const Policy>> policy;

@@ -519,6 +519,7 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
   return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     std::string token;
     std::string loose_token;
+    std::vector<std::string> word_tokens;
     std::vector<v1::Record> found;
     std::vector<v1::Record> possible;
     switch (req->query_case()) {
@@ -544,7 +545,7 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
         ASSIGN_OR_RETURN(possible, d_.records->SearchByLooseName(q.surname(), q.given_name(),
                                                                  q.birth_date(),
                                                                  kMaxSearchResults + 1,
-                                                                 &loose_token));
+                                                                 &loose_token, &word_tokens));
         break;
       }
       default:
@@ -559,6 +560,8 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
     if (possible.size() > kMaxSearchResults) possible.resize(kMaxSearchResults);
     call.event().add_tokens(token);
     if (!loose_token.empty()) call.event().add_tokens(loose_token);
+    // Each word of a given name of several words was looked up alone too.
+    for (const std::string& t : word_tokens) call.event().add_tokens(t);
     AddRecordIds(call, found);
     AddRecordIds(call, possible);
     for (auto& r : found) {

@@ -1,6 +1,7 @@
 #include "server/reference_data.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -178,7 +179,18 @@ uint32_t CountedMonths(const v1::Conviction& conviction) {
       type == registry::v1::SENTENCE_TYPE_SUSPENDED) {
     return conviction.sentence().months();
   }
+  // Life imprisonment is longer than any term: it takes the rule of the longest.
+  if (type == registry::v1::SENTENCE_TYPE_LIFE_IMPRISONMENT) return kMaxSentenceMonths;
   return 0;
+}
+
+// Whether a ban keeps the record visible to employers until it ends: a ban on work with
+// children, and a ban on a profession, activity or duty, which the codes pronounce without
+// naming the profession (a teacher's, a coach's), so the registry cannot tell it from one that
+// keeps the person from children. A ban on contacting the victim does not.
+bool BanKeepsVisible(v1::BanType type) {
+  return type == registry::v1::BAN_TYPE_WORK_WITH_CHILDREN ||
+         type == registry::v1::BAN_TYPE_PROFESSION;
 }
 
 }  // namespace
@@ -283,6 +295,8 @@ absl::StatusOr<absl::CivilDay> ReferenceData::AnchorOf(const v1::Conviction& con
   };
   switch (conviction.sentence().type()) {
     case registry::v1::SENTENCE_TYPE_IMPRISONMENT:
+    case registry::v1::SENTENCE_TYPE_LIFE_IMPRISONMENT:
+      // Life imprisonment has no months: without a release, its end is final_date.
       return ended(conviction.release_date(), "conviction.release_date");
     case registry::v1::SENTENCE_TYPE_SUSPENDED:
       return ended(conviction.suspension_end_date(), "conviction.suspension_end_date");
@@ -299,12 +313,12 @@ absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
     return absl::InvalidArgumentError("conviction.final_date: must be a date YYYY-MM-DD");
   }
 
-  // The latest end of a work-with-children ban, and whether one is for life.
+  // The latest end of a ban that keeps the record visible, and whether one is for life.
   bool lifelong_ban = false;
   absl::CivilDay latest_ban_end = *final_date;
   for (int i = 0; i < conviction.bans_size(); ++i) {
     const registry::v1::AccessoryBan& ban = conviction.bans(i);
-    if (ban.type() != registry::v1::BAN_TYPE_WORK_WITH_CHILDREN) continue;
+    if (!BanKeepsVisible(ban.type())) continue;
     if (ban.end_date().empty()) {
       lifelong_ban = true;
       continue;
@@ -327,6 +341,20 @@ absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
     }
   }
 
+  // Life imprisonment keeps the record as long as a ban for life does, counted from the release
+  // when one is recorded (a conditional release), else from final_date, whatever the anchor.
+  std::optional<absl::CivilDay> life_sentence_from;
+  if (conviction.sentence().type() == registry::v1::SENTENCE_TYPE_LIFE_IMPRISONMENT) {
+    life_sentence_from = *final_date;
+    if (!conviction.release_date().empty()) {
+      absl::StatusOr<absl::CivilDay> release = ParseDate(conviction.release_date());
+      if (!release.ok()) {
+        return absl::InvalidArgumentError("conviction.release_date: must be a date YYYY-MM-DD");
+      }
+      life_sentence_from = std::max(*release, *final_date);
+    }
+  }
+
   const uint32_t months = CountedMonths(conviction);
   for (const v1::RetentionRule& rule : retention_table_.rules()) {
     if (rule.juvenile() != conviction.juvenile() || months < rule.min_sentence_months()) {
@@ -343,6 +371,10 @@ absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
       const absl::CivilDay from = std::max(anchor, *final_date);
       r.employer_visible_until =
           std::max(r.employer_visible_until, YearsAfter(from, kLifelongBanYears));
+    }
+    if (life_sentence_from.has_value()) {
+      r.employer_visible_until =
+          std::max(r.employer_visible_until, YearsAfter(*life_sentence_from, kLifelongBanYears));
     }
     // Erased the day after it last counts for vetting at the earliest, never on that day.
     r.delete_after =
@@ -396,6 +428,11 @@ std::string ReferenceData::ComputeRulesFingerprint() const {
   absl::StrAppend(&bytes, "|stored-form=10");
   // The code's own rules count too: records stored before a change of them are dated again.
   absl::StrAppend(&bytes, "|lifelong-ban-years=", kLifelongBanYears);
+  // The bans that keep a record visible (a profession ban too, since it was only work with
+  // children), and life imprisonment, kept as a ban for life from the release or final_date.
+  absl::StrAppend(&bytes, "|visible-while-banned=work_with_children,profession");
+  absl::StrAppend(&bytes, "|life-imprisonment-years=", kLifelongBanYears,
+                  ",from=release-or-final,months=", kMaxSentenceMonths);
   for (const auto& [key, entry] : offences_) {
     absl::StrAppend(&bytes, "|", std::get<0>(key), ",", std::get<1>(key), ",", std::get<2>(key),
                     "=", entry->min_employer_visible_years());

@@ -76,7 +76,8 @@ class ReferenceData {
   std::vector<registry::v1::OffenceEntry> RegistrableOffences() const;
   const registry::v1::CourtTable& courts() const { return court_table_; }
 
-  // How long a work-with-children ban for life keeps a record visible to employers, and stored:
+  // How long a ban for life (on work with children, or on a profession, activity or duty), and
+  // life imprisonment, keep a record visible to employers, and stored:
   // the registry is not told of deaths, so "for life" is a span no life outlasts. A clerk who
   // learns of a death (or of a court lifting the ban) expunges or amends the record.
   static constexpr int kLifelongBanYears = 100;
@@ -92,7 +93,8 @@ class ReferenceData {
   };
 
   // The day the rules' years count from: final_date, or (the default) the end of the sentence:
-  // release_date for imprisonment (final_date + the sentence's months when not recorded),
+  // release_date for imprisonment (final_date + the sentence's months when not recorded; for
+  // life imprisonment, final_date),
   // suspension_end_date for a suspended sentence (when not recorded, the later of final_date +
   // the sentence's months and final_date + kMinVerificationYears), final_date for other
   // sentences.
@@ -100,14 +102,16 @@ class ReferenceData {
 
   // The conviction's own dates. Applies the first rule that matches it (same juvenile flag, and
   // sentence months >= min_sentence_months, counting months only for imprisonment and suspended
-  // sentences):
+  // sentences, and life imprisonment as the longest term, 600 months):
   //   visible_until = max(anchor + visible years, anchor + the longest min_employer_visible_years
-  //                       of its offences (adults only), latest end of a work-with-children ban),
+  //                       of its offences (adults only), latest end of a ban on work with
+  //                       children or on a profession, activity or duty),
   //   delete_after  = max(anchor + delete years, the day after visible_until),
-  // and a work-with-children ban for life (empty end_date) makes both at least
-  // kLifelongBanYears after the later of the anchor and final_date: a ban for life is never
-  // weaker than a finite one (validation keeps a finite ban's end within 100 years of
-  // final_date), and the record is not deleted while the person may live.
+  // and such a ban for life (empty end_date) makes both at least kLifelongBanYears after the
+  // later of the anchor and final_date: a ban for life is never weaker than a finite one
+  // (validation keeps a finite ban's end within 100 years of final_date), and the record is not
+  // deleted while the person may live. Life imprisonment makes both at least kLifelongBanYears
+  // after its release_date when recorded (not before final_date), else after final_date.
   // Years are added as the codes count periods (YearsAfter): 29 February + 1 year is 28 February.
   // (A later conviction of the
   // same person extends these: storage::EffectiveDates.)

@@ -184,6 +184,17 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
                                          bool existing_only, bool read_only) {
   existing_only = existing_only || read_only;
   StorageStack st;
+  if (!read_only) {
+    // A registryd running on the data folder is named as such first, in the database's words.
+    if (seams.env == nullptr) {
+      RETURN_IF_ERROR(storage::Database::RefuseWhileOpen(config.data_dir()));
+    }
+    // Then one running on another data folder with the same ledger and watermark (a second
+    // installation's config naming this key folder): held until the stack goes.
+    ASSIGN_OR_RETURN(st.key_folder_lock,
+                     storage::KeyFolderLock::Take(
+                         {config.erasure_ledger_file(), config.audit_watermark_file()}));
+  }
   // Keys first: without them nothing can be read.
   ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
   st.keys = std::make_unique<storage::KeyringHolder>(
@@ -300,7 +311,8 @@ absl::StatusOr<ReadOnlyLog> OpenLogReadOnly(const std::string& folder,
 }  // namespace
 
 absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const Clock* clock,
-                                 const storage::StorageSeams& seams, StartWalk* walk) {
+                                 const storage::StorageSeams& seams, StartWalk* walk,
+                                 bool hold_watermark) {
   if (!storage::Database::Exists(config.data_dir())) return absl::OkStatus();
   ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
   // Says whether a step of the look failed for want of a write (one a writable open takes
@@ -315,6 +327,9 @@ absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const
   look.fault_injector = &writes;
   absl::StatusOr<std::unique_ptr<storage::Database>> db =
       OpenReadOnly(config.data_dir(), keys.derivation_root, look);
+  // A write-ahead log without this registry's seal: the writable open refuses it in the same
+  // words, but only once it has written into the folder (LOG rotated).
+  if (storage::Database::RefusedForItsWriteAheadLog(db.status())) return db.status();
   // A write a crash cut off, which the writable open drops and records, and whatever else it
   // says in its own words.
   if (!db.ok()) return absl::OkStatus();
@@ -350,7 +365,7 @@ absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const
   ASSIGN_OR_RETURN(std::unique_ptr<storage::AuditWatermark> watermark,
                    storage::AuditWatermark::Open(config.audit_watermark_file(), watermark_key,
                                                  SystemClock::Get()));
-  RETURN_IF_ERROR(watermark->Check(**audit));
+  if (hold_watermark) RETURN_IF_ERROR(watermark->Check(**audit));
   // The erasure ledger against the database's marker, as the writable open holds it (emptied,
   // missing, an entry edited), read as it is: no file made, no torn line cut.
   ASSIGN_OR_RETURN(const crypto::SecretBytes ledger_key,
@@ -366,6 +381,44 @@ absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const
   }
   return absl::OkStatus();
 }
+
+namespace {
+
+// What an offline mode that writes into the data folder (--confirm_clock, --adopt_watermark,
+// --retire_kek) holds the folder to before it writes: every refusal of a start with its data
+// checks, in the start's words. BeforeWriting decides what the read-only look can, the walk
+// back through the events since the last data check included, before anything is written
+// (RefuseBeforeWriting); AfterOpen, what the look could not get as far as, on the mode's
+// writable open, before the mode writes its own change, as a start holds it after its open.
+// `hold_watermark` false: --adopt_watermark, whose step is to take a log the watermark does not
+// hold (the watermark file is still read: one that cannot be read is refused).
+class OfflineRefusals {
+ public:
+  OfflineRefusals(const registry::v1::ServerConfig& config, const Clock* clock,
+                  bool hold_watermark = true)
+      : config_(config), clock_(clock), hold_watermark_(hold_watermark) {}
+
+  absl::Status BeforeWriting() {
+    StartWalk walk;
+    RETURN_IF_ERROR(RefuseBeforeWriting(config_, clock_, {}, &walk, hold_watermark_));
+    walked_ = walk.read_from.has_value();
+    return absl::OkStatus();
+  }
+
+  absl::Status AfterOpen(const StorageStack& st) const {
+    if (hold_watermark_) RETURN_IF_ERROR(st.watermark->Check(*st.audit));
+    if (!walked_) RETURN_IF_ERROR(CheckAuditSinceLastDataCheck(*st.audit));
+    return absl::OkStatus();
+  }
+
+ private:
+  const registry::v1::ServerConfig& config_;
+  const Clock* clock_;
+  const bool hold_watermark_;
+  bool walked_ = false;
+};
+
+}  // namespace
 
 namespace {
 
@@ -404,6 +457,13 @@ absl::Status CheckRestoredCopy(const registry::v1::ServerConfig& config,
   if (absl::Status blocks = st->db->VerifyTableChecksums(); !blocks.ok()) {
     return absl::DataLossError(
         absl::StrCat(what, " has a damaged table file: ", blocks.message()));
+  }
+  // The start's walk back through the events since the last data check: a backup whose log
+  // misses one, or holds one that fails authentication, would be refused at the next start,
+  // after it had replaced the data folder.
+  if (absl::Status walked = CheckAuditSinceLastDataCheck(*st->audit); !walked.ok()) {
+    return absl::Status(walked.code(), absl::StrCat(what, " does not open as this registry's "
+                                                          "data: ", walked.message()));
   }
   return absl::OkStatus();
 }
@@ -569,6 +629,12 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
   if (moved_aside != nullptr) moved_aside->clear();
   // Refused while registryd runs on the data folder; its message says that nothing changed.
   RETURN_IF_ERROR(storage::Database::RefuseWhileOpen(config.data_dir()));
+  // And while one runs on another data folder with this ledger and watermark: the restore would
+  // put that registry's watermark back to the backup's log, and it would not start again. Held
+  // to the end (the storage opened below shares it).
+  ASSIGN_OR_RETURN(const std::shared_ptr<const storage::KeyFolderLock> key_folder_lock,
+                   storage::KeyFolderLock::Take(
+                       {config.erasure_ledger_file(), config.audit_watermark_file()}));
   if (absl::Status held = LedgerHoldsTheErasuresOf(config, backup_id); !held.ok()) {
     return absl::Status(held.code(), absl::StrCat(held.message(), "; the data folder ",
                                                   config.data_dir(), " was not changed"));
@@ -621,15 +687,16 @@ absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock*
                           absl::Time* before) {
   // It writes into the data folder: not into a restore's unfinished copy (see AdoptWatermark).
   RETURN_IF_ERROR(storage::Backups::RefuseUnfinishedRestore(config.data_dir()));
-  // Nor into a folder a start refuses (put back from an earlier copy, its audit log damaged,
-  // the erasure ledger not holding its erasures): refused as the start refuses it, in its words,
-  // before the writable open writes anything there; the folder is kept as it was found, for the
-  // investigation.
-  RETURN_IF_ERROR(RefuseBeforeWriting(config, clock));
+  // Nor into a folder a start refuses (put back from an earlier copy, its audit log damaged
+  // anywhere since the last data check, the erasure ledger not holding its erasures): refused as
+  // the start refuses it, in its words, before the writable open writes anything there; the
+  // folder is kept as it was found, for the investigation.
+  OfflineRefusals refusals(config, clock);
+  RETURN_IF_ERROR(refusals.BeforeWriting());
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, clock, {}, /*existing_only=*/true));
   // What the read-only look could not get as far as, as a start holds it after its open: before
   // the confirmation is written to the log.
-  RETURN_IF_ERROR(st.watermark->Check(*st.audit));
+  RETURN_IF_ERROR(refusals.AfterOpen(st));
   ASSIGN_OR_RETURN(const std::optional<absl::Time> mark, ErasureClockMarkOf(st));
   *before = mark.has_value() ? *mark : st.audit->NewestEventTime();
   const absl::Time now = clock->Now();
@@ -651,8 +718,15 @@ absl::Status AdoptWatermark(const registry::v1::ServerConfig& config, bool* adop
   // back on purpose: taking the copy as it is would leave its erasures unapplied and make it
   // the registry's data, which a restore run again could not tell from an untouched copy.
   RETURN_IF_ERROR(storage::Backups::RefuseUnfinishedRestore(config.data_dir()));
+  // The data as it is becomes the registry's only when a start would take it but for the mark:
+  // a folder whose audit log is damaged (anywhere since the last data check), or whose erasure
+  // ledger does not hold its erasures, is refused in the start's words before anything is
+  // written into it, as --confirm_clock refuses it.
+  OfflineRefusals refusals(config, SystemClock::Get(), /*hold_watermark=*/false);
+  RETURN_IF_ERROR(refusals.BeforeWriting());
   ASSIGN_OR_RETURN(StorageStack st,
                    OpenStorage(config, SystemClock::Get(), {}, /*existing_only=*/true));
+  RETURN_IF_ERROR(refusals.AfterOpen(st));
   *adopted = false;
   *log_size = st.audit->CurrentHead().size;
   const absl::Status held = st.watermark->Check(*st.audit);
@@ -722,7 +796,12 @@ absl::StatusOr<absl::Time> EveryDataKeyLeft(const storage::AuditLog& audit, uint
 absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t version,
                        const Clock* clock) {
   ASSIGN_OR_RETURN(v1::KeyFile file, ReadKeyFile(config.key_file()));
+  // It writes its step into the audit log: not into a folder a start refuses, which is refused
+  // in the start's words before anything is written into it (as --confirm_clock refuses it).
+  OfflineRefusals refusals(config, clock);
+  RETURN_IF_ERROR(refusals.BeforeWriting());
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, clock, {}, /*existing_only=*/true));
+  RETURN_IF_ERROR(refusals.AfterOpen(st));
   ASSIGN_OR_RETURN(const std::optional<storage::KeyRotationState::Progress> pending,
                    storage::KeyRotationState(st.db.get()).Get());
   if (pending.has_value()) {
@@ -902,6 +981,7 @@ absl::Status RegistryServer::LoadRules() {
   RETURN_IF_ERROR(RequireReadable("tls.client_ca_file", config.tls().client_ca_file()));
   RETURN_IF_ERROR(RequireReadable("tls.cert_file", config.tls().cert_file()));
   RETURN_IF_ERROR(RequireReadable("tls.key_file", config.tls().key_file()));
+  RETURN_IF_ERROR(ServerCertificateServes(config.tls().cert_file(), revocation_clock_->Now()));
   // The files written beside the key file, as --check_config holds them, before anything is
   // opened: a watermark without its folder was refused only after the metrics were served, and
   // a CRL numbers file that cannot be written was blamed on the CRLs.
@@ -1386,11 +1466,14 @@ absl::Status RegistryServer::RecordPolicyReload(const PolicyReading& reading) {
     }
   } else {
     event.set_outcome(static_cast<int>(reading.policy.status().code()));
-    event.set_reference(reading.sha256.empty()
-                            ? std::string("policy file unreadable; the previous policy stays "
-                                          "in force")
-                            : absl::StrCat("policy sha256 ", reading.sha256,
-                                           " refused; the previous policy stays in force"));
+    event.set_reference(!reading.sha256.empty()
+                            ? absl::StrCat("policy sha256 ", reading.sha256,
+                                           " refused; the previous policy stays in force")
+                        : !reading.refused_because.empty()
+                            ? std::string("policy file refused unread; the previous policy "
+                                          "stays in force")
+                            : std::string("policy file unreadable; the previous policy stays "
+                                          "in force"));
     event.set_detail(reading.refused_field.empty() ? reading.refused_because
                                                    : reading.refused_field);
   }

@@ -48,6 +48,7 @@
 #include "storage/check_store.h"
 #include "storage/database.h"
 #include "storage/erasure_ledger.h"
+#include "storage/key_folder_lock.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
 #include "storage/policy_fingerprint.h"
@@ -122,6 +123,9 @@ struct RegistryServerOptions {
 // The storage side of registryd: the keys, the database and everything kept in it, and the
 // erasure ledger. Members are destroyed in reverse order, the database last.
 struct StorageStack {
+  // The lock beside the erasure ledger and the audit watermark (storage/key_folder_lock.h),
+  // held while the stack lives; first, so that it is let go last. Null for a read-only stack.
+  std::shared_ptr<const storage::KeyFolderLock> key_folder_lock;
   std::unique_ptr<storage::KeyringHolder> keys;
   crypto::SecretBytes derivation_root;
   std::unique_ptr<storage::NameNormalizer> normalizer;
@@ -178,11 +182,14 @@ struct StartWalk {
 // event since the last data check (CheckAuditSinceLastDataCheck), the events read and where
 // the walk stopped handed over in *walk. OK when there is no database, and when the look cannot
 // get as far as a step (a write a crash cut off, a step that must write first): the writable
-// open then decides that step and those after it, as before. `seams` (tests) as for
-// OpenStorage.
+// open then decides that step and those after it, as before. A write-ahead log without this
+// registry's seal, which fails the read-only open as it fails the writable one, is refused here
+// in the same words (the writable open had rotated LOG and written into the folder first).
+// `seams` (tests) as for OpenStorage. `hold_watermark` false (--adopt_watermark): the watermark
+// file is read (one that cannot be read is refused) but not held to the log.
 absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const Clock* clock,
                                  const storage::StorageSeams& seams = {},
-                                 StartWalk* walk = nullptr);
+                                 StartWalk* walk = nullptr, bool hold_watermark = true);
 
 // `registryd --verify_data`: opens the storage without changing it and runs CheckData.
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::ServerConfig& config);
@@ -190,7 +197,8 @@ absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::S
 // `registryd --restore_backup`: restores backup `backup_id` (0: the newest) from the configured
 // backup folder into a staging folder beside data_dir and checks that copy as a start would (a
 // probe of its table files in a child process, storage/table_probe.h: it forks, so call it
-// before threads start; then opening it with the key file, and its table checksums); only then
+// before threads start; then opening it with the key file, its table checksums, and the
+// start's walk back through its audit events since its last data check); only then
 // is it swapped in for data_dir (storage::Backups::Stage, Staged::SwapIn), and the erasure ledger
 // applied, so a record erased after the backup was made is erased again before anything can
 // read the restored database. A backup that fails any check leaves data_dir as it was. Refused
@@ -229,9 +237,10 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
 // ("system:clock" "confirm-clock", with the time trusted before). *before receives that time
 // (absl::InfinitePast() for none). `clock` is not owned (registryd: the system clock). A data
 // folder behind or beside the audit watermark (put back from an earlier copy, or replaced), or
-// one whose audit log or erasure ledger a start refuses, is refused as a start refuses it, in
-// the same words, before anything is written into it (RefuseBeforeWriting): no file of the
-// folder is changed.
+// one whose audit log (its last event, or any event since the last data check: the start's
+// walk) or erasure ledger a start with its data checks refuses, is refused as that start refuses
+// it, in the same words, before anything is written into it (RefuseBeforeWriting): no file of
+// the folder is changed.
 absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock* clock,
                           absl::Time* before);
 
@@ -243,6 +252,9 @@ absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock*
 // the mark already holds for the log. *log_size receives the log's size. Refused
 // (FailedPrecondition, nothing written) while data_dir is a restore's unfinished copy
 // (storage::Backups::RefuseUnfinishedRestore): that restore is to be finished or given up on.
+// A folder a start with its data checks refuses for anything but the watermark (the audit log
+// damaged, the erasure ledger not holding its erasures, a watermark file that cannot be read)
+// is refused in the start's words, nothing written into it, as ConfirmClock refuses it.
 absl::Status AdoptWatermark(const registry::v1::ServerConfig& config, bool* adopted,
                             uint64_t* log_size);
 
@@ -251,7 +263,9 @@ absl::Status AdoptWatermark(const registry::v1::ServerConfig& config, bool* adop
 // made before every data key had left it (the first "kek-vN finished" rotation event past it):
 // such a backup could no longer be restored. FailedPrecondition saying which, changing nothing.
 // The retirement is written to the audit log ("system:key-file" "retire-kek") before the key
-// file is. `clock` is not owned.
+// file is. A folder a start with its data checks refuses is refused in the start's words,
+// nothing written into it nor into the key file, as ConfirmClock refuses it. `clock` is not
+// owned.
 absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t version,
                        const Clock* clock);
 

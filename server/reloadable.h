@@ -33,8 +33,11 @@ class Reloadable {
   }
 
   // Re-reads the files. On failure the value in force stays and the error is returned; the
-  // files are not read again by a watcher until they change again.
+  // files are not read again by a watcher until they change again. Reloads run one at a time,
+  // each reading and applying before the next reads: a slow watcher's poll that read the files
+  // before a SIGHUP's reload never applies its older reading over the newer one.
   absl::Status Reload() {
+    absl::MutexLock one_at_a_time(&reload_mu_);
     const std::string stamp = stamp_of_files_();
     absl::StatusOr<std::shared_ptr<const T>> read = read_();
     absl::MutexLock lock(&mu_);
@@ -62,6 +65,8 @@ class Reloadable {
  private:
   const std::function<std::string()> stamp_of_files_;
   const std::function<absl::StatusOr<std::shared_ptr<const T>>()> read_;
+  // Held for a whole Reload, read and apply; never while mu_ is waited for by Current alone.
+  absl::Mutex reload_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
   std::shared_ptr<const T> current_ ABSL_GUARDED_BY(mu_);
   // The files' stamp when last read.

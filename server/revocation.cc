@@ -177,6 +177,19 @@ std::string ShownNumber(const std::string& hex) {
   return shown;
 }
 
+// The SHA-256 of the CRL's DER, in lower-case hex; "" when it cannot be encoded.
+std::string CrlDigest(X509_CRL* crl) {
+  unsigned char* der = nullptr;
+  const int len = i2d_X509_CRL(crl, &der);
+  if (len <= 0) {
+    ERR_clear_error();
+    return "";
+  }
+  std::string bytes(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return absl::BytesToHexString(crypto::Sha256(bytes));
+}
+
 // Whether CRL number `a` is below `b` ("" is below every number).
 bool NumberBelow(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return a.size() < b.size();
@@ -201,16 +214,23 @@ bool IsHex(absl::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return absl::ascii_isxdigit(c); });
 }
 
-// CaKey -> the highest CRL number seen.
-using CrlNumbers = std::map<std::string, std::string>;
+// CaKey -> the highest CRL number seen, and the digest of the CRL in force at it.
+using CrlNumbers = std::map<std::string, CrlNumberMark>;
 
-// The numbers file: one line "<CaKey> <number>" for each CA, sorted (a std::map's order).
+bool IsLowerHex(absl::string_view s) {
+  return IsHex(s) &&
+         std::none_of(s.begin(), s.end(), [](char c) { return absl::ascii_isupper(c); });
+}
+
+// The numbers file: one line "<CaKey> <number> <sha256>" for each CA, sorted (a std::map's
+// order). A line "<CaKey> <number>" (the form before the digest) is read as a number whose CRL
+// is not known yet.
 absl::StatusOr<CrlNumbers> ReadNumbers(const std::string& path) {
   CrlNumbers numbers;
   if (path.empty()) return numbers;
   struct stat st;
   if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return numbers;  // first start
-  absl::StatusOr<std::string> read = ReadFile(path);
+  absl::StatusOr<std::string> read = ReadFile(path, kCrlNumbersLimit);
   // Named by its field, as a damaged one is: the error is not the CRLs'.
   if (!read.ok()) {
     return absl::Status(read.status().code(),
@@ -225,16 +245,19 @@ absl::StatusOr<CrlNumbers> ReadNumbers(const std::string& path) {
     constexpr absl::string_view kMend =
         "; put back the file from its last good copy (never remove it: an older CRL put back "
         "would then be taken)";
-    if (f.size() != 2 || f[0].size() != 64 || !IsHex(f[0]) || !IsHex(f[1]) ||
-        f[1].size() > 40 || f[1] != absl::AsciiStrToUpper(f[1]) ||
-        (f[1][0] == '0' && f[1].size() > 1)) {
+    if ((f.size() != 2 && f.size() != 3) || f[0].size() != 64 || !IsHex(f[0]) ||
+        !IsHex(f[1]) || f[1].size() > 40 || f[1] != absl::AsciiStrToUpper(f[1]) ||
+        (f[1][0] == '0' && f[1].size() > 1) ||
+        (f.size() == 3 && (f[2].size() != 64 || !IsLowerHex(f[2])))) {
       return absl::DataLossError(absl::StrCat(
           "crl_number_file ", path, ": line ", line_number,
-          " is not \"<64 hex digits> <CRL number in upper-case hex>\"", kMend));
+          " is not \"<64 hex digits> <CRL number in upper-case hex> <SHA-256 of the CRL in "
+          "lower-case hex>\"", kMend));
     }
+    CrlNumberMark mark{std::string(f[1]), f.size() == 3 ? std::string(f[2]) : ""};
     // A second line for a CA overrode the first, so a lower one after it lost the higher mark
     // and an older CRL was taken: the file is written with one line a CA, so it is damaged.
-    if (!numbers.emplace(std::string(f[0]), std::string(f[1])).second) {
+    if (!numbers.emplace(std::string(f[0]), std::move(mark)).second) {
       return absl::DataLossError(absl::StrCat("crl_number_file ", path, ": line ", line_number,
                                               " names a CA that an earlier line names", kMend));
     }
@@ -244,8 +267,11 @@ absl::StatusOr<CrlNumbers> ReadNumbers(const std::string& path) {
 
 std::string NumbersText(const CrlNumbers& numbers) {
   std::string text;
-  for (const auto& [ca, number] : numbers) {
-    if (!number.empty()) absl::StrAppend(&text, ca, " ", number, "\n");
+  for (const auto& [ca, mark] : numbers) {
+    if (mark.number.empty()) continue;
+    absl::StrAppend(&text, ca, " ", mark.number);
+    if (!mark.sha256.empty()) absl::StrAppend(&text, " ", mark.sha256);
+    absl::StrAppend(&text, "\n");
   }
   return text;
 }
@@ -301,7 +327,7 @@ absl::Status Revocation::ReadBundle(std::vector<Ca>* cas) const {
   if (std::string open = OpenToOthers(ca_file_); !open.empty()) {
     return absl::FailedPreconditionError(absl::StrCat("tls.client_ca_file: ", open));
   }
-  absl::StatusOr<std::string> bundle = ReadFile(ca_file_);
+  absl::StatusOr<std::string> bundle = ReadFile(ca_file_, kCaBundleLimit);
   if (!bundle.ok()) {
     return absl::Status(bundle.status().code(),
                         absl::StrCat("tls.client_ca_file: ", bundle.status().message()));
@@ -368,7 +394,8 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
     if (std::string open = open_folder.empty() ? OpenToOthers(path) : ""; !open.empty()) {
       state->file_problems.push_back(std::move(open));
     }
-    absl::StatusOr<std::string> bytes = ReadFile(path);
+    // Bounded (kCrlFileLimit): a huge file in the folder is refused unread, never loaded.
+    absl::StatusOr<std::string> bytes = ReadFile(path, kCrlFileLimit);
     std::vector<CrlPtr> crls;
     if (bytes.ok()) crls = ParseCrls(*bytes);
     if (crls.empty()) {
@@ -425,6 +452,7 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
         continue;
       }
       entry.number = CrlNumber(crl.get());
+      entry.sha256 = CrlDigest(crl.get());
       const STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
       for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
         entry.revoked.insert(
@@ -443,17 +471,32 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
     // The CRL in force now (real time, as the handshake's) never goes back to a lower number.
     const Crl* in_force = ca.Current(absl::Now());
     if (in_force == nullptr) continue;
-    std::string& seen = highest_number_[CaKey(ca.cert.get())];
-    if (NumberBelow(in_force->number, seen)) {
+    CrlNumberMark& seen = highest_number_[CaKey(ca.cert.get())];
+    if (NumberBelow(in_force->number, seen.number)) {
       const std::string problem = absl::StrCat(
           in_force->file, ": the CRL of ", ca.subject, " numbered ",
-          ShownNumber(in_force->number), " is older than number ", ShownNumber(seen),
+          ShownNumber(in_force->number), " is older than number ", ShownNumber(seen.number),
           " read before (an earlier copy put back?); refused until one at least as new is back");
       state->file_problems.push_back(problem);
       ca.taints.push_back(problem);
-    } else if (seen != in_force->number) {
-      seen = in_force->number;
+    } else if (seen.number != in_force->number) {
+      seen = CrlNumberMark{in_force->number, in_force->sha256};
       numbers_changed = true;
+    } else if (!in_force->number.empty() && seen.sha256.empty()) {
+      // A mark of the earlier form: the CRL in force at its number is the one kept from now on.
+      seen.sha256 = in_force->sha256;
+      numbers_changed = true;
+    } else if (!in_force->number.empty() && seen.sha256 != in_force->sha256) {
+      // Two lists under one number: a CA issues one list per number, so the later one is no
+      // regular reissue (it may leave out a serial the first listed). Failed closed, as a lower
+      // number is, rather than letting the later thisUpdate decide.
+      const std::string problem = absl::StrCat(
+          in_force->file, ": the CRL of ", ca.subject, " numbered ",
+          ShownNumber(in_force->number),
+          " differs from the CRL of that number read before (a CA issues one list per "
+          "number); refused until that CRL, or a newer one, is back");
+      state->file_problems.push_back(problem);
+      ca.taints.push_back(problem);
     }
   }
   // A read-only load still raises its marks in memory: a reload of it refuses what a start would.

@@ -22,9 +22,15 @@
 // later thisUpdate, then the higher CRL number); an older CRL that expired beside a newer one is
 // harmless. The CRL in force never goes back: once a CA's CRL in force had a number, a reload
 // whose CRL in force has a lower one (an older copy put back over the current one, which would
-// un-revoke what the newer one listed) taints the CA until a CRL at least as new is back. The
-// highest number of each CA is kept in the numbers file (crl_number_file, beside the key file),
-// so that an older copy put back while registryd is stopped is refused at the next start too.
+// un-revoke what the newer one listed) taints the CA until a CRL at least as new is back. Nor is
+// it swapped at the same number: a CRL in force whose number is the highest read but whose
+// contents differ from the CRL in force at that number (a list without a serial, put in place of
+// one with it under the same number) taints the CA the same way, until the CRL read at that
+// number, or a higher one, is back. The highest number of each CA, with the SHA-256 of the CRL
+// in force at it, is kept in the numbers file (crl_number_file, beside the key file), so that
+// an older or swapped copy put back while registryd is stopped is refused at the next start too.
+// A numbers file of the earlier form (a number without a digest) is read, and the CRL in force
+// at that number is the one whose digest it then keeps.
 //
 // Only the certificate's direct issuer is consulted; an intermediate CA is withdrawn by removing
 // it from the client CA bundle (which is reloaded too), not by its parent's CRL. A certificate
@@ -69,6 +75,13 @@
 #include "server/reloadable.h"
 
 namespace registry::server {
+
+// The highest CRL number read for one CA, and the SHA-256 (lower-case hex of the DER) of the CRL
+// in force at that number: "" when not known yet (a numbers file of the form before digests).
+struct CrlNumberMark {
+  std::string number;
+  std::string sha256;
+};
 
 // Thread-safe.
 class Revocation {
@@ -147,6 +160,7 @@ class Revocation {
     absl::Time next_update;
     std::set<std::string> revoked;  // serials, upper-case hex
     std::string number;             // the crlNumber, upper-case hex without leading zeros; "" none
+    std::string sha256;             // of the CRL's DER, lower-case hex
   };
   struct Ca {
     std::shared_ptr<X509> cert;
@@ -202,10 +216,11 @@ class Revocation {
   const std::string numbers_file_;
   // False for LoadReadOnly: numbers_file_ is read, never written.
   const bool write_numbers_;
-  // The highest CRL number read so far for each CA (the hash of its subject and key), across
-  // reloads and, through numbers_file_, across restarts.
+  // The highest CRL number read so far for each CA (the hash of its subject and key), and the
+  // digest of the CRL in force at that number, across reloads and, through numbers_file_,
+  // across restarts.
   mutable absl::Mutex numbers_mu_;
-  mutable std::map<std::string, std::string> highest_number_ ABSL_GUARDED_BY(numbers_mu_);
+  mutable std::map<std::string, CrlNumberMark> highest_number_ ABSL_GUARDED_BY(numbers_mu_);
   // A change of highest_number_ that could not be written to numbers_file_ yet.
   mutable bool unsaved_numbers_ ABSL_GUARDED_BY(numbers_mu_) = false;
   // The TLS layer's copy of the client CAs in force (KeepTlsCopy), and what it holds.

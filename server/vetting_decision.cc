@@ -25,7 +25,7 @@ Part PartOf(const storage::VettingFacts& f, absl::CivilDay today) {
 VettingDecision DecideVetting(absl::Span<const storage::VettingFacts> facts, absl::CivilDay today) {
   std::vector<std::string> matching_active;
   std::vector<std::string> taking_part;
-  std::vector<std::string> other_people;
+  std::vector<VettingDecision::OtherPerson> other_people;
   for (const storage::VettingFacts& f : facts) {
     const Part part = PartOf(f, today);
     if (part == Part::kNone) continue;
@@ -34,11 +34,15 @@ VettingDecision DecideVetting(absl::Span<const storage::VettingFacts> facts, abs
     taking_part.push_back(f.record_id);
     // The number differs: the registry verifies by hand whether it is the candidate's record.
     if (f.under_other_number) {
-      if (!f.person_token.empty() &&
-          std::find(other_people.begin(), other_people.end(), f.person_token) ==
-              other_people.end()) {
-        other_people.push_back(f.person_token);
+      if (f.person_token.empty()) continue;
+      auto person = std::find_if(
+          other_people.begin(), other_people.end(),
+          [&f](const VettingDecision::OtherPerson& p) { return p.token == f.person_token; });
+      if (person == other_people.end()) {
+        person = other_people.insert(other_people.end(),
+                                     VettingDecision::OtherPerson{f.person_token, {}});
       }
+      person->record_ids.push_back(f.record_id);
       continue;
     }
     if (part == Part::kTakesPart && f.identity_matches && f.status == v1::RECORD_STATUS_ACTIVE) {
@@ -58,7 +62,7 @@ VettingDecision DecideVetting(absl::Span<const storage::VettingFacts> facts, abs
     d.deciding_record_ids = std::move(taking_part);
     // A record under another number that took part referred the check: a probe of its person's
     // name, theirs to see.
-    d.other_person_tokens = std::move(other_people);
+    d.other_people = std::move(other_people);
   } else {
     d.result = v1::VETTING_RESULT_CLEAR;
   }

@@ -37,11 +37,21 @@ struct VettingDecision {
   // The records that decided the result: for NOT_CLEAR the matching active ones, for REFER every
   // record that took part, for CLEAR none.
   std::vector<std::string> deciding_record_ids;
-  // Whatever the result: the personal-number tokens of the people whose records under another
-  // number took part in a REFER (each once), so that the check is entered in their histories too
-  // (docs/security.md row 13); none on NOT_CLEAR, which the asked number's own record decides,
-  // nor on CLEAR. Never in the reply or the audit event, and never changing the result.
-  std::vector<std::string> other_person_tokens;
+  // A person whose records under another number took part in a REFER.
+  struct OtherPerson {
+    // Their personal-number token.
+    std::string token;
+    // The ids of their records that took part: theirs only, never another namesake's nor the
+    // asked number's. Their copy of the check names these, so that an erasure of a record that
+    // is not theirs does not withhold their entry, and their entry names no record of another.
+    std::vector<std::string> record_ids;
+  };
+  // Whatever the result: the people whose records under another number took part in a REFER
+  // (each once, in the order their first record came), so that the check is entered in their
+  // histories too (docs/security.md row 13); none on NOT_CLEAR, which the asked number's own
+  // record decides, nor on CLEAR. Never in the reply or the audit event, and never changing the
+  // result.
+  std::vector<OtherPerson> other_people;
 };
 
 VettingDecision DecideVetting(absl::Span<const storage::VettingFacts> facts, absl::CivilDay today);

@@ -97,7 +97,7 @@ grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
     // A REFER by a record under another number goes into that person's history too (never into
     // the reply or the event).
     call.SetSubjectResult(check_id, decision.result, std::move(decision.deciding_record_ids),
-                          std::move(decision.other_person_tokens));
+                          std::move(decision.other_people));
     RETURN_IF_ERROR(call.Commit(nullptr));
 
     resp->set_result(decision.result);

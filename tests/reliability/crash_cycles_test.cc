@@ -357,7 +357,10 @@ class CrashCycles {
       }
       v1::VettingCheckResponse resp;
       const grpc::Status s = stub->VettingCheck(
-          Context().get(), testing::CandidateOf(person, absl::StrCat("CONSENT-", ++k)), &resp);
+          Context().get(),
+          testing::CandidateOf(
+              person, testing::ConsentFor(person.personal_number(), absl::StrCat("CONSENT-", ++k))),
+          &resp);
       if (!s.ok()) {
         EXPECT_TRUE(OutcomeUnknown(s)) << "VettingCheck: " << s.error_code() << " "
                                        << s.error_message();

@@ -776,6 +776,48 @@ TEST_F(CheckConfigTest, ARestoreOfABackupFromAnAbandonedBranchPrintsWhatItGivesU
                        "gone from this registry")));
 }
 
+// `registryd --restore_backup` printed "the 1 events written after it are gone" of one event, and
+// of a backup_dir that does not exist only "there is no backup in DIR": it says "the 1 event
+// written after it is gone", and that the backup folder does not exist, naming the setting.
+TEST_F(CheckConfigTest, ARestoreSaysOneEventInTheSingularAndAMissingBackupFolderAsSuch) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/0, /*events=*/2));
+  absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const auto registryd = [this](const std::string& args, std::string* out) {
+    const std::string file = dir_ + "/mode.txt";
+    const int rc = std::system(absl::StrCat(REGISTRY_BINARY_DIR "/registryd --config ", dir_,
+                                            "/registryd.json ", args, " > ", file, " 2>&1")
+                                   .c_str());
+    *out = testing::ReadFileOrDie(file);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  };
+  std::filesystem::remove_all(config->backup_dir());
+  const auto data = FilesOf(dir_ + "/data");
+  std::string out;
+  EXPECT_EQ(registryd("--restore_backup 0", &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("the backup folder ", config->backup_dir(),
+                                          " (backup_dir in the config) does not exist")));
+  EXPECT_THAT(out, HasSubstr("was not changed"));
+  EXPECT_EQ(FilesOf(dir_ + "/data"), data);
+
+  {
+    absl::StatusOr<StorageStack> st = OpenStorage(*config, SystemClock::Get());
+    ASSERT_TRUE(st.ok()) << st.status();
+    absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
+        storage::Backups::Open(config->backup_dir());
+    ASSERT_TRUE(backups.ok()) << backups.status();
+    ASSERT_TRUE((*backups)->Create(st->db.get()).ok());
+    registry::v1::AuditEvent event;
+    event.set_actor("system:test");
+    event.set_action("test");
+    ASSERT_TRUE(st->audit->Append(std::move(event), nullptr).ok());
+    ASSERT_TRUE(st->watermark->Advance(*st->audit).ok());
+  }
+  ASSERT_EQ(registryd("--restore_backup 1", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("the audit log is back at the backup's head: the 1 event written "
+                             "after it is gone from this registry"));
+}
+
 // registryd run by another user than the one that owns the data directory or the key file (root,
 // following a runbook, for a service that runs as its own user) would leave files that user
 // owns, mode 0600, unreadable to the service: it refuses, naming whom to run as, and writes
@@ -1419,6 +1461,147 @@ TEST_F(CheckConfigTest, AStateFileWithoutItsFolderOrThatIsAFolderIsAProblemAsAtS
         << msg;
     EXPECT_THAT(msg, ::testing::Not(HasSubstr("current CRL"))) << msg;
   }
+}
+
+// A role's client certificate (extendedKeyUsage clientAuth, a URI subjectAltName only) given as
+// the server's passed the check, and registryd served with it; every client then refused the
+// server with "unsuitable certificate purpose", which read as the wrong server. The check and
+// the start name it in the same words, with the certificate to use instead.
+TEST_F(CheckConfigTest, AClientsCertificateAsTheServersIsAProblemAsAtStart) {
+  const testing::TestPki& pki = testing::TestPki::Get();
+  Put("tls/cert.pem", pki.ReadFile("clerk/cert.pem"));
+  Put("tls/key.pem", pki.ReadFile("clerk/key.pem"));
+  const std::string file = dir_ + "/tls/cert.pem";
+  const std::vector<std::string> problems = Check();
+  EXPECT_THAT(
+      problems,
+      ::testing::ElementsAre(
+          ::testing::AllOf(
+              ::testing::StartsWith("tls.cert_file: " + file + " is not made for TLS server "
+                                    "authentication (its extendedKeyUsage is clientAuth)"),
+              HasSubstr("use the server's certificate, made for TLS server authentication "
+                        "(extendedKeyUsage serverAuth; registry-pki.sh server PKI DNS-NAME")),
+          ::testing::AllOf(::testing::StartsWith("tls.cert_file: " + file + " names no host"),
+                           HasSubstr("it names spiffe://"))));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  for (const std::string& p : problems) EXPECT_THAT(out, HasSubstr("problem: " + p));
+  EXPECT_EQ(Start(&out), 2) << out;
+  const std::string msg = testing::OneErrorLogLine(out).fields().at("msg").string_value();
+  EXPECT_THAT(msg, HasSubstr(absl::StrJoin(problems, "; "))) << msg;
+}
+
+// The server's extensions as dev-pki.sh and registry-pki.sh give them.
+constexpr char kServerExtensions[] =
+    "basicConstraints = critical, CA:FALSE\n"
+    "keyUsage = critical, digitalSignature\n"
+    "extendedKeyUsage = serverAuth\n"
+    "subjectAltName = DNS:localhost, IP:127.0.0.1";
+
+// The problems of a certificate issued now by the test CA with `extensions` (for an RSA key with
+// `rsa`), as the server's, `later` after it was issued; its file is *file.
+std::vector<std::string> ProblemsOf(const std::string& extensions, std::string* file,
+                                    bool rsa = false, absl::Duration later = absl::ZeroDuration()) {
+  const testing::TestPki& pki = testing::TestPki::Get();
+  const testing::TestPki::Identity id = rsa ? pki.IssueForRsaKey("localhost", extensions)
+                                            : pki.IssueClient("localhost", extensions);
+  *file = testing::MakeTempDir("server-cert") + "/cert.pem";
+  std::ofstream(*file) << id.cert_pem;
+  return ServerCertificateProblems(*file, absl::Now() + later);
+}
+
+TEST(ServerCertificateTest, EachReasonACertificateCannotServeTlsIsNamedWithTheFileAndTheFix) {
+  const std::string good = kServerExtensions;
+  std::string file;
+  EXPECT_THAT(ProblemsOf(good, &file), ::testing::IsEmpty());
+
+  const auto without = [&good](const std::string& line) {
+    return absl::StrReplaceAll(good, {{line + "\n", ""}, {"\n" + line, ""}});
+  };
+  const auto with = [&good](const std::string& from, const std::string& to) {
+    return absl::StrReplaceAll(good, {{from, to}});
+  };
+  struct Case {
+    std::string extensions;
+    std::string says;
+    std::string fix;
+  };
+  const Case cases[] = {
+      {with("serverAuth", "clientAuth, emailProtection"),
+       " is not made for TLS server authentication (its extendedKeyUsage is clientAuth, "
+       "emailProtection)",
+       "made for TLS server authentication (extendedKeyUsage serverAuth;"},
+      {with("serverAuth", "1.3.6.1.4.1.99999.1"),
+       " is not made for TLS server authentication (its extendedKeyUsage is 1.3.6.1.4.1.99999.1)",
+       "(extendedKeyUsage serverAuth;"},
+      {with("digitalSignature", "keyEncipherment, keyAgreement"),
+       "'s key may not sign the TLS handshake (its keyUsage is keyEncipherment, keyAgreement)",
+       "whose keyUsage includes digitalSignature"},
+      {without("subjectAltName = DNS:localhost, IP:127.0.0.1"),
+       " names no host (no DNS name or IP address in its subjectAltName)",
+       "issued for the name or address the clients connect to"},
+      {with("DNS:localhost, IP:127.0.0.1", "URI:spiffe://kjc.example/server"),
+       " names no host (no DNS name or IP address in its subjectAltName; it names "
+       "spiffe://kjc.example/server)",
+       "issued for the name or address the clients connect to"},
+      {with("CA:FALSE", "CA:TRUE"), " is a CA's certificate (basicConstraints CA:TRUE)",
+       "which is CA:FALSE"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.extensions);
+    const std::vector<std::string> problems = ProblemsOf(c.extensions, &file);
+    EXPECT_THAT(problems, ::testing::ElementsAre(::testing::AllOf(
+                              ::testing::StartsWith("tls.cert_file: " + file + c.says),
+                              HasSubstr(c.fix), HasSubstr("registry-pki.sh server"))));
+    EXPECT_EQ(ServerCertificateServes(file, absl::Now()).message(), absl::StrJoin(problems, "; "));
+  }
+  // An RSA key that may only decrypt the client's secret is still a problem under any other
+  // keyUsage.
+  EXPECT_THAT(ProblemsOf(with("digitalSignature", "keyAgreement"), &file, /*rsa=*/true),
+              ::testing::ElementsAre(HasSubstr("'s key may not sign the TLS handshake (its "
+                                               "keyUsage is keyAgreement)")));
+}
+
+// What OpenSSL's clients accept of a server is no problem: no extendedKeyUsage or keyUsage at
+// all, serverAuth beside other purposes, an IP address as the only name, and an RSA key whose
+// keyUsage is keyEncipherment (TLS 1.2's key exchange by RSA) alone.
+TEST(ServerCertificateTest, WhatTheClientsAcceptIsNoProblem) {
+  const std::string good = kServerExtensions;
+  std::string file;
+  for (const std::string& extensions :
+       {absl::StrReplaceAll(good, {{"extendedKeyUsage = serverAuth\n", ""},
+                                   {"keyUsage = critical, digitalSignature\n", ""}}),
+        absl::StrReplaceAll(good, {{"serverAuth", "clientAuth, serverAuth"}}),
+        absl::StrReplaceAll(good, {{"DNS:localhost, IP:127.0.0.1", "IP:127.0.0.1"}})}) {
+    SCOPED_TRACE(extensions);
+    EXPECT_THAT(ProblemsOf(extensions, &file), ::testing::IsEmpty());
+    EXPECT_TRUE(ServerCertificateServes(file, absl::Now()).ok());
+  }
+  const std::string encipher =
+      absl::StrReplaceAll(good, {{"digitalSignature", "keyEncipherment"}});
+  EXPECT_THAT(ProblemsOf(encipher, &file, /*rsa=*/true), ::testing::IsEmpty());
+  EXPECT_THAT(ProblemsOf(encipher, &file), ::testing::SizeIs(1));
+}
+
+// The certificate's dates, judged at the time given, name the file and what to do.
+TEST(ServerCertificateTest, AnExpiredOrNotYetValidCertificateNamesTheFileAndWhatToDo) {
+  std::string file;
+  std::vector<std::string> problems =
+      ProblemsOf(kServerExtensions, &file, false, absl::Hours(49));
+  EXPECT_THAT(
+      problems,
+      ::testing::ElementsAre(::testing::AllOf(
+          ::testing::StartsWith("tls.cert_file: the certificate in " + file + " has expired: "),
+          HasSubstr("issue the server a new one (registry-pki.sh server"),
+          HasSubstr("Renew or replace the server certificate"))));
+  problems = ProblemsOf(kServerExtensions, &file, false, -absl::Hours(1));
+  EXPECT_THAT(problems,
+              ::testing::ElementsAre("tls.cert_file: the certificate in " + file +
+                                     " is not valid yet: check this machine's clock, or use a "
+                                     "certificate valid now"));
+  std::ofstream(file, std::ios::trunc) << "no certificate";
+  EXPECT_THAT(ServerCertificateProblems(file, absl::Now()),
+              ::testing::ElementsAre("tls.cert_file: " + file + " holds no PEM certificate"));
 }
 
 }  // namespace

@@ -1078,6 +1078,39 @@ TEST_F(DataCheckTest, ADeletedVettingHistoryEntryIsCaught) {
   ExpectReportedOnlineAndOffline(r, problem);
 }
 
+// The limit rows of the day's checks deleted while registryd was stopped gave the organisation
+// fresh tries at the candidate after a restart, and the data check called the data consistent. A
+// check answered within the last 24 hours whose rows are gone is a problem, named by its check id.
+TEST_F(DataCheckTest, DeletedDailyLimitRowsOfARecentCheckAreCaught) {
+  const v1::Person person = ExampleRecord().person();
+  Create(ExampleRecord());
+  std::string answered;
+  ASSERT_TRUE(VetForCheckId(CandidateOf(person), &answered).ok());
+  ASSERT_FALSE(answered.empty());
+  v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+
+  // Every row of the daily limits on checks of one person or one name.
+  const std::string prefix = "limits/person-checks/";
+  Edit([&](storage::Database* db) {
+    std::vector<std::string> keys;
+    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kMeta);
+    for (it->Seek(prefix); it->Valid() && absl::StartsWith(it->key(), prefix); it->Next()) {
+      keys.emplace_back(it->key());
+    }
+    ASSERT_GE(keys.size(), 2u);  // the person's and the name's
+    for (const std::string& key : keys) Delete(db, storage::Cf::kMeta, key);
+  });
+  r = Verify();
+  EXPECT_EQ(r.problem_count(), 1u);
+  const std::string problem = absl::StrCat(
+      "vetting check ", answered, ": answered within the last 24 hours, but its daily limit rows "
+      "are missing (the person's), so the organisation would get fresh tries after a restart");
+  ExpectReportedOnlineAndOffline(r, problem);
+  // The problem names the check, never the person.
+  EXPECT_THAT(problem, ::testing::Not(HasSubstr(person.personal_number())));
+}
+
 // A REFER by a record under another number is entered in two histories (the number asked about,
 // and the record's person's) by one event: both entries are paired with it, and nothing is a
 // problem.
@@ -1139,7 +1172,7 @@ TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
   EXPECT_EQ(moved.reference(), "vetting checks batch 1: 1 rows");
   const v1::AuditEvent upgraded = testing::StoredEvent(*server_, size - 1);
   EXPECT_EQ(upgraded.actor(), "system:storage-schema");
-  EXPECT_EQ(upgraded.reference(), "schema 6 to 10: 1 checks moved 0 records filed 0 with aliases");
+  EXPECT_EQ(upgraded.reference(), "schema 6 to 11: 1 checks moved 0 records filed 0 with aliases");
   // Once: the next start finds schema 9 and leaves the checks alone.
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(testing::AuditLogSize(*server_), size);
@@ -1220,7 +1253,7 @@ TEST_F(DataCheckTest, AliasesOfAnEarlierSchemaAreFiledAtStartUp) {
   EXPECT_EQ(filed.reference(), "names batch 1: 2 records");
   EXPECT_THAT(filed.record_ids(), ::testing::UnorderedElementsAre(id, other_id));
   EXPECT_EQ(testing::StoredEvent(*server_, size - 1).reference(),
-            "schema 7 to 10: 2 records filed 1 with aliases");
+            "schema 7 to 11: 2 records filed 1 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
   v1::SearchRecordsRequest search;
   search.mutable_name()->set_surname("Berisha");
@@ -1254,7 +1287,7 @@ TEST_F(DataCheckTest, LooseTokensOfAnEarlierSchemaAreFiledAnewAtStartUp) {
     ASSERT_TRUE(db->Write(batch).ok());
   });
   EXPECT_EQ(testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1).reference(),
-            "schema 8 to 10: 1 records filed 0 with aliases");
+            "schema 8 to 11: 1 records filed 0 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
   v1::SearchRecordsRequest search;
   search.mutable_name()->set_surname("\xd0\xa2\xd0\xb0\xd1\x87\xd0\xb8");            // Тачи
@@ -1265,6 +1298,55 @@ TEST_F(DataCheckTest, LooseTokensOfAnEarlierSchemaAreFiledAnewAtStartUp) {
   EXPECT_EQ(found.records_size(), 0);
   ASSERT_EQ(found.possible_matches_size(), 1);
   EXPECT_EQ(found.possible_matches(0).metadata().record_id(), id);
+}
+
+// Schema 10 filed loose tokens that kept the spaces in a name and no row of each word of a given
+// name of several words: the next start files every record's names anew, so that a court's
+// search by one of the given names, or by the surname written apart, finds it as a possible
+// match, vetting by one of them refers, and the data check holds the new rows to the heads.
+TEST_F(DataCheckTest, GivenNameWordsOfAnEarlierSchemaAreFiledAtStartUp) {
+  v1::CreateRecordRequest r = ExampleRecord();
+  r.mutable_person()->set_surname("O'Brien");
+  r.mutable_person()->set_given_name("Ali Arben");
+  const std::string id = Create(r);
+  Edit([&](storage::Database* db) {
+    for (const char kind : {'l', 'w'}) {
+      for (const std::string& key : AliasRows(db, kind, id)) {
+        Delete(db, storage::Cf::kIndex, key);
+      }
+    }
+    storage::Batch batch;
+    batch.Put(storage::Cf::kMeta, "schema/version", "10");
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+  EXPECT_EQ(testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1).reference(),
+            "schema 10 to 11: 1 records filed 0 with aliases");
+  EXPECT_EQ(Verify().problem_count(), 0u);
+  v1::SearchRecordsRequest search;
+  search.mutable_name()->set_surname("O Brien");
+  search.mutable_name()->set_given_name("Arben");
+  search.mutable_name()->set_birth_date(r.person().birth_date());
+  v1::SearchRecordsResponse found;
+  ASSERT_TRUE(SearchRecordsAs(*server_, "court", search, &found).ok());
+  EXPECT_EQ(found.records_size(), 0);
+  ASSERT_EQ(found.possible_matches_size(), 1);
+  EXPECT_EQ(found.possible_matches(0).metadata().record_id(), id);
+  // Both given names in the other order: each word was looked up alone too, and the search's
+  // event names each token looked up (exact, loose, and the two words').
+  search.mutable_name()->set_given_name("Arben Ali");
+  ASSERT_TRUE(SearchRecordsAs(*server_, "court", search, &found).ok());
+  ASSERT_EQ(found.possible_matches_size(), 1);
+  EXPECT_EQ(found.possible_matches(0).metadata().record_id(), id);
+  const v1::AuditEvent searched =
+      testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1);
+  EXPECT_EQ(searched.tokens_size(), 4);
+  // An employer's candidate of one of the two given names, under another number: referred.
+  v1::Person candidate = r.person();
+  candidate.set_given_name("Arben");
+  candidate.set_personal_number("1234500077");
+  EXPECT_EQ(Vet(candidate), v1::VETTING_RESULT_REFER);
+  candidate.set_given_name("Besnik");
+  EXPECT_EQ(Vet(candidate), v1::VETTING_RESULT_CLEAR);
 }
 
 // An entry damaged where it lies is one problem: it fails authentication. It is still the entry

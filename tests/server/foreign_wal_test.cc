@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -135,6 +137,46 @@ TEST(ForeignWalTest, AnotherRegistrysLogIsRefusedByTheCheckTheStartAndTheOffline
   EXPECT_EQ(offline.status().code(), absl::StatusCode::kDataLoss) << offline.status();
   EXPECT_THAT(std::string(offline.status().message()), HasSubstr(refused));
   EXPECT_GT(std::filesystem::file_size(a_log), 0u) << "the evidence is kept";
+}
+
+// Every file under `dir` with its size and a hash of its bytes, for comparing.
+std::map<std::string, std::string> FilesOf(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const std::string& path : testing::FilesUnder(dir)) {
+    const std::string bytes = testing::ReadBinary(path);
+    files[path] = absl::StrCat(bytes.size(), " bytes, hash ", std::hash<std::string>{}(bytes));
+  }
+  return files;
+}
+
+// The start refused another registry's log only on its writable open, which had already written
+// into the folder (LOG rotated, a new one written), the folder whose evidence the refusal says to
+// keep. The read-only look before it, which meets the same log, now refuses it in the same words,
+// and every file of the folder is left as it was; --confirm_clock too.
+TEST(ForeignWalTest, AStartRefusedForAnotherRegistrysLogWritesNothingThere) {
+  Installation a, b;
+  ASSERT_NO_FATAL_FAILURE(a.AddEvents(3));
+  const std::string b_crashed = b.dir() + "/data-crashed";
+  ASSERT_NO_FATAL_FAILURE(b.AddEvents(3, b_crashed));
+  std::filesystem::copy_file(NewestLog(b_crashed), NewestLog(a.data()),
+                             std::filesystem::copy_options::overwrite_existing);
+  const std::map<std::string, std::string> before = FilesOf(a.data());
+  ASSERT_FALSE(before.empty());
+
+  const std::string refused = "holds writes this registry did not make";
+  const absl::Status looked = RefuseBeforeWriting(a.Config(), SystemClock::Get());
+  EXPECT_EQ(looked.code(), absl::StatusCode::kDataLoss) << looked;
+  EXPECT_THAT(std::string(looked.message()), HasSubstr(refused));
+  std::string out;
+  EXPECT_EQ(a.Run(absl::StrCat("--config ", a.config_file()), &out), 1) << out;
+  EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
+              HasSubstr(refused));
+  EXPECT_EQ(FilesOf(a.data()), before);
+  absl::Time trusted_before;
+  const absl::Status confirmed = ConfirmClock(a.Config(), SystemClock::Get(), &trusted_before);
+  EXPECT_EQ(confirmed.code(), absl::StatusCode::kDataLoss) << confirmed;
+  EXPECT_EQ(confirmed.message(), looked.message());
+  EXPECT_EQ(FilesOf(a.data()), before);
 }
 
 // The registry's own log as a kill -9 leaves it, written by the start's open: the check and the

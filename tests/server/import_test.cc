@@ -916,7 +916,7 @@ TEST_F(ImportCliTest, AnImportRefusedToItsCallerDoesNotSayToRunItAgain) {
     const CliResult r = RunCliBinary(args, scratch_, [](pid_t) {});
     EXPECT_EQ(r.exit_code, 1) << r.out;
     EXPECT_THAT(r.out, HasSubstr("PERMISSION_DENIED"));
-    EXPECT_THAT(r.out, HasSubstr("was refused"));
+    EXPECT_THAT(r.out, HasSubstr("role court may not import records"));
     EXPECT_THAT(r.out, Not(HasSubstr("run the same import again"))) << r.out;
   }
 }

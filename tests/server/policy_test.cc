@@ -6,6 +6,7 @@
 #include "server/policy.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -326,8 +327,7 @@ TEST(PolicyFileTest, APolicyThatEveryLocalAccountMayChangeIsRefusedNamingTheChmo
   EXPECT_EQ(loaded.message(), absl::StrCat(path, " is writable by every local account (mode "
                                            "0666): run chmod o-w ", path));
   const server::PolicyReading reading = server::ReadPolicyFile(path);
-  EXPECT_EQ(reading.sha256, absl::BytesToHexString(crypto::Sha256(kPolicyText)))
-      << "the event names the file refused";
+  EXPECT_EQ(reading.sha256, "") << "refused for its mode, the file is not read";
   EXPECT_EQ(reading.refused_because, "the file is writable by every local account");
 
   ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
@@ -579,9 +579,22 @@ TEST(PolicyReloadTest, APolicyRefusedByTheParseIsAuditedWithThePathOfTheFieldRef
   EXPECT_EQ(PublicKeyAs(server->Channel("clerk")), grpc::StatusCode::OK);
 }
 
+// A policy file larger than any policy (a sparse one costs nothing to make, at gigabytes) is
+// refused by its size on the open file, unread, naming the file and the limit.
+TEST(PolicyFileTest, APolicyFileLargerThanAnyPolicyIsRefusedUnreadNamingTheLimit) {
+  const std::string dir = testing::MakeTempDir("policy-size");
+  const std::string path = dir + "/policy.json";
+  std::ofstream(path) << kPolicyText;
+  ASSERT_EQ(::truncate(path.c_str(), (1 << 20) + 1), 0);
+  const absl::Status loaded = server::LoadPolicyFile(path).status();
+  EXPECT_EQ(loaded.code(), absl::StatusCode::kFailedPrecondition) << loaded;
+  EXPECT_EQ(loaded.message(), absl::StrCat("cannot read ", path, ": it is 1048577 bytes, more "
+                                           "than the 1 MiB the policy file may be"));
+}
+
 // A policy file made writable by every local account (chmod 666) is refused on reload like any
-// bad file, whatever it holds: the policy in force stays, and the refusal is audited with the
-// file's fingerprint and why.
+// bad file, whatever it holds: the policy in force stays, and the refusal is audited with why.
+// It is judged by its mode before it is read, so the event names no fingerprint.
 TEST(PolicyReloadTest, APolicyMadeWritableByEveryLocalAccountIsRefusedOnReloadAndAudited) {
   auto server = TestServer::Start();
   auto clerk = server->Channel("clerk");
@@ -590,7 +603,6 @@ TEST(PolicyReloadTest, APolicyMadeWritableByEveryLocalAccountIsRefusedOnReloadAn
   const std::string path = server->dir() + "/policy.json";
   server->WritePolicy(DevPolicyWithout(kClerkId));
   ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
-  const std::string text = testing::ReadFileOrDie(path);
   const uint64_t before = AuditLogSize(*server);
   const absl::Status reloaded = server->server()->ReloadPolicy();
   EXPECT_EQ(reloaded.code(), absl::StatusCode::kFailedPrecondition) << reloaded;
@@ -602,8 +614,7 @@ TEST(PolicyReloadTest, APolicyMadeWritableByEveryLocalAccountIsRefusedOnReloadAn
   EXPECT_EQ(event.action(), "reload-policy");
   EXPECT_EQ(testing::OutcomeName(event), "FAILED_PRECONDITION");
   EXPECT_EQ(event.detail(), "the file is writable by every local account");
-  EXPECT_EQ(event.reference(), absl::StrCat("policy sha256 ", Sha256Hex(text),
-                                            " refused; the previous policy stays in force"));
+  EXPECT_EQ(event.reference(), "policy file refused unread; the previous policy stays in force");
   EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK) << "the refused policy was applied";
 
   // Mended, the same file is taken.

@@ -364,5 +364,60 @@ TEST_F(VettingConsentTest, CheckWithConsentAndAllowedCategoryIsAnswered) {
   EXPECT_EQ(event.recipient(), "dev-care-home");
 }
 
+// One organisation checked four candidates under one stated consent ("CONSENT-2026-001" for four
+// personal numbers), each answered. A consent reference is bound to the candidate it was first
+// answered for: another candidate under it is refused before any lookup, audited, in words that
+// are the same whatever the registry holds about either person, also after a restart; the same
+// candidate again is answered; another organisation may use the same text.
+TEST_F(VettingConsentTest, AConsentReferenceGivenForOneCandidateIsRefusedForAnother) {
+  const std::string refusal =
+      "consent_reference: already given for another candidate: each candidate's consent has a "
+      "reference of its own";
+  const v1::Person registered = ExampleRecord().person();
+  CreatedRecordId(*server_, "clerk", ExampleRecord());
+  v1::VettingCheckRequest unknown = Candidate();
+  ASSERT_NE(unknown.personal_number(), registered.personal_number());
+  v1::VettingCheckRequest known = CandidateOf(registered);
+  known.set_consent_reference(unknown.consent_reference());
+  v1::VettingCheckResponse resp;
+  ASSERT_TRUE(Check("vetting", unknown, &resp).ok());
+  EXPECT_EQ(resp.result(), v1::VETTING_RESULT_CLEAR);
+  // The same candidate under the same consent again: answered.
+  ASSERT_TRUE(Check("vetting", unknown, &resp).ok());
+
+  // A registered candidate under the reference of an unregistered one, and the other way round.
+  v1::VettingCheckResponse none;
+  grpc::Status s = Check("vetting", known, &none);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message(), refusal);
+  EXPECT_FALSE(none.has_certificate());
+  ExpectRefused(known, "consent_reference: already given for another candidate");
+  known.set_consent_reference("CONSENT-2026-0043");
+  ASSERT_TRUE(Check("vetting", known, &resp).ok());
+  v1::VettingCheckRequest unknown_under_known = unknown;
+  unknown_under_known.set_consent_reference("CONSENT-2026-0043");
+  s = Check("vetting", unknown_under_known, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message(), refusal);
+  // Refused before anything was read: the event names no record.
+  const v1::AuditEvent event =
+      StoredEvent(*server_, server_->server()->audit_log()->CurrentHead().size - 1);
+  EXPECT_EQ(testing::OutcomeName(event), "FAILED_PRECONDITION");
+  EXPECT_EQ(event.record_ids_size(), 0);
+
+  // Another organisation may state the same text for another candidate.
+  v1::VettingCheckRequest care = known;
+  care.set_consent_reference(unknown.consent_reference());
+  care.set_position_category("care_worker");
+  ASSERT_TRUE(Check("vetting2", care, &resp).ok());
+
+  // Kept across a restart: the binding is stored, not only in memory.
+  ASSERT_TRUE(server_->Restart().ok());
+  known.set_consent_reference(unknown.consent_reference());
+  s = Check("vetting", known, &resp);
+  EXPECT_EQ(s.error_message(), refusal);
+  ASSERT_TRUE(Check("vetting", unknown, &resp).ok());
+}
+
 }  // namespace
 }  // namespace registry::testing

@@ -382,6 +382,10 @@ grpc::StatusCode Check(testing::TestServer& server, const std::string& identity,
 grpc::Status VetAs(const testing::TestServer& server, const std::string& identity,
                    v1::VettingCheckRequest req, v1::VettingCheckResponse* resp) {
   req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
+  // Each candidate's consent has a reference of its own.
+  if (req.consent_reference() == "CONSENT-2026-0042") {
+    req.set_consent_reference(testing::ConsentFor(req.personal_number(), "CONSENT-2026-0042"));
+  }
   grpc::ClientContext ctx;
   return v1::VettingService::NewStub(server.Channel(identity))->VettingCheck(&ctx, req, resp);
 }

@@ -1151,7 +1151,8 @@ TEST_F(RecordServiceTest, NoPlaintextPersonalDataInAnyFile) {
     check.set_given_name(who.given);
     check.set_birth_date("1980-04-12");
     check.set_position_category("teacher");
-    check.set_consent_reference("CONSENT 2026/17");
+    // A consent reference is one candidate's.
+    check.set_consent_reference(who.pn == people[0].pn ? "CONSENT 2026/17" : "CONSENT 2026/18");
     v1::VettingCheckResponse answer;
     grpc::Status s = vetting->VettingCheck(&ctx, check, &answer);
     ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();

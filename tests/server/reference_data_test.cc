@@ -402,15 +402,78 @@ TEST(RetentionTest, LaterWorkWithChildrenBanExtendsVisibility) {
   ExpectRetention(*data, c, "2050-07-01", "2050-07-02");
 }
 
-TEST(RetentionTest, OtherBansDoNotExtendVisibility) {
+TEST(RetentionTest, ABanOnContactingTheVictimDoesNotExtendVisibility) {
   std::unique_ptr<ReferenceData> data = LoadShipped();
   ASSERT_NE(data, nullptr);
   Conviction c = MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 36, false);
-  c.add_bans()->set_type(registry::v1::BAN_TYPE_PROFESSION);  // For life.
+  c.add_bans()->set_type(registry::v1::BAN_TYPE_CONTACT_WITH_VICTIM);  // For life.
   registry::v1::AccessoryBan* ban = c.add_bans();
   ban->set_type(registry::v1::BAN_TYPE_CONTACT_WITH_VICTIM);
   ban->set_end_date("2060-01-01");
   ExpectRetention(*data, c, "2039-05-15", "2044-05-15");
+}
+
+// A ban on a profession, activity or duty names no profession: a teacher banned from teaching
+// until 2050 was CLEAR from 2039 (the rule's end). It keeps the record visible, and kept, until
+// it ends, as a ban on work with children does; for life, for 100 years.
+TEST(RetentionTest, AProfessionBanKeepsTheRecordVisibleUntilItEndsAsAWorkWithChildrenBanDoes) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  Conviction c = MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 36, false);
+  registry::v1::AccessoryBan* ban = c.add_bans();
+  ban->set_type(registry::v1::BAN_TYPE_PROFESSION);
+  ban->set_end_date("2050-07-01");
+  ExpectRetention(*data, c, "2050-07-01", "2050-07-02");
+  ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  ExpectRetention(*data, c, "2050-07-01", "2050-07-02");
+  ban->set_type(registry::v1::BAN_TYPE_PROFESSION);
+  ban->clear_end_date();  // For life.
+  ExpectRetention(*data, c, "2124-05-15", "2124-05-16");
+}
+
+// Life imprisonment (both Codes provide it) was recorded as "other" and dated by the catch-all
+// rule, 10 years from final_date, while the person was still in prison. It keeps the record as a
+// ban for life does, 100 years, from final_date while the person is not released.
+TEST(RetentionTest, LifeImprisonmentKeepsTheRecordAsLongAsABanForLifeFromFinalDate) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  Conviction c;
+  c.set_final_date("2024-05-15");
+  c.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_LIFE_IMPRISONMENT);
+  ExpectRetention(*data, c, "2124-05-15", "2124-05-16");
+  // A juvenile's rule is the shorter, the life sentence keeps it all the same.
+  c.set_juvenile(true);
+  ExpectRetention(*data, c, "2124-05-15", "2124-05-16");
+}
+
+// Released (a conditional release), the 100 years count from the release, as a ban for life's
+// count from the end of the sentence; never from before final_date. Whatever the table's anchor.
+TEST(RetentionTest, LifeImprisonmentCountsFromTheReleaseWhenOneIsRecorded) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  Conviction c;
+  c.set_final_date("2004-05-15");
+  c.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_LIFE_IMPRISONMENT);
+  c.set_release_date("2026-03-10");
+  ExpectRetention(*data, c, "2126-03-10", "2126-03-11");
+  absl::StatusOr<absl::CivilDay> anchor = data->AnchorOf(c);
+  ASSERT_TRUE(anchor.ok()) << anchor.status();
+  EXPECT_EQ(FormatDate(*anchor), "2026-03-10");
+  c.set_release_date("2003-01-10");  // before final_date: counted from final_date
+  ExpectRetention(*data, c, "2104-05-15", "2104-05-16");
+
+  std::string dir = registry::testing::MakeTempDir("reference_data_test");
+  WriteFile(dir + "/offences.json", Shipped("offences.json"));
+  WriteFile(dir + "/courts.json", Shipped("courts.json"));
+  WriteFile(dir + "/retention.json", R"({"anchor": "RETENTION_ANCHOR_FINAL_DATE", "rules": [
+      {"min_sentence_months": 0, "juvenile": true, "employer_visible_years": 5,
+       "delete_after_years": 10},
+      {"min_sentence_months": 0, "employer_visible_years": 10, "delete_after_years": 30}]})");
+  absl::StatusOr<std::unique_ptr<ReferenceData>> final_anchor = ReferenceData::Load(dir);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(final_anchor.ok()) << final_anchor.status();
+  c.set_release_date("2026-03-10");
+  ExpectRetention(**final_anchor, c, "2126-03-10", "2126-03-11");
 }
 
 // A ban for life is never weaker than a finite one: the record stays visible, and stored, for

@@ -4,9 +4,11 @@
 // (ReloadRevocation, SIGHUP), on connections that were already open too.
 #include "server/revocation.h"
 
+#include <fcntl.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -458,7 +460,7 @@ TEST(RevocationListTest, ANumbersFileThatNamesACaTwiceIsRefusedAsDamagedAndSaysP
   const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
   ASSERT_TRUE(Revocation::Load(ca_file, dir, numbers).ok());
   const std::string line = testing::ReadFileOrDie(numbers);
-  ASSERT_EQ(line.size(), 64 + std::string(" 1001\n").size()) << line;
+  ASSERT_EQ(line.size(), 64 + std::string(" 1001 ").size() + 64 + 1) << line;
   testing::WriteFileAtomically(numbers, absl::StrCat(line, line.substr(0, 64), " 1000\n"));
   testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl"));
   auto r = Revocation::Load(ca_file, dir, numbers);
@@ -539,6 +541,123 @@ TEST(RevocationListTest, AReadOnlyLoadHoldsTheCrlsToTheNumbersButNeverWritesThem
   EXPECT_THAT(std::string(damaged.status().message()),
               HasSubstr(absl::StrCat("crl_number_file ", numbers, ": line 1 ")));
   EXPECT_EQ(testing::ReadFileOrDie(numbers), "not a number line\n");
+}
+
+// A file of the CRL folder larger than any CRL (here a sparse one, which costs nothing to make
+// at gigabytes: 3 GB took registryd to 5.8 GB) is refused by its size on the open file, unread,
+// naming the file and the limit; the CA's own CRL still applies.
+TEST(RevocationListTest, AFileTooLargeForACrlIsRefusedUnreadNamingItAndTheLimit) {
+  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl")}});
+  const std::string huge = dir + "/huge.crl";
+  const int fd = ::open(huge.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, (16 << 20) + 1), 0);
+  ::close(fd);
+  auto r = LoadOrDie(dir);
+  ASSERT_NE(r, nullptr);
+  EXPECT_THAT(absl::StrJoin(r->Problems(absl::Now()), "\n"),
+              HasSubstr(absl::StrCat("huge.crl: cannot read ", huge,
+                                     ": it is 16777217 bytes, more than the 16 MiB a CRL file "
+                                     "may be")));
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+  EXPECT_EQ(r->Check(*Cert("revoked"), absl::Now()), Revocation::Verdict::kRevoked);
+}
+
+// `pem` (one CRL of the registry CA) re-issued now under the same CRL number, without the entry
+// of identity `dropped`, signed with the registry CA's key: what only the CA's key can make.
+std::string SameNumberWithout(const std::string& pem, absl::string_view dropped) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), pem.size()),
+                                                 &BIO_free);
+  std::unique_ptr<X509_CRL, decltype(&X509_CRL_free)> crl(
+      PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr), &X509_CRL_free);
+  const std::string cert_pem = TestPki::Get().LoadIdentity(dropped).cert_pem;
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
+      BIO_new_mem_buf(cert_pem.data(), cert_pem.size()), &BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  const std::string key_pem = TestPki::Get().ReadFile("ca/ca.key");
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(key_pem.data(), key_pem.size()), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  EXPECT_TRUE(crl != nullptr && cert != nullptr && key != nullptr);
+  if (crl == nullptr || cert == nullptr || key == nullptr) return "";
+  STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
+  for (int i = sk_X509_REVOKED_num(revoked) - 1; i >= 0; --i) {
+    X509_REVOKED* entry = sk_X509_REVOKED_value(revoked, i);
+    if (ASN1_INTEGER_cmp(X509_REVOKED_get0_serialNumber(entry),
+                         X509_get0_serialNumber(cert.get())) == 0) {
+      X509_REVOKED_free(sk_X509_REVOKED_delete(revoked, i));
+    }
+  }
+  std::unique_ptr<ASN1_TIME, decltype(&ASN1_TIME_free)> now(ASN1_TIME_set(nullptr, time(nullptr)),
+                                                            &ASN1_TIME_free);
+  EXPECT_EQ(X509_CRL_set1_lastUpdate(crl.get(), now.get()), 1);
+  EXPECT_GT(X509_CRL_sign(crl.get(), key.get(), EVP_sha256()), 0);
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), &BIO_free);
+  PEM_write_bio_X509_CRL(out.get(), crl.get());
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(out.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+// Two CRLs of one CA with one number: the later thisUpdate won, so a list that left out a serial
+// put in place of the one that listed it, under the same number, admitted the revoked
+// certificate. The CRL in force at the highest number is remembered by its digest: another list
+// of that number is refused as one of a lower number is, naming the file, across a restart too,
+// until the list read at that number (or a newer one) is back.
+TEST(RevocationListTest, AnotherCrlUnderTheNumberInForceIsRefusedNamingTheFile) {
+  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl-next")}});
+  const std::string ca_file = TestPki::Get().dir() + "/ca/ca.pem";
+  const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
+  auto r = Revocation::Load(ca_file, dir, numbers);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
+
+  const std::string swapped = SameNumberWithout(CrlOf("crl-next"), "revoked-later");
+  ASSERT_FALSE(swapped.empty());
+  testing::WriteFileAtomically(dir + "/" + CrlName(), swapped);
+  ASSERT_TRUE((*r)->Reload().ok());
+  EXPECT_EQ((*r)->Check(*Cert("revoked-later"), absl::Now()),
+            Revocation::Verdict::kNoCurrentCrl);
+  EXPECT_EQ((*r)->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+  EXPECT_THAT(absl::StrJoin((*r)->Problems(absl::Now()), "\n"),
+              HasSubstr(absl::StrCat(CrlName(), ": the CRL of ")));
+  EXPECT_THAT(absl::StrJoin((*r)->Problems(absl::Now()), "\n"),
+              HasSubstr("numbered 4097 differs from the CRL of that number read before"));
+
+  auto restarted = Revocation::Load(ca_file, dir, numbers);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  EXPECT_EQ((*restarted)->Check(*Cert("revoked-later"), absl::Now()),
+            Revocation::Verdict::kNoCurrentCrl);
+
+  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl-next"));
+  ASSERT_TRUE((*restarted)->Reload().ok());
+  EXPECT_EQ((*restarted)->Check(*Cert("revoked-later"), absl::Now()),
+            Revocation::Verdict::kRevoked);
+  EXPECT_EQ((*restarted)->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+}
+
+// A numbers file written before the digests ("<CA> <number>") is read: the CRL in force at its
+// number is then the one kept, and another under that number is refused from there on.
+TEST(RevocationListTest, ANumbersFileOfTheEarlierFormIsReadAndKeepsTheCrlAtItsNumber) {
+  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl-next")}});
+  const std::string ca_file = TestPki::Get().dir() + "/ca/ca.pem";
+  const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
+  ASSERT_TRUE(Revocation::Load(ca_file, dir, numbers).ok());
+  const std::string line = testing::ReadFileOrDie(numbers);
+  ASSERT_EQ(line.size(), 64 + std::string(" 1001 ").size() + 64 + 1) << line;
+  testing::WriteFileAtomically(numbers, line.substr(0, 64) + " 1001\n");
+
+  auto r = Revocation::Load(ca_file, dir, numbers);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+  EXPECT_EQ(testing::ReadFileOrDie(numbers), line);
+  testing::WriteFileAtomically(dir + "/" + CrlName(),
+                               SameNumberWithout(CrlOf("crl-next"), "revoked-later"));
+  ASSERT_TRUE((*r)->Reload().ok());
+  EXPECT_EQ((*r)->Check(*Cert("revoked-later"), absl::Now()),
+            Revocation::Verdict::kNoCurrentCrl);
 }
 
 TEST(RevocationListTest, UnreadableBundleFailsTheLoad) {

@@ -181,12 +181,14 @@ TEST(VettingDecisionTest, ThePeopleOfRecordsUnderAnotherNumberAreNamedOnAReferOn
       DecideVetting({Fact("own", true, kActive, "2030-01-01"), other, other_again, third}, kToday);
   EXPECT_EQ(not_clear.result, v1::VETTING_RESULT_NOT_CLEAR);
   EXPECT_THAT(not_clear.deciding_record_ids, ElementsAre("own"));
-  EXPECT_THAT(not_clear.other_person_tokens, IsEmpty());
+  EXPECT_THAT(not_clear.other_people, IsEmpty());
 
   const VettingDecision refer = DecideVetting({other, other_again}, kToday);
   EXPECT_EQ(refer.result, v1::VETTING_RESULT_REFER);
   EXPECT_THAT(refer.deciding_record_ids, UnorderedElementsAre("other", "other-2"));
-  EXPECT_THAT(refer.other_person_tokens, ElementsAre("person-b"));
+  ASSERT_EQ(refer.other_people.size(), 1u);
+  EXPECT_EQ(refer.other_people[0].token, "person-b");
+  EXPECT_THAT(refer.other_people[0].record_ids, UnorderedElementsAre("other", "other-2"));
 
   storage::VettingFacts renamed = other;
   renamed.identity_matches = false;
@@ -197,11 +199,35 @@ TEST(VettingDecisionTest, ThePeopleOfRecordsUnderAnotherNumberAreNamedOnAReferOn
     const VettingDecision own =
         DecideVetting({Fact("own", true, kActive, "2030-01-01"), no_part}, kToday);
     EXPECT_EQ(own.result, v1::VETTING_RESULT_NOT_CLEAR);
-    EXPECT_THAT(own.other_person_tokens, IsEmpty());
+    EXPECT_THAT(own.other_people, IsEmpty());
     const VettingDecision alone = DecideVetting({no_part}, kToday);
     EXPECT_EQ(alone.result, v1::VETTING_RESULT_CLEAR);
-    EXPECT_THAT(alone.other_person_tokens, IsEmpty());
+    EXPECT_THAT(alone.other_people, IsEmpty());
   }
+}
+
+// A REFER given by the asked number's own record and by two namesakes under other numbers: each
+// namesake is named with their own records only, never another's (their history entry names
+// what decided it, and an erasure of another's record must not withhold it). The deciding
+// records of the check are all of them.
+TEST(VettingDecisionTest, EachPersonUnderAnotherNumberIsNamedWithTheirOwnRecordsOnly) {
+  const auto of_person = [](storage::VettingFacts f, std::string person_token) {
+    f.person_token = std::move(person_token);
+    return f;
+  };
+  const VettingDecision d = DecideVetting(
+      {Fact("own", false, kActive, "2030-01-01"),
+       of_person(UnderOtherNumber("b-1", kActive, "2030-01-01"), "person-b"),
+       of_person(UnderOtherNumber("c-1", kDisputed, "2030-01-01"), "person-c"),
+       of_person(UnderOtherNumber("b-2", kActive, "2030-01-01"), "person-b")},
+      kToday);
+  EXPECT_EQ(d.result, v1::VETTING_RESULT_REFER);
+  EXPECT_THAT(d.deciding_record_ids, UnorderedElementsAre("own", "b-1", "c-1", "b-2"));
+  ASSERT_EQ(d.other_people.size(), 2u);
+  EXPECT_EQ(d.other_people[0].token, "person-b");
+  EXPECT_THAT(d.other_people[0].record_ids, ElementsAre("b-1", "b-2"));
+  EXPECT_EQ(d.other_people[1].token, "person-c");
+  EXPECT_THAT(d.other_people[1].record_ids, ElementsAre("c-1"));
 }
 
 // Under another number only an exact namesake has a say (one renamed since the index was read

@@ -2,6 +2,7 @@
 // 2026-06-01: the result codes and when each applies, minimal disclosure (the answer's bytes do
 // not depend on what the record says), refusals that write nothing but their audit event, the
 // signed certificate, the audit event of a check, and the data subject's view of who checked them.
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/time_format.h"
+#include "crypto/aes_gcm.h"
 #include "crypto/ed25519.h"
 #include "crypto/secret_bytes.h"
 #include "crypto/vetting_certificate.h"
@@ -24,11 +26,15 @@
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "storage/check_store.h"
 #include "storage/database.h"
+#include "storage/stored.pb.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
+#include "tests/testing/stored_data.h"
+#include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -131,10 +137,16 @@ class VettingServiceTest : public ::testing::Test {
     return stub.get();
   }
 
+  // A request with this file's consent reference "C-1" is sent with the candidate's own
+  // (ConsentFor): a consent reference is one candidate's.
   Reply Check(const v1::VettingCheckRequest& req, const std::string& identity = "vetting") {
     Reply reply;
     grpc::ClientContext ctx;
-    reply.status = Vetting(identity)->VettingCheck(&ctx, req, &reply.response);
+    v1::VettingCheckRequest sent = req;
+    if (sent.consent_reference() == "C-1") {
+      sent.set_consent_reference(ConsentFor(sent.personal_number(), "C-1"));
+    }
+    reply.status = Vetting(identity)->VettingCheck(&ctx, sent, &reply.response);
     return reply;
   }
 
@@ -444,6 +456,39 @@ constexpr char kThaci[] = "Tha\xc3\xa7i";  // Thaçi
 // 4000000099 (a number mistyped in the judgment or the record, or a false one from the
 // candidate) with exactly that name and birth date used to be a signed CLEAR. It refers, as any
 // REFER does: the reply and the history say nothing of the other number or its record.
+// A record of two given names ("Ali Arben") names a candidate who gives one of them, or both in
+// the other order, and a record of one names a candidate who gives it with another: under
+// another number it refers, never CLEAR as before; under the candidate's own number the name is
+// not the record's exact name, so it refers there too, never NOT_CLEAR.
+TEST_F(VettingServiceTest, ACandidateNamedByOneOfTwoGivenNamesIsReferNeverClear) {
+  ASSERT_FALSE(CreateRecord(RecordOf("4000000201", "Mehmeti", "Ali Arben", "1982-02-02")).empty());
+  ASSERT_FALSE(CreateRecord(RecordOf("4000000202", "Hoti", "Besnik", "1982-02-02")).empty());
+  v1::VettingCheckRequest candidate = CandidateOf(ExampleRecord().person());
+  candidate.set_personal_number("4000000299");
+  candidate.set_birth_date("1982-02-02");
+  for (const auto& [surname, given] : std::vector<std::pair<std::string, std::string>>{
+           {"Mehmeti", "Arben"}, {"Mehmeti", "Ali"}, {"Mehmeti", "Arben Ali"},
+           {"Hoti", "Besnik Ali"}}) {
+    SCOPED_TRACE(surname + " " + given);
+    candidate.set_surname(surname);
+    candidate.set_given_name(given);
+    candidate.set_consent_reference(absl::StrCat("C-", surname, "-", given));
+    EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_REFER);
+  }
+  candidate.set_personal_number("4000000201");
+  candidate.set_surname("Mehmeti");
+  candidate.set_given_name("Arben");
+  candidate.set_consent_reference("C-own-Arben");
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_REFER);
+  candidate.set_given_name("Ali Arben");
+  candidate.set_consent_reference("C-own-Ali-Arben");
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_NOT_CLEAR);
+  candidate.set_personal_number("4000000299");
+  candidate.set_given_name("Besnik");
+  candidate.set_consent_reference("C-Besnik");
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_CLEAR);
+}
+
 TEST_F(VettingServiceTest, ARecordNamingTheCandidateUnderAnotherNumberIsReferNeverClear) {
   const std::string id = CreateRecord(RecordOf("4000000001", kThaci, "Dardan", "1985-07-15"));
   ASSERT_FALSE(id.empty());
@@ -515,6 +560,101 @@ TEST_F(VettingServiceTest, ACheckReferredByARecordUnderAnotherNumberIsInThatPers
   born_later.set_birth_date("1985-07-16");
   ASSERT_EQ(ResultOf(born_later), v1::VETTING_RESULT_CLEAR);
   EXPECT_EQ(ChecksAbout("4000000001").size(), 1u);
+}
+
+// The deciding record ids of every stored entry of check `check_id` (the asked number's and each
+// copy in another person's history), as the holder of the key file reads them: the entry asked
+// under the number first, then the copies, each as a sorted list.
+std::vector<std::vector<std::string>> DecidingIdsOfEntries(const TestServer& server,
+                                                           storage::Database* db,
+                                                           const std::string& check_id) {
+  const crypto::SecretBytes key = DerivedKeyOf(server, storage::kCheckStoreKeyPurpose);
+  absl::StatusOr<std::unique_ptr<storage::CheckStore>> checks =
+      storage::CheckStore::Create(db, key);
+  absl::StatusOr<std::unique_ptr<crypto::AesGcm>> aead = crypto::AesGcm::Create(key);
+  EXPECT_TRUE(checks.ok() && aead.ok());
+  if (!checks.ok() || !aead.ok()) return {};
+  absl::StatusOr<std::string> slot = (*checks)->Slot(check_id);
+  EXPECT_TRUE(slot.ok()) << slot.status();
+  if (!slot.ok()) return {};
+  std::vector<std::vector<std::string>> asked;
+  std::vector<std::vector<std::string>> copies;
+  std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kChecks);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (!absl::EndsWith(it->key(), *slot)) continue;
+    absl::StatusOr<std::string> plain = (*aead)->Decrypt(it->value(), it->key());
+    EXPECT_TRUE(plain.ok()) << plain.status();
+    storage::StoredCheck check;
+    EXPECT_TRUE(plain.ok() && check.ParseFromString(*plain));
+    std::vector<std::string> ids(check.deciding_record_ids().begin(),
+                                 check.deciding_record_ids().end());
+    std::sort(ids.begin(), ids.end());
+    (check.summary().asked_under_another_number() ? copies : asked).push_back(std::move(ids));
+  }
+  EXPECT_TRUE(it->status().ok()) << it->status();
+  std::sort(copies.begin(), copies.end());
+  asked.insert(asked.end(), copies.begin(), copies.end());
+  return asked;
+}
+
+// A REFER given by a record under the asked number (naming someone else) and by two namesakes'
+// records under numbers of their own. Each namesake's copy of the check named every deciding
+// record, the other namesake's and the asked number's too: an erasure of any of them withheld
+// the REFER in every copy, and a copy named records that are not its person's. Each copy now
+// names its person's own record only, and stays shown while that record is stored; the asked
+// number's entry names them all, and is withheld once any of them is erased.
+TEST_F(VettingServiceTest, EachNamesakesCopyOfAReferNamesOnlyTheirOwnRecord) {
+  const std::string own =
+      CreateRecord(RecordOf("4000000099", kThaci, "Arben", "1985-07-15", "P 9/2024"));
+  const std::string a =
+      CreateRecord(RecordOf("4000000001", kThaci, "Dardan", "1985-07-15", "P 1/2024"));
+  const std::string b =
+      CreateRecord(RecordOf("4000000002", kThaci, "Dardan", "1985-07-15", "P 2/2024"));
+  ASSERT_FALSE(own.empty());
+  ASSERT_FALSE(a.empty());
+  ASSERT_FALSE(b.empty());
+  const Reply refer =
+      Check(CandidateOf(RecordOf("4000000099", kThaci, "Dardan", "1985-07-15").person()));
+  ASSERT_TRUE(refer.status.ok()) << refer.status.error_message();
+  ASSERT_EQ(refer.response.result(), v1::VETTING_RESULT_REFER);
+  const std::string check_id = refer.response.check_id();
+
+  std::vector<std::string> all = {own, a, b};
+  std::sort(all.begin(), all.end());
+  std::vector<std::vector<std::string>> copies = {{a}, {b}};
+  std::sort(copies.begin(), copies.end());
+  const std::vector<std::vector<std::string>> entries =
+      DecidingIdsOfEntries(*server_, server_->server()->database(), check_id);
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0], all);
+  EXPECT_EQ(std::vector<std::vector<std::string>>(entries.begin() + 1, entries.end()), copies);
+
+  // The entry of `number` for the check: its result, and whether it is withheld.
+  const auto entry_of = [&](const std::string& number) {
+    const std::vector<v1::CheckSummary> history = ChecksAbout(number);
+    EXPECT_EQ(history.size(), 1u) << number;
+    v1::CheckSummary entry;
+    if (!history.empty()) entry = history[0];
+    EXPECT_EQ(entry.check_id(), check_id) << number;
+    return entry;
+  };
+  // The asked number's own record goes: the namesakes' REFERs stay theirs.
+  ASSERT_NO_FATAL_FAILURE(ExpungeAsClerk(own));
+  EXPECT_TRUE(entry_of("4000000099").result_withheld());
+  for (const char* number : {"4000000001", "4000000002"}) {
+    const v1::CheckSummary entry = entry_of(number);
+    EXPECT_EQ(entry.result(), v1::VETTING_RESULT_REFER) << number;
+    EXPECT_FALSE(entry.result_withheld()) << number;
+    EXPECT_TRUE(entry.asked_under_another_number()) << number;
+  }
+  // Namesake A's record goes: A's copy is withheld, B's is still B's REFER.
+  ASSERT_NO_FATAL_FAILURE(ExpungeAsClerk(a));
+  const v1::CheckSummary of_a = entry_of("4000000001");
+  EXPECT_EQ(of_a.result(), v1::VETTING_RESULT_UNSPECIFIED);
+  EXPECT_TRUE(of_a.result_withheld());
+  const v1::CheckSummary of_b = entry_of("4000000002");
+  EXPECT_EQ(of_b.result(), v1::VETTING_RESULT_REFER);
+  EXPECT_FALSE(of_b.result_withheld());
 }
 
 // Once the record under the other number is spent, it takes no part: CLEAR.
@@ -1099,7 +1239,7 @@ TEST_F(VettingServiceTest, CheckEventHoldsReferencesAndTokensButNoIdentity) {
     EXPECT_EQ(event.actor(), kVettingId);
     EXPECT_EQ(event.role(), v1::ROLE_VETTING);
     EXPECT_EQ(event.organisation(), "dev-school");
-    EXPECT_EQ(event.consent_reference(), "C-1");
+    EXPECT_EQ(event.consent_reference(), ConsentFor(req.personal_number(), "C-1"));
     ASSERT_EQ(event.tokens_size(), 1);
     EXPECT_EQ(event.tokens(0).size(), 64u);
     EXPECT_TRUE(IsLowerHex(event.tokens(0))) << event.tokens(0);
@@ -1397,6 +1537,49 @@ TEST_F(VettingServiceTest, ChecksAreSealedAtRest) {
                                req.given_name(), std::string("Vjollc"), req.birth_date()}) {
     EXPECT_FALSE(absl::StrContains(all, s)) << s << " is in the data directory in plaintext";
   }
+}
+
+// A check whose audit event could not be written (the disk failed under it) is answered
+// UNAVAILABLE and recorded nowhere: not in the log, not in the person's history, and not in the
+// limit rows a restarted registryd counts. What it took from the organisation's daily limits on
+// checks of the person and of the name stayed taken in memory all the same, so that an employer
+// who tried again found a candidate's checks spent by checks that never happened. It takes
+// nothing now.
+TEST(VettingLimitTest, ACheckWhoseAuditEventIsNotWrittenTakesNothingFromTheDailyLimits) {
+  FakeClock clock(At(2026, 6, 1));
+  SwitchableFault fault;
+  TestServerOptions options = TestServerOptions::OnClock(&clock);
+  options.fault_injector = &fault;
+  options.policy = std::make_unique<v1::AccessPolicy>(DevPolicy());
+  for (v1::Organisation& org : *options.policy->mutable_organisations()) {
+    if (org.id() != "dev-school") continue;
+    org.mutable_rate_limit()->set_checks_per_person_per_day(2);
+    org.mutable_rate_limit()->set_checks_per_name_per_day(3);
+  }
+  std::unique_ptr<TestServer> server = TestServer::Start(std::move(options));
+  std::unique_ptr<v1::VettingService::Stub> stub =
+      v1::VettingService::NewStub(server->Channel("vetting"));
+  // One name under the personal number `number`.
+  const auto vet = [&](const std::string& number) {
+    v1::VettingCheckRequest req = UnknownCandidate();
+    req.set_personal_number(number);
+    req.set_consent_reference(ConsentFor(number, "C-1"));
+    grpc::ClientContext ctx;
+    v1::VettingCheckResponse resp;
+    return stub->VettingCheck(&ctx, req, &resp).error_code();
+  };
+  const uint64_t before = server->server()->audit_log()->CurrentHead().size;
+  fault.set_failing(true);
+  ASSERT_EQ(vet("5555555555"), grpc::StatusCode::UNAVAILABLE);
+  fault.set_failing(false);
+  ASSERT_EQ(server->server()->audit_log()->CurrentHead().size, before) << "the check was recorded";
+
+  // The person's two checks a day, and the name's third, are all there.
+  EXPECT_EQ(vet("5555555555"), grpc::StatusCode::OK);
+  EXPECT_EQ(vet("5555555555"), grpc::StatusCode::OK);
+  EXPECT_EQ(vet("5555555555"), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(vet("5555555556"), grpc::StatusCode::OK);
+  EXPECT_EQ(vet("5555555557"), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
 }  // namespace

@@ -36,7 +36,10 @@ class VettingTimingTest : public ::testing::Test {
   v1::VettingResult Check(const v1::VettingCheckRequest& req) {
     grpc::ClientContext ctx;
     v1::VettingCheckResponse resp;
-    const grpc::Status s = vetting_->VettingCheck(&ctx, req, &resp);
+    // Each candidate's consent has a reference of its own.
+    v1::VettingCheckRequest sent = req;
+    sent.set_consent_reference(ConsentFor(req.personal_number()));
+    const grpc::Status s = vetting_->VettingCheck(&ctx, sent, &resp);
     return s.ok() ? resp.result() : v1::VETTING_RESULT_UNSPECIFIED;
   }
 

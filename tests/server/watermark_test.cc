@@ -1,6 +1,9 @@
 // The audit watermark through a real registryd: a data directory put back from an earlier copy
 // is refused at start (and named by the offline data check), the mark follows the log while the
 // server runs, and a restore from a backup goes back on purpose and says what it gave up.
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -12,10 +15,12 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/registry_server.h"
 #include "storage/audit_watermark.h"
+#include "storage/key_folder_lock.h"
 #include "tests/testing/audit_events.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/stored_data.h"
@@ -233,6 +238,131 @@ TEST(AuditWatermarkServerTest, AStartRefusedForADeletedAuditEventWritesNothingTh
   EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
   EXPECT_THAT(std::string(started.message()),
               HasSubstr(absl::StrCat("its last event, ", size - 1, ", is missing")));
+  EXPECT_EQ(FilesOf(data_dir), before);
+}
+
+// The whole content of the file at `path` ("" when there is none), for comparing.
+std::string ContentOf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// A stopped registry whose audit log lost its event 1 (one in the middle of the log, written
+// after the last data check: there was none), which a start with its data checks refuses on its
+// walk back through those events. Every file of its data folder as it then is.
+std::map<std::string, std::string> DeleteAnEventInTheMiddle(TestServer& server) {
+  for (int i = 1; i <= 3; ++i) CreatedRecordId(server, "clerk", FictionalRecord(i));
+  server.Stop();
+  EXPECT_NO_FATAL_FAILURE(EditStoppedData(server, [](storage::Database* db) {
+    DeleteStored(db, storage::Cf::kAudit, storage::EncodeU64(1));
+  }));
+  return FilesOf(server.config().data_dir());
+}
+
+// `registryd --confirm_clock`, `--adopt_watermark` and `--retire_kek` on a folder whose audit log
+// lost an event in the middle: the start refuses it (its walk back through the events since the
+// last data check finds the gap), but these skipped that walk, opened the folder to write and
+// wrote their step into the damaged log (a confirmation, an adopted mark, a KEK retired from the
+// key file). Each is refused now as the start refuses it, in the same words, and every file of
+// the folder (and the key file and the watermark) is left as it was.
+TEST(AuditWatermarkServerTest, AnOfflineStepOnALogWithAnEventDeletedInTheMiddleIsRefusedUnwritten) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const std::string data_dir = server->config().data_dir();
+  const std::map<std::string, std::string> before = DeleteAnEventInTheMiddle(*server);
+  ASSERT_FALSE(before.empty());
+  const std::string key_file = ContentOf(server->config().key_file());
+  const std::string watermark = ContentOf(server->config().audit_watermark_file());
+  const absl::Status started = StartWithTheDataChecks(*server);
+  ASSERT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  ASSERT_THAT(std::string(started.message()), HasSubstr("the audit log is damaged at event 1 "));
+  ASSERT_EQ(FilesOf(data_dir), before);
+
+  const std::function<absl::Status()> steps[] = {
+      [&] {
+        absl::Time trusted_before;
+        return server::ConfirmClock(server->config(), SystemClock::Get(), &trusted_before);
+      },
+      [&] {
+        bool adopted = false;
+        uint64_t size = 0;
+        const absl::Status s = server::AdoptWatermark(server->config(), &adopted, &size);
+        EXPECT_FALSE(adopted);
+        return s;
+      },
+      [&] { return server::RetireKek(server->config(), 1, SystemClock::Get()); },
+  };
+  for (size_t i = 0; i < std::size(steps); ++i) {
+    SCOPED_TRACE(absl::StrCat("step ", i));
+    const absl::Status refused = steps[i]();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
+    EXPECT_EQ(refused.message(), started.message());
+    EXPECT_EQ(FilesOf(data_dir), before);
+    EXPECT_EQ(ContentOf(server->config().key_file()), key_file);
+    EXPECT_EQ(ContentOf(server->config().audit_watermark_file()), watermark);
+  }
+}
+
+// `registryd --adopt_watermark` opened the folder to write before anything was checked: one it
+// then refused (the watermark file unreadable, an erasure ledger that does not hold what the
+// database applied) had a new MANIFEST, OPTIONS, write-ahead log and LOG written into it. It
+// makes the start's read-only look first now, and a refused adoption leaves every file as it
+// was.
+TEST(AuditWatermarkServerTest, AnAdoptionRefusedWritesNothingIntoTheDataFolder) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const std::string data_dir = server->config().data_dir();
+  const std::string id = CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  ASSERT_TRUE(ExpungeRecordAs(*server, "clerk", id).ok());
+  server->Stop();
+  const std::string mark = server->config().audit_watermark_file();
+  const std::string ledger = server->config().erasure_ledger_file();
+  const std::string kept_mark = ContentOf(mark);
+  const std::string kept_ledger = ContentOf(ledger);
+  ASSERT_FALSE(kept_ledger.empty());
+
+  std::ofstream(mark, std::ios::trunc) << "garbage\n";
+  std::map<std::string, std::string> before = FilesOf(data_dir);
+  bool adopted = false;
+  uint64_t size = 0;
+  absl::Status refused = server::AdoptWatermark(server->config(), &adopted, &size);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr(absl::StrCat("move ", mark, " aside")));
+  EXPECT_FALSE(adopted);
+  EXPECT_EQ(FilesOf(data_dir), before);
+
+  std::ofstream(mark, std::ios::trunc | std::ios::binary) << kept_mark;
+  std::ofstream(ledger, std::ios::trunc | std::ios::binary) << "";
+  before = FilesOf(data_dir);
+  refused = server::AdoptWatermark(server->config(), &adopted, &size);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("truncated, replaced or lost"));
+  EXPECT_EQ(refused.message(), server->Restart().message());
+  EXPECT_FALSE(adopted);
+  EXPECT_EQ(FilesOf(data_dir), before);
+  EXPECT_EQ(ContentOf(mark), kept_mark);
+}
+
+// `registryd --restore_backup` of a backup whose audit log lost an event since its last data
+// check put it in place of the data folder, which the next start then refused. The restored copy
+// is walked as the start walks it, and the restore refused with the data folder as it was.
+TEST(AuditWatermarkServerTest, ARestoreOfABackupWithAnEventDeletedInTheMiddleIsRefused) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const std::string data_dir = server->config().data_dir();
+  DeleteAnEventInTheMiddle(*server);
+  // The test server starts without the data checks: it serves the damaged log, and backs it up.
+  ASSERT_TRUE(server->Restart().ok());
+  const v1::BackupInfo backup = CreatedBackup(*server);
+  ASSERT_GT(backup.backup_id(), 0u);
+  server->Stop();
+  const std::map<std::string, std::string> before = FilesOf(data_dir);
+
+  int applied = 0;
+  const absl::Status restored =
+      server::RestoreBackup(server->config(), backup.backup_id(), &applied);
+  EXPECT_EQ(restored.code(), absl::StatusCode::kDataLoss) << restored;
+  EXPECT_THAT(std::string(restored.message()),
+              HasSubstr(absl::StrCat("backup ", backup.backup_id(), " does not open")));
+  EXPECT_THAT(std::string(restored.message()), HasSubstr("the audit log is damaged at event 1 "));
+  EXPECT_THAT(std::string(restored.message()), HasSubstr("was not changed"));
   EXPECT_EQ(FilesOf(data_dir), before);
 }
 
@@ -509,6 +639,70 @@ TEST(AuditWatermarkServerTest, ARestoreFromAnotherBranchIsSaidWhenTheDataFolderI
   EXPECT_EQ(lost, b.live);
   EXPECT_THAT(loss.said, HasSubstr("is from another branch of the audit log"));
   EXPECT_THAT(loss.said, HasSubstr(absl::StrCat("up to ", b.live, " events are given up")));
+}
+
+// A start refused because the database cannot be opened for another reason than a foreign
+// write-ahead log (a table file deleted) made the writable open after the read-only look, which
+// failed too but rotated LOG to LOG.old.<microseconds> and wrote a new LOG into the folder kept
+// for the investigation, at every restart (a service manager restarts every few seconds: files
+// without limit). Every file of the folder, names and bytes, stays as it was, start after start.
+TEST(AuditWatermarkServerTest, AStartRefusedForADeletedTableFileWritesNothingThere) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const std::string data_dir = server->config().data_dir();
+  for (int i = 1; i <= 3; ++i) CreatedRecordId(*server, "clerk", FictionalRecord(i));
+  server->Stop();
+  ASSERT_NO_FATAL_FAILURE(
+      EditStoppedData(*server, [](storage::Database* db) { ASSERT_TRUE(db->Flush().ok()); }));
+  std::string table;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir)) {
+    if (entry.path().extension() == ".sst") table = entry.path().string();
+  }
+  ASSERT_FALSE(table.empty());
+  ASSERT_TRUE(std::filesystem::remove(table));
+  const std::map<std::string, std::string> before = FilesOf(data_dir);
+  for (int start = 0; start < 3; ++start) {
+    SCOPED_TRACE(start);
+    const absl::Status started = server->Restart();
+    EXPECT_FALSE(started.ok());
+    EXPECT_EQ(FilesOf(data_dir), before);
+  }
+}
+
+// `registryd --restore_backup` under a config whose data_dir differs from the running registry's
+// but which names the same key folder (erasure ledger, audit watermark) went ahead while the
+// registry ran, and put the running registry's watermark back to the backup's log: that registry
+// then no longer started. It is refused, naming the running registry's lock and saying to stop it
+// first; the watermark is as it was, and the registry starts again.
+TEST(AuditWatermarkServerTest, ARestoreBesideARunningRegistryWithItsKeyFolderIsRefused) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  CreatedBackup(*server);
+  CreatedRecordId(*server, "clerk", FictionalRecord(2));
+  registry::v1::ServerConfig other = server->config();
+  other.set_data_dir(server->dir() + "/another-data");
+  std::string json;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(other, &json, o).ok());
+  const std::string config = server->dir() + "/another-config.json";
+  std::ofstream(config) << json;
+  const std::string watermark = ContentOf(server->config().audit_watermark_file());
+  const std::string ledger = ContentOf(server->config().erasure_ledger_file());
+  const std::string printed = server->dir() + "/restore-output.txt";
+  const int status = std::system(absl::StrCat(REGISTRY_BINARY_DIR, "/registryd --config ",
+                                              config, " --restore_backup 0 > ", printed, " 2>&1")
+                                     .c_str());
+  const std::string out = ContentOf(printed);
+  ASSERT_TRUE(WIFEXITED(status)) << out;
+  EXPECT_EQ(WEXITSTATUS(status), 1) << out;
+  EXPECT_THAT(out, HasSubstr(storage::KeyFolderLock::LockPathOf(
+                       server->config().erasure_ledger_file())));
+  EXPECT_THAT(out, HasSubstr("stop that registryd first"));
+  EXPECT_FALSE(std::filesystem::exists(other.data_dir()));
+  EXPECT_EQ(ContentOf(server->config().audit_watermark_file()), watermark);
+  EXPECT_EQ(ContentOf(server->config().erasure_ledger_file()), ledger);
+  server->Stop();
+  ASSERT_TRUE(server->Restart().ok());
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "absl/strings/string_view.h"
 #include "client/cli.h"
+#include "client/terminal_text.h"
 #include "tests/testing/test_pki.h"
 
 namespace registry::testing {
@@ -50,6 +51,26 @@ inline CliRun RunCliCaptured(const std::vector<std::string>& args,
   streams.err = &err;
   streams.err_is_terminal = false;
   const int code = client::RunCli(args, lookup, streams);
+  return {code, out.str(), err.str()};
+}
+
+// As RunCliCaptured, with standard output a terminal `columns` wide (client::SetTextColumns,
+// set back to 80 after the run): what a person reads on such a terminal.
+inline CliRun RunCliOnTerminal(const std::vector<std::string>& args, size_t columns,
+                               const std::map<std::string, std::string>& env = {}) {
+  const client::EnvLookup lookup = [env](absl::string_view name) -> std::optional<std::string> {
+    auto it = env.find(std::string(name));
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+  std::ostringstream out, err;
+  client::CliStreams streams;
+  streams.out = &out;
+  streams.out_is_terminal = true;
+  streams.err = &err;
+  client::SetTextColumns(columns);
+  const int code = client::RunCli(args, lookup, streams);
+  client::SetTextColumns(client::kStandardColumns);
   return {code, out.str(), err.str()};
 }
 

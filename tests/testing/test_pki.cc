@@ -263,6 +263,19 @@ TestPki::Identity TestPki::IssueClient(absl::string_view common_name,
 
 TestPki::Identity TestPki::IssueClientBy(const Ca& ca, absl::string_view common_name,
                                          absl::string_view extensions) const {
+  return Issue(ca, common_name, extensions, /*rsa=*/false);
+}
+
+TestPki::Identity TestPki::IssueForRsaKey(absl::string_view common_name,
+                                          absl::string_view extensions) const {
+  Ca registry_ca;
+  registry_ca.cert_file = absl::StrCat(dir_, "/ca/ca.pem");
+  registry_ca.key_file = absl::StrCat(dir_, "/ca/ca.key");
+  return Issue(registry_ca, common_name, extensions, /*rsa=*/true);
+}
+
+TestPki::Identity TestPki::Issue(const Ca& ca, absl::string_view common_name,
+                                 absl::string_view extensions, bool rsa) const {
   const std::string dir = MakeTempDir("registry-test-client-");
   const std::string key = dir + "/key.pem";
   const std::string csr = dir + "/csr.pem";
@@ -282,8 +295,9 @@ TestPki::Identity TestPki::IssueClientBy(const Ca& ca, absl::string_view common_
   const std::string& ca_pem = ca.cert_file;
   const std::string& ca_key = ca.key_file;
   const auto run = RunOpenssl;
-  run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-       "-keyout", key.c_str(), "-subj", subject.c_str(), "-out", csr.c_str()});
+  run({"openssl", "req", "-new", "-newkey", rsa ? "rsa" : "ec", "-pkeyopt",
+       rsa ? "rsa_keygen_bits:2048" : "ec_paramgen_curve:P-256", "-nodes", "-keyout", key.c_str(),
+       "-subj", subject.c_str(), "-out", csr.c_str()});
   run({"openssl", "x509", "-req", "-in", csr.c_str(), "-CA", ca_pem.c_str(), "-CAkey",
        ca_key.c_str(), "-set_serial", serial.c_str(), "-days", "1", "-sha256", "-extfile",
        ext.c_str(), "-extensions", "leaf_ext", "-out", cert.c_str()});

@@ -94,8 +94,15 @@ class TestPki {
   Identity IssueClientBy(const Ca& ca, absl::string_view common_name,
                          absl::string_view extensions) const;
 
+  // As IssueClient, for a new RSA 2048 key: what a key's type decides (a keyUsage an RSA key may
+  // have and an ECDSA key may not).
+  Identity IssueForRsaKey(absl::string_view common_name, absl::string_view extensions) const;
+
  private:
   explicit TestPki(std::string dir) : dir_(std::move(dir)) {}
+
+  Identity Issue(const Ca& ca, absl::string_view common_name, absl::string_view extensions,
+                 bool rsa) const;
 
   std::string dir_;
 };

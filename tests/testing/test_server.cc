@@ -127,8 +127,17 @@ registry::v1::VettingCheckRequest CandidateOf(const registry::v1::Person& person
   req.set_given_name(person.given_name());
   req.set_birth_date(person.birth_date());
   req.set_position_category("teacher");
-  req.set_consent_reference(std::string(consent));
+  req.set_consent_reference(consent.empty() ? ConsentFor(person.personal_number())
+                                            : std::string(consent));
   return req;
+}
+
+std::string ConsentFor(absl::string_view personal_number, absl::string_view base) {
+  std::string letters;
+  for (const char c : personal_number) {
+    letters.push_back(c >= '0' && c <= '9' ? static_cast<char>('A' + (c - '0')) : 'X');
+  }
+  return absl::StrCat(base, "-", letters);
 }
 
 bool SameConviction(const registry::v1::Conviction& a, const registry::v1::Conviction& b) {

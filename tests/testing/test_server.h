@@ -162,9 +162,17 @@ registry::v1::CreateRecordRequest FictionalRecord(int n);
 void UnderTheCodeOfItsTime(registry::v1::Conviction* conviction);
 
 // A vetting request for `person` as registered, for the dev vetting identity: position category
-// "teacher" (dev-school's), consent reference `consent`.
+// "teacher" (dev-school's), consent reference `consent`, or when it is empty the person's own
+// (ConsentFor below).
 registry::v1::VettingCheckRequest CandidateOf(const registry::v1::Person& person,
-                                              absl::string_view consent = "CONSENT 2026/17");
+                                              absl::string_view consent = "");
+
+// A consent reference of the candidate with `personal_number` alone (a consent is one
+// candidate's: an organisation's reference given for one candidate is refused for another):
+// `base`, a dash and the number's digits spelled as letters (0 -> A, 1 -> B, ...), so that it
+// holds no digits that could read as a personal number.
+std::string ConsentFor(absl::string_view personal_number,
+                       absl::string_view base = "CONSENT 2026/17");
 
 // Whether two convictions are equal, ignoring output-only fields (offence titles, court name).
 bool SameConviction(const registry::v1::Conviction& a, const registry::v1::Conviction& b);
