@@ -253,6 +253,8 @@ absl::StatusOr<v1::AuditFilter> FilterFromArgs(const ParsedArgs& args) {
 // none wider than this, whatever the event holds (an import's event names a record per row).
 constexpr size_t kListWidth = 80;
 constexpr size_t kDetailIndent = 6;
+// Where the values of an event's block start: after its longest label ("Recipient:").
+constexpr size_t kBlockLabelWidth = 10;
 // Of a list (record ids, tokens) longer than this, only the first is shown and a count of the
 // others; --json shows them all, and --record-id finds an event by any of its records.
 constexpr int kListedItems = 2;
@@ -265,11 +267,11 @@ std::string ShortTime(absl::string_view time) {
   return FormatInstant(*parsed, /*micros=*/false);
 }
 
-// "records 0123456789abcdef0123456789abcdef +498 more": a short list whole, of a longer one
-// the first item and how many follow. With `cut`, items of a list of more than one are shown by
-// their first `cut` characters (a 64-character token and a count do not fit a line).
-std::string ListItem(absl::string_view name,
-                     const google::protobuf::RepeatedPtrField<std::string>& items, size_t cut = 0) {
+// "0123456789abcdef0123456789abcdef +498 more" (after "records"): a short list whole, of a longer
+// one the first item and how many follow. With `cut`, items of a list of more than one are shown
+// by their first `cut` characters (a 64-character token and a count do not fit a line).
+std::string ListItem(const google::protobuf::RepeatedPtrField<std::string>& items,
+                     size_t cut = 0) {
   const int shown = items.size() <= kListedItems ? items.size() : 1;
   std::vector<std::string> parts;
   for (int i = 0; i < shown; ++i) {
@@ -277,7 +279,7 @@ std::string ListItem(absl::string_view name,
     parts.push_back(shorten ? absl::StrCat(ForTerminal(items[i].substr(0, cut)), "…")
                             : ForTerminal(items[i]));
   }
-  std::string text = absl::StrCat(name, " ", absl::StrJoin(parts, " "));
+  std::string text = absl::StrJoin(parts, " ");
   if (items.size() > shown) absl::StrAppend(&text, " +", items.size() - shown, " more");
   return text;
 }
@@ -311,55 +313,88 @@ std::string ListHeader() {
                          "OUTCOME");
 }
 
-// An event for people: a line of columns, then indented details. Every value is the server's
-// (hashed, but written by whoever made the call: a case reference, an organisation), so each goes
-// through ForTerminal.
-std::string FormatEvent(uint64_t index, const v1::AuditEvent& e) {
+// Whether audit list shows events as blocks of "Label: value" lines rather than as the table:
+// on a terminal (`width`, CommandContext::out_columns) narrower than the table.
+bool AsBlocks(size_t width) { return width != 0 && width < kListWidth; }
+
+// An event for people: a line of columns, then indented details; as AsBlocks says, a block of
+// "Label: value" lines laid out for `width` columns (LabelledLines) instead, after a blank line
+// unless `first`. Every value is the server's (hashed, but written by whoever made the call: a
+// case reference, an organisation), so each goes through ForTerminal.
+std::string FormatEvent(uint64_t index, const v1::AuditEvent& e, size_t width = 0,
+                        bool first = true) {
   // The registry's own events (retention, key rotation) and refused strangers have no role: "-"
   // keeps the columns in line.
   const std::string role = e.role() == v1::ROLE_UNSPECIFIED ? "-" : RoleName(e.role());
-  std::string text =
-      absl::StrFormat("%-5d %-20s  %-8s %-22s %s\n", index, ShortTime(e.time()), role,
-                      ForTerminal(ShortMethod(e.action())),
-                      absl::StatusCodeToString(static_cast<absl::StatusCode>(e.outcome())));
-  std::vector<std::string> items;
-  std::string by = absl::StrCat("by ", e.actor().empty() ? "-" : ForTerminal(e.actor()));
+  const std::string outcome = absl::StatusCodeToString(static_cast<absl::StatusCode>(e.outcome()));
+  // Each detail by its name, which starts it in the table ("records ...", "detail: ...") and is
+  // its label in a block.
+  std::vector<LabelledValue> items;
+  const auto item = [&items](absl::string_view name, std::string value) {
+    items.push_back({std::string(name), std::move(value)});
+  };
+  std::string by = e.actor().empty() ? "-" : ForTerminal(e.actor());
   if (!e.organisation().empty()) absl::StrAppend(&by, " (", ForTerminal(e.organisation()), ")");
-  items.push_back(std::move(by));
-  if (e.dry_run()) items.push_back("dry run: nothing written");
-  if (!e.record_ids().empty()) items.push_back(ListItem("records", e.record_ids()));
+  item("by", std::move(by));
+  if (e.dry_run()) item("dry run:", "nothing written");
+  if (!e.record_ids().empty()) item("records", ListItem(e.record_ids()));
   // The version a write made, and a vetting check's id: the one an employer quotes to ask about
   // a REFER, which the auditor looks for.
-  if (e.record_version() != 0) items.push_back(absl::StrCat("version ", e.record_version()));
-  if (!e.check_id().empty()) items.push_back(absl::StrCat("check ", ForTerminal(e.check_id())));
-  if (!e.tokens().empty()) items.push_back(ListItem("tokens", e.tokens(), 16));
-  if (!e.purpose_code().empty()) {
-    items.push_back(absl::StrCat("purpose ", ForTerminal(e.purpose_code())));
-  }
+  if (e.record_version() != 0) item("version", absl::StrCat(e.record_version()));
+  if (!e.check_id().empty()) item("check", ForTerminal(e.check_id()));
+  if (!e.tokens().empty()) item("tokens", ListItem(e.tokens(), 16));
+  if (!e.purpose_code().empty()) item("purpose", ForTerminal(e.purpose_code()));
   if (!e.case_reference().empty()) {
-    items.push_back(absl::StrCat("case \"", ForTerminal(e.case_reference()), "\""));
+    item("case", absl::StrCat("\"", ForTerminal(e.case_reference()), "\""));
   }
   if (!e.consent_reference().empty()) {
-    items.push_back(absl::StrCat("consent \"", ForTerminal(e.consent_reference()), "\""));
+    item("consent", absl::StrCat("\"", ForTerminal(e.consent_reference()), "\""));
   }
   if (!e.recipient().empty()) {
-    items.push_back(absl::StrCat("recipient \"", ForTerminal(e.recipient()), "\""));
+    item("recipient", absl::StrCat("\"", ForTerminal(e.recipient()), "\""));
   }
-  if (!e.reference().empty()) {
-    items.push_back(absl::StrCat("ref \"", ForTerminal(e.reference()), "\""));
-  }
-  if (!e.withheld().empty()) items.push_back(ListItem("withheld", e.withheld()));
-  if (!e.detail().empty()) items.push_back(absl::StrCat("detail: ", ForTerminal(e.detail())));
-  if (!e.request_id().empty()) {
-    items.push_back(absl::StrCat("request ", ForTerminal(e.request_id())));
-  }
+  if (!e.reference().empty()) item("ref", absl::StrCat("\"", ForTerminal(e.reference()), "\""));
+  if (!e.withheld().empty()) item("withheld", ListItem(e.withheld()));
+  if (!e.detail().empty()) item("detail:", ForTerminal(e.detail()));
+  if (!e.request_id().empty()) item("request", ForTerminal(e.request_id()));
   if (e.has_pruning()) {
     const v1::AuditPruning& p = e.pruning();
-    items.push_back(absl::StrCat("pruned [", p.from_index(), ",", p.to_index(), ") up to ",
-                                 ForTerminal(p.newest_pruned_time()), ", retention ",
-                                 p.retention_days(), " days"));
+    item("pruned", absl::StrCat("[", p.from_index(), ",", p.to_index(), ") up to ",
+                                ForTerminal(p.newest_pruned_time()), ", retention ",
+                                p.retention_days(), " days"));
   }
-  return absl::StrCat(text, DetailLines(items));
+  if (AsBlocks(width)) {
+    std::vector<LabelledValue> fields = {{"Event:", absl::StrCat(index)},
+                                         {"Time:", ShortTime(e.time())},
+                                         {"Role:", role},
+                                         {"Method:", ForTerminal(ShortMethod(e.action()))},
+                                         {"Outcome:", outcome}};
+    for (LabelledValue& detail : items) {
+      std::string label = std::string(absl::StripSuffix(detail.label, ":"));
+      label[0] = absl::ascii_toupper(static_cast<unsigned char>(label[0]));
+      fields.push_back({absl::StrCat(label, ":"), std::move(detail.value)});
+    }
+    return absl::StrCat(first ? "" : "\n", LabelledLines(fields, kBlockLabelWidth, width));
+  }
+  std::string text = absl::StrFormat("%-5d %-20s  %-8s %-22s %s\n", index, ShortTime(e.time()),
+                                     role, ForTerminal(ShortMethod(e.action())), outcome);
+  std::vector<std::string> details;
+  for (const LabelledValue& detail : items) {
+    details.push_back(absl::StrCat(detail.label, " ", detail.value));
+  }
+  return absl::StrCat(text, DetailLines(details));
+}
+
+// An entry whose bytes do not decode as an event, as FormatEvent would lay out an event.
+std::string NotAnEvent(uint64_t index, size_t bytes, size_t width, bool first) {
+  if (!AsBlocks(width)) {
+    return absl::StrFormat("%-5d (%d bytes that are not an audit event)\n", index, bytes);
+  }
+  return absl::StrCat(first ? "" : "\n",
+                      LabelledLines({{"Event:", absl::StrCat(index)},
+                                     {"Content:", absl::StrCat(bytes, " bytes that are not an "
+                                                                      "audit event")}},
+                                    kBlockLabelWidth, width));
 }
 
 // 1234567 -> "1,234,567": counts of events are read by people.
@@ -472,12 +507,15 @@ absl::StatusOr<AuditVerification> VerifyAndSave(CommandContext& ctx, const Verif
     // DATA_LOSS is a verdict: this head and one another run saved meanwhile are not one log.
     // Any other failure is the state file's (its lock, a full disk, a folder not writable).
     if (unsaved == nullptr || absl::IsDataLoss(saved)) return saved;
+    // What to do follows from why: room only for a full disk or quota; otherwise the reason
+    // (a folder or file that may not be written, a folder in the way) is the user's to mend.
     *unsaved = absl::Status(
         saved.code(),
         absl::StrCat("the audit log verified (as printed), but its state could not be saved: ",
                      saved.message(),
-                     "; the next verification cannot be compared with this head: make room "
-                     "(or give another --state) and run audit verify again"));
+                     "; the next verification cannot be compared with this head: ",
+                     IsOutOfSpace(saved) ? "make room" : "correct what stopped the write",
+                     " (or give another --state) and run audit verify again"));
   }
   // Through Note and Warn, which escape them for the terminal or write them as JSON (--json).
   for (const AuditNote& note : result.notes) ctx.Note(note.text);
@@ -614,12 +652,12 @@ absl::Status RunVerifiedAuditList(CommandContext& ctx, const v1::AuditFilter& fi
       ctx.out() << line << "\n";
       continue;
     }
-    if (&entry == &shown.front()) ctx.out() << ListHeader();
+    const bool first = &entry == &shown.front();
+    if (first && !AsBlocks(ctx.out_columns())) ctx.out() << ListHeader();
     if (entry.has_event()) {
-      ctx.out() << FormatEvent(entry.index(), entry.event());
+      ctx.out() << FormatEvent(entry.index(), entry.event(), ctx.out_columns(), first);
     } else {
-      ctx.out() << absl::StrFormat("%-5d (%d bytes that are not an audit event)\n", entry.index(),
-                                   entry.event_bytes().size());
+      ctx.out() << NotAnEvent(entry.index(), entry.event_bytes().size(), ctx.out_columns(), first);
     }
   }
   if (matched > shown.size()) {
@@ -695,13 +733,14 @@ absl::Status RunAuditList(CommandContext& ctx) {
           ctx.Warn(absl::StripPrefix(warning, "WARNING: "));
         }
       } else {
-        if (!header_shown) ctx.out() << ListHeader();
+        const size_t width = ctx.out_columns();
+        const bool first = !header_shown;
+        if (first && !AsBlocks(width)) ctx.out() << ListHeader();
         header_shown = true;
         if (hashed.event.has_value()) {
-          ctx.out() << FormatEvent(entry.index(), *hashed.event);
+          ctx.out() << FormatEvent(entry.index(), *hashed.event, width, first);
         } else {
-          ctx.out() << absl::StrFormat("%-5d (%d bytes that are not an audit event)\n",
-                                       entry.index(), entry.event_bytes().size());
+          ctx.out() << NotAnEvent(entry.index(), entry.event_bytes().size(), width, first);
         }
         for (const std::string& warning : hashed.warnings) ctx.out() << warning << "\n";
       }

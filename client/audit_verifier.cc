@@ -837,15 +837,20 @@ class StateFileLock {
     const std::string lock_path = absl::StrCat(path, ".lock");
     const int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-      return absl::UnavailableError(absl::StrCat("cannot open the audit state's lock file ",
-                                                 lock_path, ": ", std::strerror(errno)));
+      const int error = errno;
+      return WithErrno(absl::UnavailableError(absl::StrCat(
+                           "cannot open the audit state's lock file ", lock_path, ": ",
+                           std::strerror(error))),
+                       error);
     }
     while (flock(fd, LOCK_EX) != 0) {
       if (errno == EINTR) continue;
       const int error = errno;
       close(fd);
-      return absl::UnavailableError(absl::StrCat("cannot lock the audit state's lock file ",
-                                                 lock_path, ": ", std::strerror(error)));
+      return WithErrno(absl::UnavailableError(absl::StrCat(
+                           "cannot lock the audit state's lock file ", lock_path, ": ",
+                           std::strerror(error))),
+                       error);
     }
     return StateFileLock(fd);
   }

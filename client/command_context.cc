@@ -45,6 +45,10 @@ absl::StatusOr<RecordChoices> CommandContext::RecordTables() {
   return *tables_;
 }
 
+size_t CommandContext::out_columns() const {
+  return streams_.out_is_terminal && !json_ ? TextColumns() : 0;
+}
+
 absl::Status CommandContext::PrintJson(const google::protobuf::Message& message) {
   ASSIGN_OR_RETURN(const std::string line, ToJsonLine(message));
   out() << line << "\n";

@@ -35,6 +35,9 @@ struct CliStreams {
   std::istream* in = nullptr;  // may be null: no input
   bool in_is_terminal = false;
   std::ostream* out = nullptr;
+  // True when standard output is a terminal: what people read there (a record, the audit list)
+  // is laid out for its width (TextColumns).
+  bool out_is_terminal = false;
   std::ostream* err = nullptr;
   bool err_is_terminal = false;
 };
@@ -69,6 +72,10 @@ class CommandContext {
   bool in_is_terminal() const { return streams_.in != nullptr && streams_.in_is_terminal; }
   // True when stderr is a terminal (progress bars go there only then).
   bool err_is_terminal() const { return streams_.err_is_terminal; }
+  // The width text for people is laid out for on standard output: TextColumns() on a terminal
+  // without --json; 0 otherwise (a file, a pipe, a script), for output that does not change
+  // with the width of whatever terminal ran it.
+  size_t out_columns() const;
 
   // The channel to the server, created on the first call (see CreateChannel for the errors);
   // then, when the private key may be read by other accounts, a warning (Warn, KeyFileWarning).

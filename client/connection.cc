@@ -19,6 +19,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/files.h"
+#include "client/server_revocation.h"
 #include "client/tls_probe.h"
 #include "common/status_macros.h"
 #include "grpcpp/create_channel.h"
@@ -329,6 +330,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSet
   }
   RETURN_IF_ERROR(CheckServerAddress(settings));
   ASSIGN_OR_RETURN(IdentityPems pems, ReadIdentity(settings));
+  // The registry CA's revocation lists beside the CA file, when the operator keeps them there:
+  // a server whose certificate they list (its key may have leaked) is refused before any call.
+  ASSIGN_OR_RETURN(std::optional<ServerCrls> crls, ReadServerCrls(settings, pems.ca));
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = std::move(pems.ca);
   tls.pem_cert_chain = std::move(pems.cert);
@@ -351,8 +355,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSet
   // cut after 2 s never read the registry's answer, and a console that had failed one call while
   // registryd was down never reached it again once it was back.
   arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20000);
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-      settings.server, grpc::SslCredentials(tls), arguments);
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      crls.has_value()
+          ? CredentialsRefusingRevokedServers(tls.pem_root_certs, tls.pem_cert_chain,
+                                              tls.pem_private_key, *std::move(crls))
+          : grpc::SslCredentials(tls);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(settings.server, credentials, arguments);
   if (channel == nullptr) {
     return absl::InternalError(absl::StrCat("cannot create a channel to ", settings.server));
   }

@@ -15,6 +15,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/signals.h"
 
@@ -75,20 +76,10 @@ void ReleaseTempFile(int slot) {
 // Marks the errors of IsMissingInputFile: what they say stays theirs, and reworded, a status no
 // longer carries it.
 constexpr absl::string_view kMissingInputFile = "registry-cli/missing-input-file";
+// The errno a file's error was made of (its number in decimal), for IsOutOfSpace: the message
+// holds only strerror's words.
+constexpr absl::string_view kErrnoPayload = "registry-cli/errno";
 
-absl::Status ErrnoStatus(int error, absl::string_view what) {
-  const std::string message = absl::StrCat(what, ": ", strerror(error));
-  switch (error) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(message);
-    default:
-      return absl::UnavailableError(message);
-  }
-}
 
 // What stands at a path that is not a regular file, "" for one.
 std::string NotARegularFile(mode_t mode) {
@@ -102,6 +93,32 @@ std::string NotARegularFile(mode_t mode) {
 }
 
 }  // namespace
+
+absl::Status WithErrno(absl::Status status, int error) {
+  status.SetPayload(kErrnoPayload, absl::Cord(absl::StrCat(error)));
+  return status;
+}
+
+absl::Status ErrnoStatus(int error, absl::string_view what) {
+  const std::string message = absl::StrCat(what, ": ", strerror(error));
+  switch (error) {
+    case ENOENT:
+    case ENOTDIR:
+      return WithErrno(absl::NotFoundError(message), error);
+    case EACCES:
+    case EPERM:
+      return WithErrno(absl::PermissionDeniedError(message), error);
+    default:
+      return WithErrno(absl::UnavailableError(message), error);
+  }
+}
+
+bool IsOutOfSpace(const absl::Status& status) {
+  const auto payload = status.GetPayload(kErrnoPayload);
+  int error = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &error)) return false;
+  return error == ENOSPC || error == EDQUOT;
+}
 
 std::string ExistingOutputProblem(absl::string_view option, absl::string_view path,
                                   absl::string_view overwrite_option) {
@@ -303,10 +320,11 @@ absl::Status AtomicFileWriter::Abandon(int error) {
   slot_ = -1;
   // A full disk, a quota or an I/O error: the state of this computer is the user's to fix, as for
   // the standard output (cli.h); UNAVAILABLE would read as a server that cannot be reached.
-  return absl::FailedPreconditionError(
-      absl::StrCat("cannot write ", path_, ": ", strerror(error),
-                   "; nothing was saved: the partly written copy was removed, and ", path_,
-                   " is as it was"));
+  return WithErrno(absl::FailedPreconditionError(absl::StrCat(
+                       "cannot write ", path_, ": ", strerror(error),
+                       "; nothing was saved: the partly written copy was removed, and ", path_,
+                       " is as it was")),
+                   error);
 }
 
 absl::Status AtomicFileWriter::Commit() {

@@ -42,6 +42,20 @@ absl::Status CheckInputFile(absl::string_view path, absl::string_view what);
 // promises it for "a mistake ... in a file it names"), keeping its own code.
 bool IsMissingInputFile(const absl::Status& status);
 
+// The error of a call on a file that failed with errno `error`: "WHAT: <strerror's words>",
+// NotFound for a file or folder that is not there, PermissionDenied for one that may not be
+// used, Unavailable for the rest.
+absl::Status ErrnoStatus(int error, absl::string_view what);
+
+// `status` keeping `error`, the errno it was made of (ErrnoStatus keeps it itself), for
+// IsOutOfSpace.
+absl::Status WithErrno(absl::Status status, int error);
+
+// Whether `status`, an error of ErrnoStatus or of a writer below, was made by a full disk or a
+// used-up quota (ENOSPC, EDQUOT): the one failure that making room mends. Told by the errno the
+// error keeps, never by its words.
+bool IsOutOfSpace(const absl::Status& status);
+
 // Writes `contents` to `path` through a temporary file in the same folder and a rename, so a
 // reader never sees half a file; the file gets permission bits `mode`. The folder must exist.
 absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents, int mode);

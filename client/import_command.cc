@@ -1,8 +1,10 @@
 // record import: parse the whole file, then send its valid rows in batches.
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -122,12 +124,22 @@ bool IsOneRun(const std::vector<uint64_t>& file_lines, const std::vector<uint64_
   return static_cast<size_t>(last - first) + 1 == lines.size();
 }
 
-// "\r[#########           ] 500/1200 rows" on a terminal's stderr.
-void DrawProgress(std::ostream& err, size_t done, size_t total) {
-  constexpr size_t kWidth = 30;
-  const size_t filled = total == 0 ? kWidth : done * kWidth / total;
-  err << "\r[" << std::string(filled, '#') << std::string(kWidth - filled, ' ') << "] " << done
-      << "/" << total << " rows" << std::flush;
+// The width the progress is drawn for: that of the terminal standard error is, read at each
+// draw (a window made narrower during a long import), and as it is (the client's text is laid out
+// for no fewer than kMinColumns); else the width the client's text is laid out for.
+size_t ProgressColumns(CommandContext& ctx) {
+  winsize size{};
+  if (&ctx.err() == &std::cerr && ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 &&
+      size.ws_col > 0) {
+    return size.ws_col;
+  }
+  return TextColumns();
+}
+
+// "\r[#########           ] 500/1200 rows" on a terminal's stderr, fitted to its width
+// (ImportProgressLine).
+void DrawProgress(CommandContext& ctx, size_t done, size_t total) {
+  ctx.err() << "\r" << ImportProgressLine(done, total, ProgressColumns(ctx)) << std::flush;
 }
 
 }  // namespace
@@ -189,7 +201,7 @@ absl::Status RunRecordImport(CommandContext& ctx) {
         interrupted_at = start;
         break;
       }
-      if (progress) DrawProgress(ctx.err(), start, total);
+      if (progress) DrawProgress(ctx, start, total);
       size_t bytes = 0;
       for (end = start; end < total && end - start < batch_size; ++end) {
         const size_t row_bytes = rows[end].ByteSizeLong();
@@ -216,6 +228,11 @@ absl::Status RunRecordImport(CommandContext& ctx) {
           // take): no row was looked at. The refusal alone is the answer; the file's own bad
           // lines and a summary of counts would read as if its rows had been checked.
           if (progress) ctx.err() << "\n";
+          // A role that may not import is told so as every command tells it (which roles may,
+          // and that nothing was read or changed), not in the API's words with a note after
+          // them, which RunCli would no longer recognise as the role's refusal.
+          const absl::Status role_refused = RoleRefusalOfCommand("record import", failed);
+          if (role_refused.message() != failed.message()) return role_refused;
           return WithNote(failed, dry_run
                                       ? "the dry run was refused: no row of the file was checked"
                                       : "the import was refused: no row of the file was entered");
@@ -322,7 +339,7 @@ absl::Status RunRecordImport(CommandContext& ctx) {
       }
     }
     if (progress) {
-      if (stopped.ok() && !interrupted_at.has_value()) DrawProgress(ctx.err(), total, total);
+      if (stopped.ok() && !interrupted_at.has_value()) DrawProgress(ctx, total, total);
       ctx.err() << "\n";
     }
   }

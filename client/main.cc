@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   std::cerr.tie(&out);
   streams.out = &out;
   streams.err = &std::cerr;
+  streams.out_is_terminal = isatty(STDOUT_FILENO) == 1;
   streams.err_is_terminal = isatty(STDERR_FILENO) == 1;
   // The client's own text (help, errors, questions) is wrapped to the terminal it is read on:
   // standard output's, else standard error's (help piped to a pager is read on the latter).

@@ -425,6 +425,13 @@ std::string ReferenceProblem(absl::string_view text) {
   return ReferenceShaped(text) ? "" : ReferenceRuleFor(text);
 }
 
+std::optional<bool> YesNoAnswer(absl::string_view answer) {
+  const std::string word = absl::AsciiStrToLower(absl::StripAsciiWhitespace(answer));
+  if (word == "y" || word == "yes") return true;
+  if (word == "n" || word == "no") return false;
+  return std::nullopt;
+}
+
 absl::StatusOr<uint64_t> ParseUintOption(absl::string_view option, absl::string_view value,
                                           uint64_t min, uint64_t max) {
   uint64_t number = 0;

@@ -179,6 +179,12 @@ std::string PersonalNumberProblem(absl::string_view text);
 // "" when `text` has the shape of a reference (see ValueCheck::kReference), else the rule.
 std::string ReferenceProblem(absl::string_view text);
 
+// A person's answer to a yes/no question on the terminal: true for "y" or "yes", false for "n" or
+// "no", in any case and without the spaces around it; nullopt for anything else (to be asked
+// again). The client's yes/no questions ("Enter this record?", juvenile) read their answers with
+// this; one that guards what cannot be undone ("Type yes to expunge it") takes "yes" typed whole.
+std::optional<bool> YesNoAnswer(absl::string_view answer);
+
 // Parses a decimal unsigned integer option value in [min, max]; a usage error naming `option`
 // otherwise.
 absl::StatusOr<uint64_t> ParseUintOption(absl::string_view option, absl::string_view value,

@@ -29,6 +29,7 @@
 #include "client/commands.h"
 #include "client/files.h"
 #include "client/json_io.h"
+#include "client/names_removed.h"
 #include "client/record_fields.h"
 #include "common/suggest.h"
 #include "client/record_format.h"
@@ -278,7 +279,9 @@ bool ShouldAsk(const RecordField& field, const v1::CreateRecordRequest& request,
   if (field.flag == "months") {
     return type == v1::SENTENCE_TYPE_IMPRISONMENT || type == v1::SENTENCE_TYPE_SUSPENDED;
   }
-  if (field.flag == "release-date") return type == v1::SENTENCE_TYPE_IMPRISONMENT;
+  if (field.flag == "release-date") {
+    return type == v1::SENTENCE_TYPE_IMPRISONMENT || type == v1::SENTENCE_TYPE_LIFE_IMPRISONMENT;
+  }
   if (field.flag == "suspension-end-date") return type == v1::SENTENCE_TYPE_SUSPENDED;
   return true;
 }
@@ -321,8 +324,10 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
                        v1::CreateRecordRequest* request,
                        const std::vector<const RecordField*>* only = nullptr) {
   std::ostream& q = ctx.err();
-  // What is said under a question (a problem with the answer).
-  const auto say = [&q](absl::string_view text) { q << "  " << text << "\n"; };
+  // What is said under a question (a problem with the answer), wrapped as the question is.
+  const auto say = [&q](absl::string_view text) {
+    q << "  " << Wrap(text, kHelpWidth - 2, 2) << "\n";
+  };
   if (only == nullptr) {
     q << Wrap("Enter the record field by field (Enter skips an optional field; Ctrl-D stops and "
               "keeps your answers in a file; Ctrl-C stops and keeps nothing).",
@@ -436,6 +441,13 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
         }
         *answer = *std::move(chosen);
       }
+      // A yes/no question takes y and n as "Enter this record?" does (the field itself reads
+      // the words, as the file and --set give them).
+      if (field.kind == FieldKind::kBool) {
+        if (const std::optional<bool> yes = YesNoAnswer(*answer); yes.has_value()) {
+          *answer = *yes ? "yes" : "no";
+        }
+      }
       std::vector<FieldProblem> problems;
       v1::CreateRecordRequest attempt = *request;
       std::vector<std::string> with = values;
@@ -525,9 +537,8 @@ absl::Status ConfirmRecord(CommandContext& ctx) {
     if (!answer.has_value()) {
       return Declined("not entered: the input ended at \"Enter this record?\"; nothing was sent");
     }
-    const std::string lower = absl::AsciiStrToLower(*answer);
-    if (lower == "y" || lower == "yes") return absl::OkStatus();
-    if (lower == "n" || lower == "no") {
+    if (const std::optional<bool> yes = YesNoAnswer(*answer); yes.has_value()) {
+      if (*yes) return absl::OkStatus();
       return Declined("not entered: you answered no; nothing was sent");
     }
     q << "  answer yes or no";
@@ -614,12 +625,16 @@ absl::Status AppendRegistryProblems(CommandContext& ctx, const v1::CreateRecordR
 }
 
 // Checks the record against the tables, sends it and prints its id; the errors name its fields
-// by `naming`.
+// by `naming`. A record with problems is not sent: when `refused` is an error (the caller's role
+// may not enter records), that is said instead of them, as the registry would refuse the record
+// whatever it held.
 absl::Status CreateRecord(CommandContext& ctx, const v1::CreateRecordRequest& request,
-                          const std::optional<RecordChoices>& tables, Naming naming) {
+                          const std::optional<RecordChoices>& tables, Naming naming,
+                          const absl::Status& refused = absl::OkStatus()) {
   std::vector<FieldProblem> problems;
   AppendRecordProblems(request, tables.has_value() ? &*tables : nullptr, &problems);
   if (!problems.empty()) {
+    if (!refused.ok()) return refused;
     // Without the tables the caller is no clerk, and the registry would refuse the check too.
     // Unchecked, the client's problems are still worth saying: the record is not sent anyway.
     if (tables.has_value()) AppendRegistryProblems(ctx, request, &problems).IgnoreError();
@@ -837,15 +852,27 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
   // An identity or address that cannot be used, a registry that does not answer and a caller
   // who may not enter records are said before the questions, not after them.
   if (interactive) RETURN_IF_ERROR(CheckMayEnterRecords(ctx));
+  // Who the caller is, asked once (the tables are asked only of a role that may read them). A
+  // role that may not enter records is told so before any problem of the record it gave: it
+  // would only mend fields it may not send. A record without problems is sent, and the
+  // registry's refusal (in the same words, RoleRefusalOfCommand) is in its audit log.
+  const absl::StatusOr<v1::WhoAmIResponse> who = ctx.WhoAmI();
+  const absl::Status refused =
+      who.ok() ? RoleRefusal(RoleName(who->role()), "registry.v1.RecordService.CreateRecord",
+                             "enter records", "; nothing was read or changed")
+               : absl::OkStatus();
   // Read once: the local check uses it, and so do the questions.
-  const std::optional<RecordChoices> tables = TablesIfReadable(ctx);
+  const std::optional<RecordChoices> tables =
+      who.ok() ? TablesIfReadable(ctx) : std::optional<RecordChoices>();
 
   v1::CreateRecordRequest request;
   if (from_file) {
     const std::string path = args.Value("file");
-    ASSIGN_OR_RETURN(const std::string json, ReadFileToString(path, "record file"));
-    RETURN_IF_ERROR(ParseJson(WithoutCommentLines(json), path, &request));
-    return CreateRecord(ctx, request, tables, Naming::kPath);
+    absl::StatusOr<std::string> json = ReadFileToString(path, "record file");
+    absl::Status read = json.status();
+    if (read.ok()) read = ParseJson(WithoutCommentLines(*json), path, &request);
+    if (!read.ok()) return refused.ok() ? read : refused;
+    return CreateRecord(ctx, request, tables, Naming::kPath, refused);
   }
   if (interactive) {
     if (absl::Status asked = AskRecord(ctx, tables, &request); !asked.ok()) {
@@ -902,8 +929,11 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
       }
       if (again.empty()) break;
       ctx.err() << "\nThe registry would refuse these answers:\n";
+      // One problem a line, wrapped as the questions are, its further lines under its text.
       for (const FieldProblem& p : problems) {
-        ctx.err() << "  " << ForTerminal(QuestionProblem(p)) << "\n";
+        ctx.err() << "  "
+                  << WrapAfter(ForTerminal(QuestionProblem(p)), kHelpWidth - 2, kHelpWidth - 4, 4)
+                  << "\n";
       }
       ctx.err() << "Answer " << (again.size() == 1 ? "it" : "them")
                 << " again (Ctrl-D keeps your answers in a file):\n";
@@ -943,11 +973,12 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
   }
   // Every problem at once: those of the values typed, then those of the whole record.
   if (!problems.empty()) {
+    if (!refused.ok()) return refused;
     AppendRecordProblems(request, tables.has_value() ? &*tables : nullptr, &problems);
     if (tables.has_value()) AppendRegistryProblems(ctx, request, &problems).IgnoreError();
     return RecordProblems(problems, Naming::kOption);
   }
-  return CreateRecord(ctx, request, tables, Naming::kOption);
+  return CreateRecord(ctx, request, tables, Naming::kOption, refused);
 }
 
 absl::Status RunRecordTemplate(CommandContext& ctx) {
@@ -1013,14 +1044,15 @@ absl::Status RunRecordTemplate(CommandContext& ctx) {
     out << "\n";
   }
   out << "    \"offences\": [],\n"
-         "    // required: type imprisonment, suspended, fine, juvenile_measure or other;\n"
+         "    // required: type imprisonment, life_imprisonment, suspended, fine,\n"
+         "    // juvenile_measure or other;\n"
          "    // months 1..600 for imprisonment, 1..24 for a suspended sentence, else 0\n"
          "    \"sentence\": {\"type\": \"\", \"months\": 0},\n"
          "    // accessory bans: {\"type\": \"work_with_children\", \"end_date\": "
          "\"2034-05-15\"};\n"
          "    // also contact_with_victim, profession; no end_date: for life\n"
          "    \"bans\": [],\n"
-         "    // with imprisonment: the day of release, if released\n"
+         "    // with imprisonment (or life imprisonment): the day of release, if released\n"
          "    \"release_date\": \"\",\n"
          "    // with a suspended sentence: the end of its verification period, if recorded,\n"
          "    // one to five years after final_date\n"
@@ -1051,7 +1083,7 @@ absl::Status RunRecordGet(CommandContext& ctx) {
                          return stub->GetRecord(c, request, r);
                        }));
   if (ctx.json()) return ctx.PrintJson(response);
-  ctx.out() << FormatRecord(response.record());
+  ctx.out() << FormatRecord(response.record(), ctx.out_columns());
   return absl::OkStatus();
 }
 
@@ -1115,7 +1147,7 @@ absl::Status RunRecordSearch(CommandContext& ctx) {
               << (response.records_size() == 1 ? " matching record\n" : " matching records\n");
   }
   for (const v1::Record& record : response.records()) {
-    ctx.out() << "\n" << FormatRecord(record);
+    ctx.out() << "\n" << FormatRecord(record, ctx.out_columns());
   }
   if (response.more_records()) {
     ctx.out() << "\nmore records match than the " << response.records_size()
@@ -1130,7 +1162,7 @@ absl::Status RunRecordSearch(CommandContext& ctx) {
                                                         : " possible matches")
               << " (another spelling of the name; confirm the person before relying on it)\n";
     for (const v1::Record& record : response.possible_matches()) {
-      ctx.out() << "\npossible match:\n" << FormatRecord(record);
+      ctx.out() << "\npossible match:\n" << FormatRecord(record, ctx.out_columns());
     }
     if (response.more_possible_matches()) {
       ctx.out() << "\nmore possible matches than the " << response.possible_matches_size()
@@ -1162,58 +1194,6 @@ namespace {
 bool MaskHas(const v1::AmendRecordRequest& request, absl::string_view path) {
   const auto& paths = request.update_mask().paths();
   return std::find(paths.begin(), paths.end(), path) != paths.end();
-}
-
-// The names a record is found under, and linked by to the person's other convictions
-// (docs/domain.md), that an amendment takes away: an alias it does not give again, a surname
-// replaced and not kept as an alias. A clerk who typed --set alias=Krasniqi to add a married
-// name removed the maiden name the person's earlier conviction was linked by; nothing said so.
-struct RemovedNames {
-  // As the record holds them, with their places in its list (from 0).
-  std::vector<std::string> aliases;
-  std::vector<int> alias_places;
-  std::optional<std::string> surname;
-  bool empty() const { return aliases.empty() && !surname.has_value(); }
-};
-
-// A name as the registry compares it: its canonical form (storage/name_normalizer.h), the one
-// its name indexes hold, so that a name respelt in another case, without its accents or with
-// other apostrophes is the same name, and no removal. A name the normaliser refuses (or every
-// name, without one) compares as it is written, kept apart from every canonical form.
-std::string NameKey(const storage::NameNormalizer* normalizer, const std::string& name) {
-  if (normalizer != nullptr) {
-    if (absl::StatusOr<std::string> canonical = normalizer->Normalize(name); canonical.ok()) {
-      return *std::move(canonical);
-    }
-  }
-  // A canonical form is lowercase ASCII letters and spaces: never a leading "=".
-  return absl::StrCat("=", name);
-}
-
-RemovedNames NamesRemoved(const v1::Person& current, const v1::AmendRecordRequest& request,
-                          const storage::NameNormalizer* normalizer) {
-  const bool sets_aliases = MaskHas(request, "person.aliases");
-  const bool sets_surname = MaskHas(request, "person.surname");
-  const v1::Person& changed = request.person();
-  const auto& aliases_after = sets_aliases ? changed.aliases() : current.aliases();
-  std::vector<std::string> after;
-  for (const std::string& alias : aliases_after) after.push_back(NameKey(normalizer, alias));
-  after.push_back(NameKey(normalizer, sets_surname ? changed.surname() : current.surname()));
-  const auto kept = [&](const std::string& name) {
-    return std::find(after.begin(), after.end(), NameKey(normalizer, name)) != after.end();
-  };
-  RemovedNames removed;
-  if (sets_aliases) {
-    for (int i = 0; i < current.aliases_size(); ++i) {
-      if (kept(current.aliases(i))) continue;
-      removed.aliases.push_back(current.aliases(i));
-      removed.alias_places.push_back(i);
-    }
-  }
-  if (sets_surname && !current.surname().empty() && !kept(current.surname())) {
-    removed.surname = current.surname();
-  }
-  return removed;
 }
 
 // How the amendment typed removes the names it does, by what was typed: --set alias, --set

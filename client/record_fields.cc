@@ -75,14 +75,15 @@ std::vector<RecordField> BuildFields() {
        "an offence, e.g. 06/L-074:230:1 (paragraph 0: the whole article; once per offence)",
        "Offence", K::kOffence, true, true},
       {"sentence", "conviction.sentence.type", "conviction.sentence", "TYPE",
-       "imprisonment, suspended, fine, juvenile_measure or other",
-       "Sentence (imprisonment, suspended, fine, juvenile_measure, other)", K::kSentenceType, true},
+       "imprisonment, life_imprisonment, suspended, fine, juvenile_measure or other",
+       "Sentence (imprisonment, life_imprisonment, suspended, fine, juvenile_measure, other)",
+       K::kSentenceType, true},
       {"months", "conviction.sentence.months", "conviction.sentence", "N",
        "length of imprisonment, 1..600, or of a suspended sentence, 1..24", "Length in months", K::kMonths},
-      {"ban", "conviction.bans", "conviction.bans", "TYPE[:END]",
+      {"ban", "conviction.bans", "conviction.bans", "TYPE:END",
        "accessory ban: work_with_children, contact_with_victim or profession, with its end "
-       "date YYYY-MM-DD or none for life (once per ban)",
-       "Ban (work_with_children, contact_with_victim or profession; :END_DATE unless for life)",
+       "date YYYY-MM-DD or none for life, e.g. profession:none (once per ban)",
+       "Ban (work_with_children, contact_with_victim or profession; :END_DATE, or :none for life)",
        K::kBan, false, true},
       {"release-date", "conviction.release_date", "conviction.release_date", "YYYY-MM-DD",
        "date of release from prison", "Date of release (YYYY-MM-DD)", K::kDate},
@@ -213,7 +214,7 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       }
       auto type = SentenceTypes().find(absl::AsciiStrToLower(value));
       if (type == SentenceTypes().end()) {
-        return "not imprisonment, suspended, fine, juvenile_measure or other";
+        return "not imprisonment, life_imprisonment, suspended, fine, juvenile_measure or other";
       }
       conviction.mutable_sentence()->set_type(type->second);
       return "";
@@ -253,7 +254,14 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       if (type == BanTypes().end()) {
         return "not work_with_children, contact_with_victim or profession";
       }
-      // "TYPE:none", as the help says, and "TYPE" alone are a ban for life (no end date).
+      // "TYPE:none", as the help says, is a ban for life (no end date). "TYPE" alone (or
+      // "TYPE:") was taken for one too, silently: a ban whose end was forgotten is not one for
+      // life, so the clerk says which.
+      if (absl::StripAsciiWhitespace(parts.second).empty()) {
+        const std::string word = absl::AsciiStrToLower(parts.first);
+        return absl::StrCat("no end date: write ", word, ":YYYY-MM-DD, or ", word,
+                            ":none for a ban for life");
+      }
       const absl::string_view end =
           absl::AsciiStrToLower(parts.second) == "none" ? absl::string_view() : parts.second;
       if (!end.empty()) {
@@ -699,6 +707,7 @@ const std::map<std::string, registry::v1::BanType, std::less<>>& BanTypes() {
 const std::map<std::string, v1::SentenceType, std::less<>>& SentenceTypes() {
   static const auto* const kTypes = new std::map<std::string, v1::SentenceType, std::less<>>{
       {"imprisonment", v1::SENTENCE_TYPE_IMPRISONMENT},
+      {"life_imprisonment", v1::SENTENCE_TYPE_LIFE_IMPRISONMENT},
       {"suspended", v1::SENTENCE_TYPE_SUSPENDED},
       {"fine", v1::SENTENCE_TYPE_FINE},
       {"juvenile_measure", v1::SENTENCE_TYPE_JUVENILE_MEASURE},

@@ -58,6 +58,9 @@ std::string FormatSentence(const v1::Sentence& sentence) {
     case v1::SENTENCE_TYPE_IMPRISONMENT:
       type = "imprisonment";
       break;
+    case v1::SENTENCE_TYPE_LIFE_IMPRISONMENT:
+      type = "life imprisonment";
+      break;
     case v1::SENTENCE_TYPE_SUSPENDED:
       type = "suspended sentence";
       break;
@@ -135,10 +138,17 @@ std::string FormatCourt(const v1::Conviction& conviction) {
   return absl::StrCat(t(conviction.court_name()), " (", t(conviction.court_id()), ")");
 }
 
-std::string FormatRecord(const v1::Record& record) {
+std::string FormatRecord(const v1::Record& record, size_t width) {
   std::string out;
-  for (const RecordLine& line : RecordLines(record)) Field(line.label, line.value, &out);
-  return out;
+  if (width == 0) {
+    for (const RecordLine& line : RecordLines(record)) Field(line.label, line.value, &out);
+    return out;
+  }
+  std::vector<LabelledValue> fields;
+  for (RecordLine& line : RecordLines(record)) {
+    fields.push_back({absl::StrCat(line.label, ":"), std::move(line.value)});
+  }
+  return LabelledLines(fields, 28, width);
 }
 
 std::string FormatChanges(const v1::Record& before, const v1::Record& after) {

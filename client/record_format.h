@@ -13,6 +13,7 @@
 #ifndef REGISTRY_CLIENT_RECORD_FORMAT_H_
 #define REGISTRY_CLIENT_RECORD_FORMAT_H_
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -40,8 +41,11 @@ std::string VettingResultName(v1::VettingResult result);
 // "result withheld (record erased)", or "refused: RESOURCE_EXHAUSTED" for a call that got no answer.
 std::string CheckOutcomeText(const v1::CheckSummary& check);
 
-// The whole record, one labelled field per line, ending with a newline.
-std::string FormatRecord(const v1::Record& record);
+// The whole record, one labelled field per line, ending with a newline. With `width` (a
+// terminal's columns, CommandContext::out_columns), each value is wrapped to it and never broken
+// inside an id or a URI, and on a narrow one starts after its label (LabelledLines); with 0 each
+// field is one line, whatever its length.
+std::string FormatRecord(const v1::Record& record, size_t width = 0);
 
 // The record's fields as FormatRecord shows them: label and value (already escaped), in order.
 struct RecordLine {

@@ -259,10 +259,11 @@ std::string ImportFormatHelp() {
       "  court_id          a court's id (`record create --help` lists them), or foreign\n"
       "  offences          LAW:ARTICLE:PARAGRAPH separated by \";\", e.g. 06/L-074:230:1\n"
       "                    (paragraph 0, or none: the whole article)\n"
-      "  sentence_type     imprisonment, suspended, fine, juvenile_measure or other\n"
+      "  sentence_type     imprisonment, life_imprisonment, suspended, fine,\n"
+      "                    juvenile_measure or other\n"
       "  sentence_months   1..600 for imprisonment, 1..24 suspended, else 0 or empty\n"
       "  bans              TYPE:END_DATE separated by \";\"; TYPE work_with_children,\n"
-      "                    contact_with_victim or profession; no END_DATE: for life\n"
+      "                    contact_with_victim or profession; END_DATE none: for life\n"
       "  juvenile          true or false (empty: false)\n"
       "  foreign_court, foreign_country: with court_id foreign, the court's name and\n"
       "                    its country's code; else empty\n"
@@ -735,6 +736,26 @@ void AddRegistryProblems(ImportFormat format, const v1::ImportRecordsResponse& c
                      });
     error.message = ImportProblemsText(format, error.problems);
   }
+}
+
+std::string ImportProgressLine(size_t done, size_t total, size_t columns) {
+  constexpr size_t kMostMarks = 30;
+  // Fewer marks than this say too little to be worth their room.
+  constexpr size_t kFewestMarks = 5;
+  const size_t room = columns > 0 ? columns - 1 : 0;
+  done = std::min(done, total);
+  const std::string counts = absl::StrCat(done, "/", total);
+  std::string text = absl::StrCat(counts, " rows");
+  if (text.size() > room) text = counts;
+  if (text.size() > room) text = absl::StrCat(total == 0 ? 100 : done * 100 / total, "%");
+  if (text.size() > room) return "";
+  // "[", "] " around the marks.
+  constexpr size_t kAround = 3;
+  if (room < text.size() + kAround + kFewestMarks) return text;
+  const size_t marks = std::min(kMostMarks, room - text.size() - kAround);
+  const size_t filled = total == 0 ? marks : done * marks / total;
+  return absl::StrCat("[", std::string(filled, '#'), std::string(marks - filled, ' '), "] ",
+                      text);
 }
 
 }  // namespace registry::client

@@ -28,11 +28,13 @@
 //   offences            LAW:ARTICLE:PARAGRAPH separated by ";", at least one, e.g.
 //                       06/L-074:230:1;04/L-082:235:0 (paragraph 0, or none: the whole
 //                       article; the law in any case, sent in capitals)
-//   sentence_type       imprisonment | suspended | fine | juvenile_measure | other
+//   sentence_type       imprisonment | life_imprisonment | suspended | fine | juvenile_measure |
+//                       other
 //   sentence_months     whole number 0..600; empty means 0
 //   bans                TYPE:END_DATE separated by ";", TYPE one of work_with_children,
-//                       contact_with_victim, profession; END_DATE YYYY-MM-DD, empty for life
-//                       (e.g. work_with_children:2034-05-15;profession:)
+//                       contact_with_victim, profession; END_DATE YYYY-MM-DD, or none for life
+//                       (e.g. work_with_children:2034-05-15;profession:none); an END_DATE left
+//                       out is refused, not taken for life
 //   juvenile            true | false (yes | no); empty means false
 //
 // Every cell is read as `record create` reads its option (ApplyField, record_fields.h: the same
@@ -229,6 +231,13 @@ class SameConvictionRows {
 // are seldom the file's lines in a row: where an import stopped is said by these runs.
 std::string DescribeImportLines(const std::vector<uint64_t>& file_lines,
                                 std::vector<uint64_t> chosen, size_t max_runs);
+
+// The import's progress on a terminal `columns` wide, without the carriage return that draws it
+// over the last one: "[#########           ] 500/1200 rows", the bar at most 30 marks. It never
+// reaches the last column (a terminal that wraps there would start a new line at each draw): on
+// a narrow terminal the bar is shorter, then left out ("500/1200 rows"), then the word "rows",
+// then the counts give way to a percentage ("41%").
+std::string ImportProgressLine(size_t done, size_t total, size_t columns);
 
 }  // namespace registry::client
 

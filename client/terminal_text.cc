@@ -208,8 +208,68 @@ std::string WrapAfter(absl::string_view text, size_t first_width, size_t width, 
       out.push_back(' ');
       ++column;
     }
-    absl::StrAppend(&out, word);
+    out.append(word.data(), word.size());
     column += length;
+  }
+  return out;
+}
+
+namespace {
+
+// `value` after `lead` (a label and the space after it, or nothing), wrapped for `width`
+// columns as LabelledLines says; ends with a newline.
+std::string WrapValue(absl::string_view lead, absl::string_view value, size_t indent,
+                      size_t width) {
+  std::string out(lead);
+  size_t column = Columns(lead);
+  // Where the text of the line being written starts: a line that holds only its indent takes
+  // its first word whatever its length. The label's line holds the label.
+  size_t line_start = 0;
+  size_t at = 0;
+  while (at < value.size()) {
+    const size_t word_at = value.find_first_not_of(' ', at);
+    if (word_at == absl::string_view::npos) {
+      // Spaces at the end of the value are the value's.
+      out.append(value.data() + at, value.size() - at);
+      break;
+    }
+    const size_t spaces = word_at - at;
+    const size_t word_end = std::min(value.find(' ', word_at), value.size());
+    const absl::string_view word = value.substr(word_at, word_end - word_at);
+    const size_t length = Columns(word);
+    // On a new line it would start at the indent, or at column 0 when it fits only there.
+    const size_t new_line_at = indent + length <= width ? indent : 0;
+    if (column > line_start && column + spaces + length > width &&
+        new_line_at < column + spaces) {
+      // The space after a label that its value left.
+      while (!out.empty() && out.back() == ' ') out.pop_back();
+      absl::StrAppend(&out, "\n", std::string(new_line_at, ' '));
+      column = line_start = new_line_at;
+    } else {
+      out.append(spaces, ' ');
+      column += spaces;
+    }
+    out.append(word.data(), word.size());
+    column += length;
+    at = word_end;
+  }
+  out.push_back('\n');
+  return out;
+}
+
+}  // namespace
+
+std::string LabelledLines(const std::vector<LabelledValue>& fields, size_t label_width,
+                          size_t width) {
+  const bool in_a_column = width >= label_width + 1 + kMinWrapWidth;
+  std::string out;
+  for (const LabelledValue& field : fields) {
+    const absl::string_view value =
+        field.value.empty() ? absl::string_view("-") : absl::string_view(field.value);
+    std::string lead = field.label;
+    if (in_a_column && Columns(lead) < label_width) lead.append(label_width - Columns(lead), ' ');
+    lead.push_back(' ');
+    out += WrapValue(lead, value, in_a_column ? label_width + 1 : 2, width);
   }
   return out;
 }

@@ -34,6 +34,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -69,6 +70,21 @@ std::string Wrap(absl::string_view text, size_t width, size_t indent);
 // text after something already on its line (an error's "error: CODE: ") takes the line's whole
 // width, and the lines after it `width` after their indent.
 std::string WrapAfter(absl::string_view text, size_t first_width, size_t width, size_t indent);
+
+// Fields as "Label: value" lines for a terminal `width` columns wide, each ending with a
+// newline. The values start in one column, after the labels padded to `label_width` and a space,
+// when that leaves them at least kMinWrapWidth columns; otherwise each starts after its label.
+// A value too long for its line is wrapped at its spaces, its further lines indented to where
+// the values start (2 when each starts after its label), and never inside a word: an id or a URI
+// that does not fit after the indent starts a line of its own at column 0, and one wider than
+// the terminal stands alone on its line. An empty value shows as "-". Labels and values are
+// printed as they are (escape the server's text first, ForTerminal).
+struct LabelledValue {
+  std::string label;  // "Surname:"
+  std::string value;
+};
+std::string LabelledLines(const std::vector<LabelledValue>& fields, size_t label_width,
+                          size_t width);
 
 // The screen the client's text is laid out for, and the range a terminal's width is held to: a
 // narrower one leaves a few words a line, a wider one lines too long to read.

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "client/files.h"
 #include "client/option_parser.h"
+#include "client/server_revocation.h"
 #include "common/sigpipe.h"
 #include "common/time_format.h"
 #include "openssl/asn1.h"
@@ -259,6 +262,27 @@ absl::Status CheckIdentityFiles(absl::string_view ca_pem, absl::string_view cert
   return UsageProblems(problems);
 }
 
+namespace {
+
+// Why the server's certificate on `ssl` is refused by the revocation list beside the CA file
+// (ServerCrls::RevokedBecause); "" when it is not, or there is no usable list (CreateChannel said
+// why it is unusable before any call).
+std::string ServerRevokedBecause(const ConnectionSettings& settings, SSL* ssl) {
+  absl::StatusOr<std::string> ca = ReadFileToString(settings.ca_file, "CA certificate");
+  if (!ca.ok()) return "";
+  absl::StatusOr<std::optional<ServerCrls>> crls = ReadServerCrls(settings, *ca);
+  if (!crls.ok() || !crls->has_value()) return "";
+  std::unique_ptr<X509, decltype(&X509_free)> cert(SSL_get1_peer_certificate(ssl), &X509_free);
+  if (cert == nullptr) return "";
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
+  if (bio == nullptr || PEM_write_bio_X509(bio.get(), cert.get()) != 1) return "";
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return (*crls)->RevokedBecause(absl::string_view(data, n > 0 ? static_cast<size_t>(n) : 0));
+}
+
+}  // namespace
+
 TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
   // A server that refused the certificate has closed the connection: writing to it must not end
   // registry-cli before it can say why.
@@ -372,6 +396,10 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
   errno = 0;
   if (const int connected = SSL_connect(ssl.get()); connected != 1) {
     ended(connected, /*handshake_done=*/false);
+  } else if (std::string revoked = ServerRevokedBecause(settings, ssl.get()); !revoked.empty()) {
+    // Said before a byte is written: the preface is nothing, but this server is not the registry.
+    probe.outcome = TlsProbe::Outcome::kServerRevoked;
+    probe.detail = std::move(revoked);
   } else {
     // With TLS 1.3 the server checks the client certificate after the client's handshake is
     // done: its verdict is the next thing it sends, an alert or its HTTP/2 settings.
@@ -510,6 +538,12 @@ absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::
       return absl::UnavailableError(absl::StrCat(
           "the server at ", settings.server, " is not the registry your CA certificate (",
           settings.ca_file, ") vouches for: ", probe.detail));
+    case TlsProbe::Outcome::kServerRevoked:
+      return absl::UnavailableError(absl::StrCat(
+          probe.detail, "; nothing was sent to the server at ", server,
+          ": whoever holds that certificate's key could stand in for the registry, so tell the "
+          "registry's operators, and ask them for the registry's current address and revocation "
+          "list"));
     case TlsProbe::Outcome::kCertificateRefused:
       return absl::UnauthenticatedError(absl::StrCat(
           "the server refused this certificate (revoked, unknown CA or not yet valid): ",

@@ -48,6 +48,9 @@ struct TlsProbe {
     kNoAnswer,
     // The server's certificate does not verify against the CA file for the server's name.
     kServerNotTrusted,
+    // The server's certificate verifies, but the revocation list beside the CA file lists it
+    // (server_revocation.h): its key may be in other hands. Nothing is sent to it.
+    kServerRevoked,
     // The server refused this client certificate: it sent an alert that names the certificate
     // (bad_certificate, certificate_revoked, unknown_ca, access_denied, ...), or, as a gRPC
     // server does, it closed a TLS 1.3 connection right after a handshake in which it asked for
@@ -105,7 +108,8 @@ bool RefusedWithNothingDone(const absl::Status& status);
 // service's ..." for one that stays silent, "the connection to ADDR was
 // closed during the TLS handshake ..." for one that hung up without a word about the
 // certificate, "the TLS handshake with ADDR failed (...)" for any other failure, UNAVAILABLE
-// naming the CA file when the server is not trusted, UNAUTHENTICATED "the server refused this
+// naming the CA file when the server is not trusted, UNAVAILABLE "the registry's certificate is
+// revoked: ..." when the revocation list beside the CA file lists it, UNAUTHENTICATED "the server refused this
 // certificate (revoked, unknown CA or not yet valid)" when it refused the certificate; `status`
 // itself when the probe found nothing wrong. A `status` marked by MarkSentBeforeFailure (the
 // request had reached the server) is not probed: UNAVAILABLE HowTheCallEnded, then "; whether it

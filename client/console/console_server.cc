@@ -657,13 +657,13 @@ namespace {
 
 // Whether every parameter of a GET request's query is one the console itself puts into the
 // addresses it builds (the audit filter's checked values and page token, the notice of a change
-// done, a backup's number, a key rotation's numbers), none of which names a person. A query made
-// elsewhere (a link with a personal number in it) is not sent back to the browser by the language
-// switch.
+// done and the id its names removed are kept under, a backup's number, a key rotation's numbers),
+// none of which names a person. A query made elsewhere (a link with a personal number in it) is
+// not sent back to the browser by the language switch.
 bool QueryIsTheConsoles(const httplib::Request& request) {
   static constexpr absl::string_view kNames[] = {
-      "from", "to", "action", "outcome", "record_id", "check_id", "page", "done", "backup",
-      "kek_version", "rewrapped"};
+      "from", "to", "action", "outcome", "record_id", "check_id", "page", "done", "removed",
+      "backup", "kek_version", "rewrapped"};
   for (const auto& [name, value] : request.params) {
     if (std::find(std::begin(kNames), std::end(kNames), name) == std::end(kNames)) return false;
   }
@@ -870,14 +870,24 @@ std::string PageContext::UnreachableAfter() const {
   return absl::StrCat(" ", T("error.unreachable_sent"));
 }
 
+namespace {
+// The heading of the registry's answer `status`: a registry not reached refused nothing, nor did
+// one that answered that what was asked for is not there (a record expunged since its page was
+// read, an id typed that no record has).
+const char* ErrorTitleKey(const absl::Status& status) {
+  if (RegistryUnreachable(status)) return "error.unreachable_title";
+  if (absl::IsNotFound(status)) return "error.not_found_title";
+  return "error.title";
+}
+}  // namespace
+
 std::string PageContext::ErrorBox(const absl::Status& status) const {
   const std::string code = absl::StatusCodeToString(status.code());
   // A registry that was not reached refused nothing: its heading says so, and the message is
   // mostly the connection's (gRPC's "failed to connect to all addresses"), not the registry's.
   const bool unreachable = RegistryUnreachable(status);
   return absl::StrCat(
-      kErrorBoxOpen, "<h2>",
-      T(unreachable ? "error.unreachable_title" : "error.title"), "</h2><p>",
+      kErrorBoxOpen, "<h2>", T(ErrorTitleKey(status)), "</h2><p>",
       T(StatusKey(status)),
       " <code>", Escape(code), "</code></p>",
       unreachable ? absl::StrCat("<p>", T("error.unreachable_help"), UnreachableAfter(), "</p>")
@@ -910,7 +920,7 @@ void PageContext::SendError(const absl::Status& status, int http_status) {
     SendPage(T("error.unreachable_title"), ErrorBox(status), 503);
     return;
   }
-  SendPage(T("error.title"), ErrorBox(status),
+  SendPage(T(ErrorTitleKey(status)), ErrorBox(status),
            http_status == 0 ? HttpStatusOf(status) : http_status);
 }
 

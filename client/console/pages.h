@@ -106,8 +106,8 @@ std::vector<RecordRow> RecordRows(const PageContext& ctx, const registry::v1::Re
 // shows it; a court abroad by its name and country, said to be abroad in the user's language.
 std::string CourtName(const PageContext& ctx, const registry::v1::Conviction& conviction);
 // A position an employer checks for, as the policy codes it ("teacher"), in the user's language
-// with the code beside it (escaped) when the catalogs name it ("position.teacher"); else the
-// code alone, as the registry sent it.
+// with the code beside it (escaped) when the catalogs name it ("position.teacher") otherwise
+// than the code itself; else the code alone, as the registry sent it.
 std::string PositionName(const PageContext& ctx, const std::string& code);
 
 std::string StatusName(const PageContext& ctx, registry::v1::RecordStatus status);
@@ -128,11 +128,13 @@ std::string RecordTable(const PageContext& ctx, const registry::v1::Record& reco
                         const std::string& caption);
 
 // A POST whose answer is a page made after a registry call (a data subject's request, a refused
-// form) is answered by a redirect to that page, kept in the session, so that a reload or the
-// back button shows it again and sends nothing: KeepFormAnswer keeps `answer` under a new id and
-// redirects to `answer.form` + `infix` + the id; FindFormAnswer finds it again by the id in the
-// address (the route's last group), only for the form `form`; ShownRequest is the request of a
-// page that shows the form again, the answer's fields in it as a form's body would hold them.
+// form), or a form the console refused itself (an id that is none, a filter with a date that is
+// none, a file it cannot read), is answered by a redirect to that page, kept in the session, so
+// that a reload or the back button shows it again and sends nothing: KeepFormAnswer keeps
+// `answer` under a new id and redirects to `answer.form` + `infix` + the id; FindFormAnswer finds
+// it again by the id in the address (the route's last group), only for the form `form`;
+// ShownRequest is the request of a page that shows the form again, the answer's fields in it as a
+// form's body would hold them.
 void KeepFormAnswer(PageContext& ctx, FormAnswer answer, absl::string_view infix);
 std::optional<FormAnswer> FindFormAnswer(PageContext& ctx, const std::string& form);
 httplib::Request ShownRequest(const PageContext& ctx, const FormAnswer& answer);

@@ -3,6 +3,7 @@
 // registry answers with counts, ids, dates and the ids of what is inconsistent.
 #include <optional>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -51,19 +52,24 @@ void Overview(PageContext& ctx) {
   } else {
     std::string rows;
     for (const v1::BackupInfo& info : backups->backups()) {
-      // A damaged backup's row says so, with why, where its date would be.
+      // A damaged backup's row says so, with why, where its date would be. Each backup is
+      // verified by its own button (a restore into a scratch folder: docs/operations.md).
       absl::StrAppend(&rows, "<tr><td class=\"nowrap\">", info.backup_id(), "</td><td>",
                       info.damaged().empty() ? Text(info.created_at())
                                              : Text(absl::StrCat("DAMAGED: ", info.damaged())),
                       "</td><td>", info.damaged().empty() ? absl::StrCat(info.size_bytes()) : "",
-                      "</td></tr>");
+                      "</td><td><form method=\"post\" action=\"/admin/backups/",
+                      info.backup_id(), "/verify\">", ctx.CsrfInput(),
+                      "<button id=\"verify-backup-", info.backup_id(), "\">",
+                      ctx.T("admin.backup_check.button"), "</button></form></td></tr>");
     }
     absl::StrAppend(&body, "<div class=\"table-scroll\">"
                            "<table class=\"results\" id=\"backups\"><caption>",
                     ctx.T("admin.backups.caption"), "</caption><thead><tr><th scope=\"col\">",
                     ctx.T("admin.backups.id"), "</th><th scope=\"col\">",
                     ctx.T("admin.backups.created"), "</th><th scope=\"col\">",
-                    ctx.T("admin.backups.bytes"), "</th></tr></thead><tbody>", rows,
+                    ctx.T("admin.backups.bytes"), "</th><th scope=\"col\">",
+                    ctx.T("admin.backup_check.column"), "</th></tr></thead><tbody>", rows,
                     "</tbody></table></div>");
   }
   absl::StrAppend(&body, "<form method=\"post\" action=\"/admin/backup\">", ctx.CsrfInput(), "<p>",
@@ -189,6 +195,97 @@ void CheckResult(PageContext& ctx) {
   ctx.SendPage(ctx.T("admin.check.title"), body);
 }
 
+// The backup a verification's address names ("/admin/backups/7/verify": 7); 0 for none.
+uint32_t BackupIdOf(const PageContext& ctx) {
+  uint32_t id = 0;
+  if (!absl::SimpleAtoi(std::string(ctx.request().matches[1]), &id)) return 0;
+  return id;
+}
+
+// A backup verified (VerifyBackup: restored into a scratch folder of the registry's and checked,
+// audited by the registry) is answered as a data check is: by a redirect to a page of the
+// session's that shows the result once, so that a reload restores nothing again; a refusal by a
+// redirect to a page that says it (KeepRefusal).
+void VerifyOneBackup(PageContext& ctx) {
+  const uint32_t id = BackupIdOf(ctx);
+  if (id == 0) return ctx.SendLocalError("admin.backup_check.unknown", 404);
+  absl::StatusOr<v1::VerifyBackupResponse> checked = ctx.registry().VerifyBackup(id);
+  if (!checked.ok() && !RegistryUnreachable(checked.status())) {
+    return KeepRefusal(ctx, absl::StrCat("/admin/backups/", id, "/verify"), checked.status());
+  }
+  if (!checked.ok()) return ctx.SendError(checked.status());
+  const std::string page = RandomHex(16);
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    ctx.session().backup_checks.Add(page, *std::move(checked), ctx.console().Now());
+  }
+  ctx.Redirect(absl::StrCat("/admin/backup-checks/", page));
+}
+
+// A backup's verification, shown once, as a data check's result is (CheckResult).
+void BackupCheckResult(PageContext& ctx) {
+  std::optional<v1::VerifyBackupResponse> checked;
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    checked = ctx.session().backup_checks.Take(std::string(ctx.request().matches[1]),
+                                               ctx.console().Now());
+  }
+  if (!checked.has_value() && !ctx.AnswersChangeOfThisSession()) {
+    return ctx.SendLocalError("admin.backup_check.unknown", 404);
+  }
+  ctx.set_language_back("/admin");
+  if (!checked.has_value()) {
+    return ctx.SendPage(ctx.T("admin.backup_check.title"),
+                        absl::StrCat("<div class=\"notice\" role=\"status\" id=\"check-shown\">"
+                                     "<p>", ctx.T("admin.backup_check.shown"),
+                                     "</p></div><p><a href=\"/admin\">", ctx.T("admin.back"),
+                                     "</a></p>"),
+                        410);
+  }
+  const auto row = [&](const char* key, const std::string& value) {
+    return absl::StrCat("<tr><th scope=\"row\">", ctx.T(key), "</th><td>", value, "</td></tr>");
+  };
+  const auto yes = [&](bool passed) { return ctx.T(passed ? "admin.yes" : "admin.no"); };
+  std::string rows = row("admin.backup_check.files", yes(checked->files_intact()));
+  if (checked->files_intact()) {
+    absl::StrAppend(
+        &rows,
+        row("admin.backup_check.audit_log",
+            absl::StrCat(yes(checked->audit_log_verified()), " (",
+                         ctx.Tf("admin.backup_check.events",
+                                {{"n", absl::StrCat(checked->audit_events())}}),
+                         ")")),
+        row("admin.backup_check.live_log",
+            absl::StrCat(yes(checked->consistent_with_live_log()), " (",
+                         ctx.Tf("admin.backup_check.events",
+                                {{"n", absl::StrCat(checked->live_audit_events())}}),
+                         ")")),
+        row("admin.check.records", absl::StrCat(checked->records())),
+        row("admin.check.versions", absl::StrCat(checked->versions())),
+        row("admin.check.index_rows", absl::StrCat(checked->index_rows())),
+        row("admin.backup_check.erasures", absl::StrCat(checked->erasures_reapplied())));
+  }
+  const std::string id = absl::StrCat(checked->backup_id());
+  std::string body = absl::StrCat(
+      "<div class=\"result ", checked->ok() ? "result-clear" : "result-not_clear",
+      "\" role=\"status\" id=\"backup-check-result\"><p class=\"code\">",
+      checked->ok() ? ctx.Tf("admin.backup_check.sound", {{"id", id}})
+                    : ctx.Tf("admin.backup_check.failed",
+                             {{"id", id}, {"n", absl::StrCat(checked->problem_count())}}),
+      "</p></div><div class=\"table-scroll\"><table class=\"record\"><caption>",
+      ctx.T("admin.check.caption"), "</caption>", rows, "</table></div>");
+  if (checked->problems_size() > 0) {
+    std::string items;
+    for (const std::string& problem : checked->problems()) {
+      absl::StrAppend(&items, "<li><code>", Text(problem), "</code></li>");
+    }
+    absl::StrAppend(&body, "<h2>", ctx.T("admin.check.list"), "</h2><ul id=\"problems\">", items,
+                    "</ul>");
+  }
+  absl::StrAppend(&body, "<p><a href=\"/admin\">", ctx.T("admin.back"), "</a></p>");
+  ctx.SendPage(ctx.T("admin.backup_check.title"), body);
+}
+
 void SendRotateForm(PageContext& ctx, const std::string& error, const std::string& box,
                     int status) {
   Input confirm;
@@ -209,17 +306,28 @@ void SendRotateForm(PageContext& ctx, const std::string& error, const std::strin
 
 void RotateForm(PageContext& ctx) { SendRotateForm(ctx, "", "", 200); }
 
-// A rotation the registry refused, said from the session above the form; nothing is sent.
+// A rotation refused, said from the session: the registry's refusal above the form, or the
+// word typed wrong beside its input (typed again, as at first); nothing is sent.
 void RotateRefused(PageContext& ctx) {
   std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/admin/rotate-keys");
   if (!answer.has_value()) return ctx.SendLocalError("admin.rotate.refused_gone", 404);
+  if (answer->confirmation_wrong) {
+    return SendRotateForm(ctx, ctx.Tf("admin.rotate.mismatch", {{"word", kRotateWord}}), "",
+                          answer->http_status);
+  }
   SendRotateForm(ctx, "", ctx.ErrorBox(answer->refused), answer->http_status);
 }
 
 void Rotate(PageContext& ctx) {
-  // Typed, not clicked: a new key version is for good.
+  // Typed, not clicked: a new key version is for good. A word typed wrong is answered by a
+  // redirect to the form that says so (RotateRefused), as the registry's refusal is: a page
+  // answering the POST was sent again by a reload.
   if (absl::StripAsciiWhitespace(ctx.Param("confirm")) != kRotateWord) {
-    return SendRotateForm(ctx, ctx.Tf("admin.rotate.mismatch", {{"word", kRotateWord}}), "", 400);
+    FormAnswer wrong;
+    wrong.form = "/admin/rotate-keys";
+    wrong.confirmation_wrong = true;
+    wrong.http_status = 400;
+    return KeepFormAnswer(ctx, std::move(wrong), "/refused/");
   }
   absl::StatusOr<v1::RotateKeysResponse> rotated = ctx.registry().RotateKeys();
   // A refusal is answered by a redirect to a page that says it (KeepFormAnswer): a page
@@ -283,6 +391,14 @@ void AddAdminPages(Console&,
                       "admin.check.button", "check-button");
   });
   add("GET", "/admin/checks/([0-9a-f]{32})", admin, CheckResult);
+  add("POST", "/admin/backups/([0-9]{1,20})/verify", admin, VerifyOneBackup);
+  add("GET", "/admin/backups/([0-9]{1,20})/verify/refused/([0-9a-f]{32})", admin,
+      [](PageContext& ctx) {
+        SendRefusedAction(ctx, absl::StrCat("/admin/backups/", BackupIdOf(ctx), "/verify"),
+                          "admin.backup_check.title", "admin.backup_check.help",
+                          "admin.backup_check.button", "verify-backup-button");
+      });
+  add("GET", "/admin/backup-checks/([0-9a-f]{32})", admin, BackupCheckResult);
   add("GET", "/admin/rotate-keys", admin, RotateForm);
   add("POST", "/admin/rotate-keys", admin, Rotate);
   add("GET", "/admin/rotate-keys/refused/([0-9a-f]{32})", admin, RotateRefused);

@@ -219,36 +219,77 @@ std::string Warnings(const std::vector<std::string>& warnings) {
   return out;
 }
 
+// Whether `token` is no page token of the registry's (a number, the next event's index):
+// anything else would go on into the next pages' addresses.
+bool BadPageToken(const std::string& token) {
+  return !token.empty() &&
+         (token.size() > 20 || !std::all_of(token.begin(), token.end(), [](char c) {
+            return absl::ascii_isdigit(static_cast<unsigned char>(c));
+          }));
+}
+
+// The filter form, each of `problems` beside its input.
+std::string FilterForm(const PageContext& ctx, const Values& problems) {
+  return absl::StrCat("<form method=\"post\" action=\"/audit\">", ctx.CsrfInput(),
+                      FilterInputs(ctx, problems),
+                      "<div class=\"actions\"><button class=\"primary\">", ctx.T("audit.apply"),
+                      "</button> <a href=\"/audit\">", ctx.T("audit.clear"), "</a></div></form>");
+}
+
+// The filter form with what the console found wrong with it, nothing read: each field's problem
+// beside it and listed above the form; a page token that is none said of the address, above
+// the form, whose button shows the first page (no field of the form chooses a page; the value
+// is not shown).
+void SendFilterProblems(PageContext& ctx, const Values& problems, bool bad_page, int status) {
+  const std::string page_box =
+      bad_page ? absl::StrCat("<div class=\"error-box\" role=\"alert\" tabindex=\"-1\" "
+                              "autofocus id=\"bad-page\"><p>",
+                              ctx.T("audit.bad_page"), "</p></div>")
+               : "";
+  ctx.SendPage(ctx.T("audit.title"),
+               absl::StrCat(page_box, ErrorSummary(ctx, problems, "form.fix"),
+                            FilterForm(ctx, problems)),
+               status);
+}
+
+// The filter fields as sent (each trimmed, as FilterParam reads them), for a page that shows
+// the form again from the session.
+Values FilterFields(const PageContext& ctx) {
+  Values fields;
+  for (const char* name : kFilters) {
+    if (std::string value = FilterParam(ctx, name); !value.empty()) {
+      fields.emplace_back(name, std::move(value));
+    }
+  }
+  return fields;
+}
+
 void Events(PageContext& ctx) {
   Values problems;
   v1::ListAuditEventsRequest request;
   *request.mutable_filter() = FilterOf(ctx, &problems);
   request.set_page_size(kPageSize);
-  // A page token is the registry's, a number (the next event's index); anything else would go
-  // on into the next pages' addresses. Only an address made elsewhere (or cut short) holds
-  // another: no field of the form chooses a page, so the problem is said of the address, above
-  // the form, whose button shows the first page. The value is not shown.
+  // Only an address made elsewhere (or cut short), or a form posted from one, holds a page token
+  // that is none (BadPageToken).
   const std::string token = ctx.Param("page");
-  const bool bad_page =
-      !token.empty() && (token.size() > 20 || !std::all_of(token.begin(), token.end(), [](char c) {
-                           return absl::ascii_isdigit(static_cast<unsigned char>(c));
-                         }));
+  const bool bad_page = BadPageToken(token);
   request.set_page_token(token);
   request.set_bytes_only(true);  // Shown as decoded from the hashed bytes (DecodeHashedEvent).
-  std::string form = absl::StrCat("<form method=\"post\" action=\"/audit\">", ctx.CsrfInput(),
-                                  FilterInputs(ctx, problems),
-                                  "<div class=\"actions\"><button class=\"primary\">",
-                                  ctx.T("audit.apply"), "</button> <a href=\"/audit\">",
-                                  ctx.T("audit.clear"), "</a></div></form>");
+  const std::string form = FilterForm(ctx, problems);
   if (bad_page || !problems.empty()) {
-    const std::string page_box =
-        bad_page ? absl::StrCat("<div class=\"error-box\" role=\"alert\" tabindex=\"-1\" "
-                                "autofocus id=\"bad-page\"><p>",
-                                ctx.T("audit.bad_page"), "</p></div>")
-                 : "";
-    return ctx.SendPage(ctx.T("audit.title"),
-                        absl::StrCat(page_box, ErrorSummary(ctx, problems, "form.fix"), form),
-                        400);
+    // A posted filter refused here is answered by a redirect to a page of the session's that
+    // shows it (FilterRefused), as an export refused is: a page answering the POST was sent
+    // again by a reload or the back button, and it holds what was typed (an actor) that no
+    // address may hold.
+    if (ctx.request().method == "POST") {
+      FormAnswer answer;
+      answer.form = "/audit";
+      answer.fields = FilterFields(ctx);
+      if (!token.empty()) answer.fields.emplace_back("page", token);
+      answer.http_status = 400;
+      return KeepFormAnswer(ctx, std::move(answer), "/refused/");
+    }
+    return SendFilterProblems(ctx, problems, bad_page, 400);
   }
   // The form posted a filter an address may hold whole: the answer is that address, which can be
   // reloaded, kept and shown in another language like any page.
@@ -259,12 +300,7 @@ void Events(PageContext& ctx) {
   // GET), to a page whose address is a random id of the session's, where the filter waits: going
   // back to it from an event does not ask the browser to send the form again.
   if (ctx.request().method == "POST") {
-    std::vector<std::pair<std::string, std::string>> fields;
-    for (const char* name : kFilters) {
-      if (std::string value = FilterParam(ctx, name); !value.empty()) {
-        fields.emplace_back(name, std::move(value));
-      }
-    }
+    Values fields = FilterFields(ctx);
     if (!token.empty()) fields.emplace_back("page", token);
     const std::string id = RandomHex(16);
     {
@@ -276,13 +312,9 @@ void Events(PageContext& ctx) {
   absl::StatusOr<v1::ListAuditEventsResponse> page = ctx.registry().ListAuditEvents(request);
   if (!page.ok()) {
     // The refusal above the form, and each filter field it names beside its input.
-    const std::string refused_form = absl::StrCat(
-        "<form method=\"post\" action=\"/audit\">", ctx.CsrfInput(),
-        FilterInputs(ctx, FilterErrors(ctx, page.status())),
-        "<div class=\"actions\"><button class=\"primary\">", ctx.T("audit.apply"),
-        "</button> <a href=\"/audit\">", ctx.T("audit.clear"), "</a></div></form>");
     return ctx.SendPage(ctx.T("audit.title"),
-                        absl::StrCat(ctx.ErrorBox(page.status()), refused_form),
+                        absl::StrCat(ctx.ErrorBox(page.status()),
+                                     FilterForm(ctx, FilterErrors(ctx, page.status()))),
                         FailedCallStatus(page.status(), 400));
   }
   std::string rows;
@@ -374,6 +406,19 @@ void KeptEvents(PageContext& ctx) {
   PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
   page.set_language_back(absl::StrCat("/audit/results/", id));
   Events(page);
+}
+
+// A filter the console refused (Events), shown again from the session: the form as it was sent,
+// each problem beside its field. The registry is not asked.
+void FilterRefused(PageContext& ctx) {
+  std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/audit");
+  if (!answer.has_value()) return ctx.SendLocalError("form.refused_gone", 404);
+  const httplib::Request shown = ShownRequest(ctx, *answer);
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  page.set_language_back(ctx.request().path);
+  Values problems;
+  FilterOf(page, &problems);
+  SendFilterProblems(page, problems, BadPageToken(page.Param("page")), answer->http_status);
 }
 
 void Event(PageContext& ctx) {
@@ -581,7 +626,20 @@ void Export(PageContext& ctx) {
   *request.mutable_filter() = FilterOf(ctx, &problems);
   request.set_recipient(std::string(absl::StripAsciiWhitespace(ctx.Param("recipient"))));
   request.set_reference(std::string(absl::StripAsciiWhitespace(ctx.Param("reference"))));
-  if (!problems.empty()) return ExportPage(ctx, "", problems, 400);
+  // Refused, here or by the registry: answered by a redirect to a page of the session's
+  // (ExportRefused), as a refused search is, for a page answering the POST was sent again by a
+  // reload or the back button, one more audited export in the auditor's name each time (when the
+  // registry was asked). The form waits there as typed.
+  FormAnswer answer;
+  answer.form = "/audit/export";
+  for (const char* name : {"recipient", "reference"}) {
+    if (std::string value = ctx.Param(name); !value.empty()) {
+      answer.fields.emplace_back(name, std::move(value));
+    }
+  }
+  for (auto& field : FilterFields(ctx)) answer.fields.push_back(std::move(field));
+  answer.http_status = 400;
+  if (!problems.empty()) return KeepFormAnswer(ctx, std::move(answer), "/refused/");
   std::string lines;
   absl::Status exported = ctx.registry().ExportAuditEvents(request, [&](const v1::AuditEntry& entry) {
     absl::StatusOr<std::string> line = client::ToJsonLine(entry);
@@ -594,21 +652,6 @@ void Export(PageContext& ctx) {
     return ExportPage(ctx, ctx.ErrorBox(exported), {}, FailedCallStatus(exported, 400), exported);
   }
   if (!exported.ok()) {
-    // Refused: answered by a redirect to a page of the session's (ExportRefused), as a refused
-    // search is, for a page answering the POST was sent again by a reload or the back button,
-    // one more audited export in the auditor's name each time. The form waits there as typed.
-    FormAnswer answer;
-    answer.form = "/audit/export";
-    for (const char* name : {"recipient", "reference"}) {
-      if (std::string value = ctx.Param(name); !value.empty()) {
-        answer.fields.emplace_back(name, std::move(value));
-      }
-    }
-    for (const char* name : kFilters) {
-      if (std::string value = FilterParam(ctx, name); !value.empty()) {
-        answer.fields.emplace_back(name, std::move(value));
-      }
-    }
     answer.refused = exported;
     answer.http_status = FailedCallStatus(exported, 400);
     return KeepFormAnswer(ctx, std::move(answer), "/refused/");
@@ -618,13 +661,19 @@ void Export(PageContext& ctx) {
 }
 
 // An export refused, shown again from the session (Export): the refusal above the form, each
-// field it names beside that field's input. The registry is not asked again.
+// field it names beside that field's input; or the problems the console found itself, found
+// again from the form. The registry is not asked again.
 void ExportRefused(PageContext& ctx) {
   std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/audit/export");
   if (!answer.has_value()) return ctx.SendLocalError("form.refused_gone", 404);
   const httplib::Request shown = ShownRequest(ctx, *answer);
   PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
   page.set_language_back(ctx.request().path);
+  if (answer->refused.ok()) {
+    Values problems;
+    FilterOf(page, &problems);
+    return ExportPage(page, "", problems, answer->http_status);
+  }
   ExportPage(page, page.ErrorBox(answer->refused), {}, answer->http_status, answer->refused);
 }
 
@@ -715,6 +764,7 @@ void AddAuditPages(Console&,
   add("GET", "/audit", auditor, Events);
   add("POST", "/audit", auditor, Events);
   add("GET", "/audit/results/([0-9a-f]{32})", auditor, KeptEvents);
+  add("GET", "/audit/refused/([0-9a-f]{32})", auditor, FilterRefused);
   add("GET", "/audit/events/([0-9]{1,20})", auditor, Event);
   add("GET", "/audit/verify", auditor, VerifyPage);
   add("POST", "/audit/verify", auditor, StartVerify);

@@ -218,7 +218,9 @@ std::string CourtName(const PageContext& ctx, const v1::Conviction& conviction) 
 
 std::string PositionName(const PageContext& ctx, const std::string& code) {
   const std::string key = absl::StrCat("position.", code);
-  if (ctx.Raw(key) == absl::StrCat("[", key, "]")) return Text(code);
+  const std::string name = ctx.Raw(key);
+  // The code once when the catalog says nothing else: "teacher", not "teacher (teacher)".
+  if (name == absl::StrCat("[", key, "]") || name == code) return Text(code);
   return absl::StrCat(ctx.T(key), " (", Text(code), ")");
 }
 

@@ -276,24 +276,37 @@ void Count(const std::vector<v1::ImportRowResult>& results, size_t* valid, size_
   }
 }
 
+// What the console found wrong itself with a file (`key`: a type it does not read, a file it
+// could not read): "Not possible" in the page's language, the reader's words (`detail`, if any)
+// beside it marked as English. They name no cell of a row.
+std::string FileProblemBox(const PageContext& ctx, const std::string& key,
+                           const std::string& detail) {
+  std::string box = ctx.LocalErrorBox(key);
+  if (detail.empty()) return box;
+  box.resize(box.size() - std::string("</div>").size());
+  absl::StrAppend(&box, "<p>", ctx.T("error.details"), " <q lang=\"en\" id=\"file-problem\">",
+                  Text(detail), "</q></p></div>");
+  return box;
+}
+
 void DryRun(PageContext& ctx) {
   const httplib::MultipartFormData file = ctx.request().get_file_value("file");
+  // A file the console refuses itself (the registry was not asked) is answered by a redirect to
+  // a page that says so (CheckRefused), as the registry's refusal is: a page answering the POST
+  // was sent again, file and all, by back and reload.
+  FormAnswer answer;
+  answer.form = "/import";
+  answer.http_status = 400;
   absl::StatusOr<client::ImportFormat> format = client::ImportFormatFromPath(file.filename);
   if (!format.ok()) {
-    return ctx.SendPage(ctx.T("import.title"),
-                        absl::StrCat(ctx.LocalErrorBox("import.bad_type"),
-                                     ImportForm(ctx)),
-                        400);
+    answer.local_key = "import.bad_type";
+    return KeepFormAnswer(ctx, std::move(answer), "/refused/");
   }
   absl::StatusOr<client::ParsedImport> parsed = client::ParseImport(*format, file.content);
   if (!parsed.ok()) {
-    // The console's own finding (the registry was not asked): "Not possible" in the page's
-    // language, the reader's words beside it marked as English. They name no cell of a row.
-    std::string box = ctx.LocalErrorBox("import.unreadable");
-    box.resize(box.size() - std::string("</div>").size());
-    absl::StrAppend(&box, "<p>", ctx.T("error.details"), " <q lang=\"en\" id=\"file-problem\">",
-                    Text(parsed.status().message()), "</q></p></div>");
-    return ctx.SendPage(ctx.T("import.title"), absl::StrCat(box, ImportForm(ctx)), 400);
+    answer.local_key = "import.unreadable";
+    answer.local_detail = std::string(parsed.status().message());
+    return KeepFormAnswer(ctx, std::move(answer), "/refused/");
   }
   // Rows that cannot be sent (not UTF-8, too large) are listed by their line, as registry-cli
   // lists them, and the others are still checked: one such row failed the whole check.
@@ -307,8 +320,6 @@ void DryRun(PageContext& ctx) {
   // again. Not a registry that was not reached: nothing was checked, and sending the form again
   // is what to do.
   if (!sent.ok() && !RegistryUnreachable(sent)) {
-    FormAnswer answer;
-    answer.form = "/import";
     answer.refused = sent;
     answer.http_status = FailedCallStatus(sent, 400);
     return KeepFormAnswer(ctx, std::move(answer), "/refused/");
@@ -378,12 +389,15 @@ void CheckPage(PageContext& ctx) {
   ctx.SendPage(ctx.T("import.dry_title"), body);
 }
 
-// A dry run the registry refused, said from the session above the import form.
+// A file refused, by the registry's dry run or by the console itself, said from the session
+// above the import form; nothing is checked again.
 void CheckRefused(PageContext& ctx) {
   std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/import");
   if (!answer.has_value()) return ctx.SendLocalError("import.gone", 404);
-  ctx.SendPage(ctx.T("import.title"), absl::StrCat(ctx.ErrorBox(answer->refused), ImportForm(ctx)),
-               answer->http_status);
+  const std::string box = answer->local_key.empty()
+                              ? ctx.ErrorBox(answer->refused)
+                              : FileProblemBox(ctx, answer->local_key, answer->local_detail);
+  ctx.SendPage(ctx.T("import.title"), absl::StrCat(box, ImportForm(ctx)), answer->http_status);
 }
 
 void RunImport(PageContext& ctx) {

@@ -16,6 +16,7 @@
 #include "client/choices.h"
 #include "client/console/html.h"
 #include "client/console/pages.h"
+#include "client/names_removed.h"
 #include "client/record_fields.h"
 #include "client/record_format.h"
 #include "common/reference_text.h"
@@ -259,8 +260,16 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
     end.value = First(values, end.name);
     end.error = error_of(end.name);
     end.size_class = "date";
+    // A ban for life is chosen, never a date left empty (RecordFromForm refuses that).
+    Input life;
+    life.name = absl::StrCat(name, "-life");
+    life.kind = Input::Kind::kCheckbox;
+    life.value = "true";
+    life.label = ctx.T("field.ban-life");
+    life.error = error_of(life.name);
+    life.checked = First(values, life.name) == "true";
     absl::StrAppend(&bans, "<div class=\"ban\">", RenderInput(ctx, check), RenderInput(ctx, end),
-                    "</div>");
+                    RenderInput(ctx, life), "</div>");
   }
   Values sentences;
   for (const std::string& word : SentenceWords()) {
@@ -476,30 +485,37 @@ void SendPurposeForm(PageContext& ctx, const std::string& title, const std::stri
 // reads nothing: it asks for them, filled in with what the link said, for the official to send.
 // Posted without one (only a request made outside the page can be: the inputs are `required`),
 // the form comes back with "required" beside each input left empty, as the registry would say it;
-// it had come back with no word of what was missing.
-bool AskForPurpose(PageContext& ctx, const std::string& title) {
-  if (ctx.who().role() != v1::ROLE_COURT) return false;
-  if (ctx.request().method != "POST") {
-    SendPurposeForm(ctx, title);
-    return true;
-  }
+// it had come back with no word of what was missing. That answer is a redirect to the form kept
+// in the session (PurposeRefusedPage), as the registry's refusal of a read is.
+std::map<std::string, std::string> MissingPurpose(const PageContext& ctx) {
   std::map<std::string, std::string> missing;
   for (const char* input : {"case_ref", "purpose"}) {
     if (absl::StripAsciiWhitespace(ctx.Param(input)).empty()) {
       missing[input] = ctx.T("rule.required");
     }
   }
-  if (missing.empty()) return false;
-  SendPurposeForm(ctx, title, "", absl::OkStatus(), 400, missing);
-  return true;
+  return missing;
+}
+
+bool PurposeRefused(PageContext& ctx, const absl::Status& refused);
+
+bool AskForPurpose(PageContext& ctx, const std::string& title) {
+  if (ctx.who().role() != v1::ROLE_COURT) return false;
+  if (ctx.request().method != "POST") {
+    SendPurposeForm(ctx, title);
+    return true;
+  }
+  if (MissingPurpose(ctx).empty()) return false;
+  return PurposeRefused(ctx, absl::OkStatus());
 }
 
 // A court's read refused (a case reference the registry does not take, a record it does not
-// hold): answered by a redirect to a page of the session's (PurposeRefusedPage), where the purpose
-// form waits with the refusal above it and each problem beside its input, as the search shows
-// them. A page answering the POST itself was sent again by a reload or the back button, one more
-// audited read in the court's name each time. False, and nothing sent, for a registry that was
-// not reached (it refused nothing) or another role's read (a GET, which a reload may repeat).
+// hold; OK `refused`: a purpose left empty, which the console refuses itself): answered by a
+// redirect to a page of the session's (PurposeRefusedPage), where the purpose form waits with the
+// refusal above it and each problem beside its input, as the search shows them. A page answering
+// the POST itself was sent again by a reload or the back button, one more audited read in the
+// court's name each time. False, and nothing sent, for a registry that was not reached (it
+// refused nothing) or another role's read (a GET, which a reload may repeat).
 bool PurposeRefused(PageContext& ctx, const absl::Status& refused) {
   if (ctx.who().role() != v1::ROLE_COURT || ctx.request().method != "POST" ||
       RegistryUnreachable(refused)) {
@@ -516,8 +532,8 @@ bool PurposeRefused(PageContext& ctx, const absl::Status& refused) {
   return true;
 }
 
-// A court's read refused, shown again from the session (PurposeRefused): the registry is not
-// asked again.
+// A court's read refused, shown again from the session (PurposeRefused), or the inputs it left
+// empty, found again from the form: the registry is not asked again.
 void PurposeRefusedPage(PageContext& ctx, bool history) {
   const std::string form =
       absl::StrCat("/records/", RecordId(ctx), history ? "/history" : "");
@@ -527,11 +543,54 @@ void PurposeRefusedPage(PageContext& ctx, bool history) {
   shown.path = form;  // the form posts to the read, not to this page
   PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
   page.set_language_back(ctx.request().path);
-  SendPurposeForm(page, page.T(history ? "record.history.title" : "record.view.title"),
-                  page.ErrorBox(answer->refused), answer->refused, answer->http_status);
+  const std::string title = page.T(history ? "record.history.title" : "record.view.title");
+  if (answer->refused.ok()) {
+    return SendPurposeForm(page, title, "", absl::OkStatus(), answer->http_status,
+                           MissingPurpose(page));
+  }
+  SendPurposeForm(page, title, page.ErrorBox(answer->refused), answer->refused,
+                  answer->http_status);
 }
 
-std::string Notice(const PageContext& ctx) {
+// Each name of `removed` as an item of a list that says how it goes: "Surname replaced, not kept
+// among the other surnames used: Gashi", "Other surname used, removed: Berisha".
+std::string RemovedNameItems(const PageContext& ctx, const client::RemovedNames& removed) {
+  std::string items;
+  if (removed.surname.has_value()) {
+    absl::StrAppend(&items, "<li>",
+                    ctx.Tf("record.amend.surname_replaced", {{"name", Text(*removed.surname)}}),
+                    "</li>");
+  }
+  for (const std::string& alias : removed.aliases) {
+    absl::StrAppend(&items, "<li>", ctx.Tf("record.amend.alias_removed", {{"name", Text(alias)}}),
+                    "</li>");
+  }
+  return absl::StrCat("<ul class=\"names-removed\">", items, "</ul>");
+}
+
+// The names a correction just saved removed, for the notice of the record's page: kept in the
+// session under the id of the "removed" parameter (Amend), never in the address itself.
+std::string NamesRemovedNotice(PageContext& ctx) {
+  const std::string kept_id = ctx.Param("removed");
+  if (kept_id.empty()) return "";
+  std::optional<FormAnswer> kept;
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    const FormAnswer* found = ctx.session().form_answers.Find(kept_id, ctx.console().Now());
+    if (found != nullptr) kept = *found;
+  }
+  const std::string form = absl::StrCat("/records/", RecordId(ctx), "/names-removed");
+  if (!kept.has_value() || kept->form != form) return "";
+  client::RemovedNames removed;
+  for (const auto& [name, value] : kept->fields) {
+    if (name == "surname") removed.surname = value;
+    if (name == "alias") removed.aliases.push_back(value);
+  }
+  return absl::StrCat("<p>", ctx.T("record.done.names_removed"), "</p>",
+                      RemovedNameItems(ctx, removed));
+}
+
+std::string Notice(PageContext& ctx) {
   const std::string done = ctx.Param("done");
   // Only at the address this session's change was answered with: "?done=disputed" typed after an
   // active record's address says nothing of it.
@@ -539,7 +598,8 @@ std::string Notice(const PageContext& ctx) {
   for (const char* known : {"created", "amended", "disputed", "resolved"}) {
     if (done == known) {
       return absl::StrCat("<div class=\"notice\" role=\"status\"><p>",
-                          ctx.T(absl::StrCat("record.done.", known)), "</p></div>");
+                          ctx.T(absl::StrCat("record.done.", known)), "</p>",
+                          done == "amended" ? NamesRemovedNotice(ctx) : "", "</div>");
     }
   }
   return "";
@@ -807,17 +867,34 @@ void SendHistoryPage(PageContext& ctx, const std::string& id,
 
 // The clerk's "open a record" form, posted: only an id the console has validated goes on into
 // an address. Anything else (a personal number or a name typed by mistake) is shown again in the
-// form, in the page's body, beside the words that say what a record id is.
+// form, in the page's body, beside the words that say what a record id is: the POST is answered
+// by a redirect to a page of the session's that shows it (OpenRecordRefused), whose address holds
+// only a random id, so that a reload or the back button sends nothing again.
 void OpenRecord(PageContext& ctx) {
   const std::string id = absl::AsciiStrToLower(absl::StripAsciiWhitespace(ctx.Param("id")));
   if (!IsRecordId(id)) {
-    const std::string error = ctx.T("record.open.bad_id");
-    return ctx.SendPage(ctx.T("error.title"),
-                        absl::StrCat(ErrorSummary(ctx, {{"id", error}}, "form.fix"),
-                                     OpenRecordForm(ctx, error)),
-                        400);
+    FormAnswer answer;
+    answer.form = "/records/open";
+    answer.fields = {{"id", ctx.Param("id")}};
+    answer.http_status = 400;
+    return KeepFormAnswer(ctx, std::move(answer), "/refused/");
   }
   ctx.Redirect(absl::StrCat("/records/", id));
+}
+
+// An id refused, shown again from the session (OpenRecord): the form as typed, the error beside
+// it. Nothing is read.
+void OpenRecordRefused(PageContext& ctx) {
+  std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/records/open");
+  if (!answer.has_value()) return ctx.SendLocalError("form.refused_gone", 404);
+  const httplib::Request shown = ShownRequest(ctx, *answer);
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  page.set_language_back(ctx.request().path);
+  const std::string error = page.T("record.open.bad_id");
+  page.SendPage(page.T("error.title"),
+                absl::StrCat(ErrorSummary(page, {{"id", error}}, "form.fix"),
+                             OpenRecordForm(page, error)),
+                answer->http_status);
 }
 
 // ---- correcting ----
@@ -924,6 +1001,41 @@ std::vector<FieldError> CorrectionProblems(PageContext& ctx, const v1::Record& c
   return errors;
 }
 
+// The names of the record as read (`current`) that a correction into `changed`, changing the
+// fields of `mask`, removes: compared as registry-cli compares them (client/names_removed.h).
+client::RemovedNames CorrectionRemoves(const v1::Record& current,
+                                       const v1::CreateRecordRequest& changed,
+                                       const google::protobuf::FieldMask& mask) {
+  v1::AmendRecordRequest request;
+  *request.mutable_update_mask() = mask;
+  *request.mutable_person() = changed.person();
+  return client::NamesRemoved(current.person(), request);
+}
+
+// The value of the box that says yes to the names a correction removes: those names, so that a
+// box ticked under one list sends no correction that has since come to remove others.
+std::string RemovalConfirmation(const client::RemovedNames& removed) {
+  std::vector<std::string> names;
+  if (removed.surname.has_value()) names.push_back(absl::StrCat("surname:", *removed.surname));
+  for (const std::string& alias : removed.aliases) names.push_back(absl::StrCat("alias:", alias));
+  return absl::StrJoin(names, "/");
+}
+
+// What stands above a correction that was not sent because it removes names: each of them, why
+// that matters, and the box to tick to send it all the same.
+std::string NamesRemovedBox(const PageContext& ctx, const client::RemovedNames& removed) {
+  Input confirm;
+  confirm.name = "remove-names";
+  confirm.kind = Input::Kind::kCheckbox;
+  confirm.value = RemovalConfirmation(removed);
+  confirm.label = ctx.T("record.amend.remove_names");
+  return absl::StrCat(
+      "<div class=\"error-box\" role=\"alert\" tabindex=\"-1\" autofocus id=\"names-removed\">"
+      "<h2>",
+      ctx.T("record.amend.names_removed"), "</h2>", RemovedNameItems(ctx, removed), "<p>",
+      ctx.T("record.amend.names_removed.why"), "</p>", RenderInput(ctx, confirm), "</div>");
+}
+
 // A correction refused after the registry was asked (the record's read, the amendment itself,
 // "changed meanwhile" among them, or the console's findings once it has read the record) is
 // answered by a redirect to a page of the session's (AmendRefused), as a refused record form is:
@@ -959,6 +1071,20 @@ void Amend(PageContext& ctx) {
   if (!errors.empty()) return KeepFormAnswer(ctx, std::move(answer), "/refused/");
   request.set_record_id(id);
   request.set_expected_version(SentVersion(values));
+  // A correction that removes a name the record is found and linked by goes only with the
+  // clerk's yes to those very names, as registry-cli's record amend asks for one: until then
+  // the form comes back (AmendRefused) naming them.
+  const client::RemovedNames removed =
+      CorrectionRemoves(answer.record, changed, request.update_mask());
+  if (!removed.empty()) {
+    if (First(values, "remove-names") != RemovalConfirmation(removed)) {
+      return KeepFormAnswer(ctx, std::move(answer), "/refused/");
+    }
+    // The yes was for the names of the version read.
+    if (request.expected_version() == 0) {
+      request.set_expected_version(answer.record.metadata().version());
+    }
+  }
   *request.mutable_person() = changed.person();
   *request.mutable_conviction() = changed.conviction();
   request.set_reason(std::string(absl::StripAsciiWhitespace(First(values, "reason"))));
@@ -966,7 +1092,21 @@ void Amend(PageContext& ctx) {
   if (amended.ok()) {
     // Every session's kept pages of the record showed it as it no longer is.
     ctx.console().ForgetRecord(id, /*expunged=*/false);
-    ctx.Redirect(absl::StrCat("/records/", id, "?done=amended"));
+    std::string done = absl::StrCat("/records/", id, "?done=amended");
+    if (!removed.empty()) {
+      // The notice names them, from the session: a name goes into no address.
+      FormAnswer said;
+      said.form = absl::StrCat("/records/", id, "/names-removed");
+      if (removed.surname.has_value()) said.fields.emplace_back("surname", *removed.surname);
+      for (const std::string& alias : removed.aliases) said.fields.emplace_back("alias", alias);
+      const std::string kept_id = RandomHex(16);
+      {
+        absl::MutexLock lock(&ctx.session().mu);
+        ctx.session().form_answers.Add(kept_id, std::move(said), ctx.console().Now());
+      }
+      absl::StrAppend(&done, "&removed=", kept_id);
+    }
+    ctx.Redirect(done);
     return;
   }
   if (RegistryUnreachable(amended.status())) {
@@ -998,9 +1138,14 @@ void AmendRefused(PageContext& ctx) {
     // The form's own faults, found before anything was read; else what the record as read shows.
     if (!own.empty()) return SendAmendErrors(page, id, values, std::move(own), answer->http_status);
     google::protobuf::FieldMask mask;
-    return SendAmendErrors(page, id, values,
-                           CorrectionProblems(page, answer->record, changed, &mask),
-                           answer->http_status);
+    std::vector<FieldError> problems = CorrectionProblems(page, answer->record, changed, &mask);
+    if (!problems.empty()) {
+      return SendAmendErrors(page, id, values, std::move(problems), answer->http_status);
+    }
+    // Else it removes names, and waits for the clerk's yes to them (Amend).
+    return SendAmendBox(page, id, values,
+                        NamesRemovedBox(page, CorrectionRemoves(answer->record, changed, mask)),
+                        answer->http_status);
   }
   if (read && answer->refused.code() == absl::StatusCode::kInvalidArgument) {
     return SendAmendErrors(page, id, values,
@@ -1182,6 +1327,10 @@ void ExpungeRefused(PageContext& ctx) {
   const httplib::Request shown = ShownRequest(ctx, *answer);
   PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
   page.set_language_back(ctx.request().path);
+  // The record's read was refused: that refusal, as the POST had said it, with no form.
+  if (answer->record.ByteSizeLong() == 0) {
+    return page.SendError(answer->refused, answer->http_status);
+  }
   std::string basis_error = ServerErrorFor(page, answer->refused, "legal_basis");
   if (answer->basis_missing) basis_error = page.T("record.expunge.basis_needed");
   std::string box = basis_error.empty() && !answer->refused.ok() ? page.ErrorBox(answer->refused)
@@ -1215,10 +1364,20 @@ void Expunge(PageContext& ctx) {
   const std::string typed(absl::StripAsciiWhitespace(ctx.Param("confirm")));
   const std::vector<std::string> going = ShownErasedWith(ctx);
   absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
+  FormAnswer answer;
+  answer.form = absl::StrCat("/records/", id, "/expunge");
+  if (!record.ok() && !RegistryUnreachable(record.status())) {
+    // The read refused (a record since expunged, another official's): answered by a redirect to
+    // a page that says so (ExpungeRefused), as a refused expunging is; a reload of the POST's own
+    // page read the record again, an audited read in the clerk's name each time. No form is
+    // shown with it, so nothing typed is kept.
+    answer.refused = record.status();
+    answer.http_status = HttpStatusOf(record.status());
+    return KeepFormAnswer(ctx, std::move(answer), "/refused/");
+  }
   if (!record.ok()) {
     // Not reached: the form comes back with the legal basis and the confirmation as typed, and
     // the confirmation is checked against the record when it is sent again.
-    if (!RegistryUnreachable(record.status())) return ctx.SendError(record.status());
     return SendExpungeForm(ctx, id, nullptr, basis,
                            basis.empty() ? ctx.T("record.expunge.basis_needed") : "", typed, "",
                            ctx.ErrorBox(record.status()), FailedCallStatus(record.status(), 400),
@@ -1229,8 +1388,6 @@ void Expunge(PageContext& ctx) {
   // A refused form is answered by a redirect to a page of the session's (KeepFormAnswer), as the
   // expunging is: a page answering the POST itself was sent again by back and reload, and after
   // the record was expunged the registry, asked for it, answered NOT_FOUND (an audited read).
-  FormAnswer answer;
-  answer.form = absl::StrCat("/records/", id, "/expunge");
   answer.fields = {{"legal_basis", basis}, {"erased_with", absl::StrJoin(going, ",")}};
   answer.record = *record;
   answer.http_status = 400;
@@ -1758,6 +1915,7 @@ void AddRecordPages(Console&,
   add("POST", "/records/new", clerk, CreateRecord);
   add("GET", "/records/new/refused/([0-9a-f]{32})", clerk, NewRecordRefused);
   add("POST", "/records/open", clerk, OpenRecord);
+  add("GET", "/records/open/refused/([0-9a-f]{32})", clerk, OpenRecordRefused);
   add("GET", record, readers, ViewRecord);
   add("POST", record, court, ViewRecord);  // a court's read: the purpose it sends
   add("GET", record + "/history", readers, History);

@@ -17,6 +17,7 @@
 #include "client/choices.h"
 #include "client/console/html.h"
 #include "client/record_fields.h"
+#include "common/country_codes.h"
 #include "common/reference_text.h"
 #include "google/protobuf/util/field_mask_util.h"
 
@@ -35,6 +36,10 @@ std::vector<std::string> All(const FormValues& values, absl::string_view name) {
   auto it = values.find(name);
   return it == values.end() ? std::vector<std::string>{} : it->second;
 }
+
+// What registryd says after a record's personal number rule (server/record_validation.cc).
+constexpr absl::string_view kNoPersonalNumberClause =
+    ", and a person without a Kosovo personal number cannot be recorded yet (docs/domain.md)";
 
 // The start of every paragraph input's name (ParagraphInputName).
 constexpr absl::string_view kParagraphPrefix = "offence-paragraph:";
@@ -121,6 +126,7 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"must be empty for this sentence: only imprisonment or a suspended sentence has a length "
        "in months",
        "rule.months_zero"},
+      {"must be empty for life imprisonment: it has no length in months", "rule.months_life"},
       {"empty (for life) or a date YYYY-MM-DD on or after the date the judgment became final, "
        "within 100 years of it",
        "rule.ban_end"},
@@ -190,7 +196,7 @@ const std::vector<std::string>& BanWords() {
 
 const std::vector<std::string>& SentenceWords() {
   static const auto* const kWords = new std::vector<std::string>{
-      "imprisonment", "suspended", "fine", "juvenile_measure", "other"};
+      "imprisonment", "life_imprisonment", "suspended", "fine", "juvenile_measure", "other"};
   return *kWords;
 }
 
@@ -242,6 +248,8 @@ FormValues FormFromRecord(const v1::CreateRecordRequest& record) {
     const std::string word = client::BanTypeWord(ban.type());
     values[absl::StrCat("ban-", word)] = {"on"};
     values[absl::StrCat("ban-", word, "-end")] = {ban.end_date()};
+    // As the end shown: of two bans of one kind, the last one's (RepeatedBanKinds).
+    values[absl::StrCat("ban-", word, "-life")] = {ban.end_date().empty() ? "true" : ""};
   }
   values["release-date"] = {c.release_date()};
   values["suspension-end-date"] = {c.suspension_end_date()};
@@ -352,10 +360,9 @@ v1::CreateRecordRequest RecordFromForm(const FormValues& values, std::vector<Fie
                        ""});
   }
   const std::string sentence = One(values, "sentence");
-  for (size_t i = 0; i < SentenceWords().size(); ++i) {
-    if (sentence == SentenceWords()[i]) {
-      c.mutable_sentence()->set_type(static_cast<v1::SentenceType>(i + 1));
-    }
+  if (std::find(SentenceWords().begin(), SentenceWords().end(), sentence) !=
+      SentenceWords().end()) {
+    c.mutable_sentence()->set_type(client::SentenceTypes().find(sentence)->second);
   }
   if (!sentence.empty() && c.sentence().type() == v1::SENTENCE_TYPE_UNSPECIFIED) {
     errors->push_back({"sentence", "form.choose", {}, ""});
@@ -378,7 +385,8 @@ v1::CreateRecordRequest RecordFromForm(const FormValues& values, std::vector<Fie
       key = type == v1::SENTENCE_TYPE_SUSPENDED ? "rule.months_suspended"
             : type == v1::SENTENCE_TYPE_IMPRISONMENT || type == v1::SENTENCE_TYPE_UNSPECIFIED
                 ? "rule.months"
-                : "rule.months_zero";
+            : type == v1::SENTENCE_TYPE_LIFE_IMPRISONMENT ? "rule.months_life"
+                                                          : "rule.months_zero";
     }
     errors->push_back({"months", key, {}, ""});
     month_count = 0;  // WholeNumber may have read a number past its maximum.
@@ -388,10 +396,23 @@ v1::CreateRecordRequest RecordFromForm(const FormValues& values, std::vector<Fie
     const std::string& word = BanWords()[i];
     const std::string end_input = absl::StrCat("ban-", word, "-end");
     const std::string end = One(values, end_input);
+    const std::string life_input = absl::StrCat("ban-", word, "-life");
+    const bool for_life = One(values, life_input) == "true";
     if (One(values, absl::StrCat("ban-", word)).empty()) {
       // An end date beside a box left unticked was dropped, and the record saved without the
-      // ban: whether the ban was meant is the clerk's to say.
+      // ban: whether the ban was meant is the clerk's to say. So is "for life" ticked alone.
       if (!end.empty()) errors->push_back({end_input, "form.ban_unticked", {}, ""});
+      if (for_life) errors->push_back({life_input, "form.ban_life_unticked", {}, ""});
+      continue;
+    }
+    // A ban ticked with its end left empty was taken for a ban for life: a forgotten date is not
+    // one. The clerk types the end, or ticks "for life"; not both.
+    if (end.empty() && !for_life) {
+      errors->push_back({end_input, "form.ban_end_or_life", {}, ""});
+      continue;
+    }
+    if (!end.empty() && for_life) {
+      errors->push_back({end_input, "form.ban_end_and_life", {}, ""});
       continue;
     }
     v1::AccessoryBan* ban = c.add_bans();
@@ -404,19 +425,53 @@ v1::CreateRecordRequest RecordFromForm(const FormValues& values, std::vector<Fie
   return request;
 }
 
+namespace {
+
+// The code of two capital letters whose refusal is `rule` when it says more than that they name
+// no country (common/country_codes.h): the code meant ("not a country code in ISO 3166-1 (for the
+// United Kingdom, GB)", said of UK) or the place the code is reserved for ("no country's code
+// (...)", of AQ). "" for any other rule. Found from the shared rule itself, of every two letters,
+// so that a hint added there is known here; of codes with one hint (KS, KV), the first.
+std::string HintedCountryCode(absl::string_view rule) {
+  static const auto* const codes = [] {
+    auto* by_rule = new std::map<std::string, std::string, std::less<>>;
+    for (char first = 'A'; first <= 'Z'; ++first) {
+      for (char second = 'A'; second <= 'Z'; ++second) {
+        const std::string code = {first, second};
+        if (IsCountryCode(code)) continue;
+        // The hint or the place is in brackets after the rule; the plain refusal has none.
+        std::string said = UnknownCountryCodeRule(code);
+        if (absl::EndsWith(said, ")")) by_rule->emplace(std::move(said), code);
+      }
+    }
+    return by_rule;
+  }();
+  auto it = codes->find(rule);
+  return it == codes->end() ? "" : it->second;
+}
+
+}  // namespace
+
 std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey(
     absl::string_view rule) {
   for (const auto& [text, key] : Rules()) {
     if (rule == text) return {key, {}};
+  }
+  // Two letters that name no country, with the code meant: in the catalogs' words for that code.
+  if (const std::string code = HintedCountryCode(rule); !code.empty()) {
+    return {absl::StrCat("rule.country_unknown.", code), {}};
   }
   // "does not match the personal number format (10 digits)": as many digits as the registry's
   // pattern asks for. Another pattern is said by the registry in its own words.
   constexpr absl::string_view kPersonalNumberRule = "does not match the personal number format";
   absl::string_view digits = rule;
   uint32_t count = 0;
+  // A record's number is told, after it, that a person without one cannot be recorded yet.
+  const bool record = absl::ConsumeSuffix(&digits, kNoPersonalNumberClause);
   if (absl::ConsumePrefix(&digits, kPersonalNumberRule) && absl::ConsumePrefix(&digits, " (") &&
       absl::ConsumeSuffix(&digits, " digits)") && absl::SimpleAtoi(digits, &count)) {
-    return {"rule.personal_number", {{"digits", absl::StrCat(count)}}};
+    return {record ? "rule.personal_number_record" : "rule.personal_number",
+            {{"digits", absl::StrCat(count)}}};
   }
   // "holds an invisible character (U+200B), as text copied ...": the character by its code
   // point, which the name shows nothing of.
@@ -479,7 +534,8 @@ std::vector<std::string> KnownRules() {
 
 std::vector<std::string> KnownRuleParts() {
   return {" characters of valid UTF-8, no control characters",
-          "does not match the personal number format", "holds an invisible character (U+",
+          "does not match the personal number format", std::string(kNoPersonalNumberClause),
+          "holds an invisible character (U+",
           ", after the judgment date: check the judgment date, or record the article of the code "
           "the court applied",
           " of an offence took effect: check the judgment date, and the offence's code"};

@@ -107,6 +107,11 @@ class GrpcRegistry final : public Registry {
   absl::StatusOr<v1::BackupInfo> CreateBackup() override {
     return Unary(*admin_, &v1::AdminService::Stub::CreateBackup, v1::CreateBackupRequest());
   }
+  absl::StatusOr<v1::VerifyBackupResponse> VerifyBackup(uint32_t backup_id) override {
+    v1::VerifyBackupRequest request;
+    request.set_backup_id(backup_id);
+    return Unary(*admin_, &v1::AdminService::Stub::VerifyBackup, request);
+  }
   absl::StatusOr<v1::VerifyDataResponse> VerifyData() override {
     return Unary(*admin_, &v1::AdminService::Stub::VerifyData, v1::VerifyDataRequest());
   }

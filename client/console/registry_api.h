@@ -7,6 +7,7 @@
 #ifndef REGISTRY_CLIENT_CONSOLE_REGISTRY_API_H_
 #define REGISTRY_CLIENT_CONSOLE_REGISTRY_API_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -69,9 +70,11 @@ class Registry {
   // The log as the verifier (client/audit_verifier.h) reads it; one per verification.
   virtual std::unique_ptr<client::AuditLogSource> AuditLog() = 0;
 
-  // The security officer's: backups, the whole-data check, key rotation.
+  // The security officer's: backups (each verified by restoring it into a scratch folder),
+  // the whole-data check, key rotation.
   virtual absl::StatusOr<v1::ListBackupsResponse> ListBackups() = 0;
   virtual absl::StatusOr<v1::BackupInfo> CreateBackup() = 0;
+  virtual absl::StatusOr<v1::VerifyBackupResponse> VerifyBackup(uint32_t backup_id) = 0;
   virtual absl::StatusOr<v1::VerifyDataResponse> VerifyData() = 0;
   virtual absl::StatusOr<v1::RotateKeysResponse> RotateKeys() = 0;
 };

@@ -43,9 +43,9 @@ absl::Time KeptLifeStart(const std::shared_ptr<Job>& job, absl::Time) {
 size_t Session::ForgetExpired(absl::Time now) {
   // Every kind of thing kept, each by its Kept's one rule.
   return certificates.Expire(now) + vetting_results.Expire(now) + data_checks.Expire(now) +
-         searches.Expire(now) + court_reads.Expire(now) + audit_filters.Expire(now) +
-         form_answers.Expire(now) + uploads.Expire(now) + jobs.Expire(now) +
-         expunged.Expire(now) + changes_answered.Expire(now);
+         backup_checks.Expire(now) + searches.Expire(now) + court_reads.Expire(now) +
+         audit_filters.Expire(now) + form_answers.Expire(now) + uploads.Expire(now) +
+         jobs.Expire(now) + expunged.Expire(now) + changes_answered.Expire(now);
 }
 
 bool NamesRecord(const SearchResult& kept, absl::string_view record_id) {

@@ -228,6 +228,11 @@ struct FormAnswer {
   v1::Record record;
   bool basis_missing = false;
   bool confirmation_wrong = false;
+  // A refusal of the console's own that the fields cannot say again (an import file it could
+  // not read): the catalog key of its words, and the file reader's own words (in English), if
+  // any.
+  std::string local_key;
+  std::string local_detail;
 };
 
 // Whether a kept answer (a search's, a court's read, a form's) names the record `record_id`: its
@@ -257,6 +262,8 @@ struct Session {
   Kept<v1::SignedVettingCertificate> certificates ABSL_GUARDED_BY(mu);
   Kept<v1::VettingCheckResponse> vetting_results ABSL_GUARDED_BY(mu);
   Kept<v1::VerifyDataResponse> data_checks ABSL_GUARDED_BY(mu);
+  // A backup's verification likewise, by the id of its page: it restores the whole backup.
+  Kept<v1::VerifyBackupResponse> backup_checks ABSL_GUARDED_BY(mu);
   // A search's answer and the fields of its form, by the id of its results' page (the search's
   // POST is answered by a redirect to it): unlike a vetting answer, shown as often as the
   // official goes back to it, with no new search, until the session ends, newer searches push

@@ -289,6 +289,17 @@ else
   reused=$((reused + 3))
 fi
 
+# Each role's identity folder holds the current CRL as crl.pem: registry-cli and registry-console
+# refuse a registry whose certificate it lists (docs/operations.md, "Revoking the server
+# certificate"). Copied only when it differs, so that a second run changes nothing.
+for role in "${ROLES[@]}"; do
+  if ! cmp -s -- "${OUT}/crl/${ca_hash}.r0" "${OUT}/${role}/crl.pem"; then
+    cp -- "${OUT}/crl/${ca_hash}.r0" "${OUT}/${role}/crl.pem.tmp"
+    chmod 644 -- "${OUT}/${role}/crl.pem.tmp"
+    mv -f -- "${OUT}/${role}/crl.pem.tmp" "${OUT}/${role}/crl.pem"
+  fi
+done
+
 echo "${PROG}: ${OUT}: registry CA $([[ ${ca_new} -eq 1 ]] && echo created || echo reused)," \
   "${created} item(s) created, ${reused} reused (2 servers, ${#ROLES[@]} roles," \
   "9 test identities, 3 CRLs)"

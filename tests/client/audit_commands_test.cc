@@ -785,7 +785,9 @@ TEST_F(AuditCommandsTest, FullVerificationPassesAndTheNextStartsFromTheSavedHead
 
 // A state file that cannot be written (a full disk, a folder not there) hid the verdict: only the
 // write's error was printed, and the auditor could not tell whether the log verified. The
-// verdict is printed first, then why the state was not saved, and the run exits 1.
+// verdict is printed first, then why the state was not saved, and the run exits 1. Whatever
+// stopped the write, the auditor was told to "make room": that is said for a full disk or quota
+// only (FileErrorTest.OnlyAFullDiskOrAUsedUpQuotaIsOutOfSpace), else the reason alone.
 TEST_F(AuditCommandsTest, AStateThatCannotBeSavedStillPrintsTheVerdictBeforeTheError) {
   // The state's lock file cannot be opened (a folder in its place): the state is written after
   // the log verified, and fails then, as a full disk does.
@@ -799,6 +801,12 @@ TEST_F(AuditCommandsTest, AStateThatCannotBeSavedStillPrintsTheVerdictBeforeTheE
   EXPECT_THAT(run.err, HasSubstr("the audit log verified (as printed), but its state could not "
                                  "be saved: "));
   EXPECT_THAT(run.err, HasSubstr("run audit verify again"));
+  EXPECT_THAT(testing::Flowed(run.err),
+              HasSubstr(absl::StrCat("cannot open the audit state's lock file ", state,
+                                     ".lock: Is a directory; the next verification cannot be "
+                                     "compared with this head: correct what stopped the write "
+                                     "(or give another --state)")));
+  EXPECT_THAT(run.err, Not(HasSubstr("make room")));
   // Nothing says later runs are compared with a head that was not kept.
   EXPECT_THAT(run.err, Not(HasSubstr("later runs with this file are compared")));
   EXPECT_FALSE(std::filesystem::exists(state));

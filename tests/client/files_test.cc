@@ -1,5 +1,6 @@
 #include "client/files.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -16,6 +17,23 @@
 
 namespace registry::client {
 namespace {
+
+// `audit verify` said "make room" for any state file it could not write (a folder in the way, a
+// folder that may not be written): only a full disk or a used-up quota is out of space, told by
+// the error's errno, not by its words.
+TEST(FileErrorTest, OnlyAFullDiskOrAUsedUpQuotaIsOutOfSpace) {
+  EXPECT_TRUE(IsOutOfSpace(ErrnoStatus(ENOSPC, "cannot write state.json")));
+  EXPECT_TRUE(IsOutOfSpace(ErrnoStatus(EDQUOT, "cannot write state.json")));
+  EXPECT_TRUE(IsOutOfSpace(WithErrno(absl::UnavailableError("cannot lock"), ENOSPC)));
+  for (const int error : {EACCES, EPERM, EISDIR, ENOENT, EROFS, EIO}) {
+    EXPECT_FALSE(IsOutOfSpace(ErrnoStatus(error, "cannot write state.json"))) << error;
+  }
+  EXPECT_FALSE(IsOutOfSpace(absl::UnavailableError("cannot write: No space left on device")));
+  EXPECT_FALSE(IsOutOfSpace(absl::OkStatus()));
+  const absl::Status denied = ErrnoStatus(EACCES, "cannot write state.json");
+  EXPECT_TRUE(absl::IsPermissionDenied(denied));
+  EXPECT_EQ(denied.message(), "cannot write state.json: Permission denied");
+}
 
 class AtomicFileWriterTest : public ::testing::Test {
  protected:

@@ -142,7 +142,7 @@ TEST(ParseJsonTest, AnEnumValueThatNamesNoneIsSaidWithTheWordsTakenNeverTheUnspe
               HasSubstr("\n  person.sex: not female or male\n"));
   EXPECT_THAT(Problem(R"({"conviction": {"sentence": {"type": "prison"}}})"),
               HasSubstr("\n  conviction.sentence.type: not imprisonment, suspended, fine, "
-                        "juvenile_measure or other\n"));
+                        "juvenile_measure, other or life_imprisonment\n"));
   EXPECT_THAT(Problem(R"({"conviction": {"bans": [{"type": "profession"}, {"type": 9}]}})"),
               HasSubstr("\n  conviction.bans[1].type: not work_with_children, "
                         "contact_with_victim or profession\n"));

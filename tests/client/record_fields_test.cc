@@ -50,8 +50,8 @@ TEST(RecordFieldsTest, ValuesAreReadAsTypedAndBadOnesNamed) {
   std::vector<FieldProblem> problems;
   ApplyField(*FindRecordField("offence"), {"06/L-074:230:1", "04/L-082:235", "x:1:2:3"}, &request,
              &problems);
-  ApplyField(*FindRecordField("ban"), {"work_with_children", "profession:2030-02-30"}, &request,
-             &problems);
+  ApplyField(*FindRecordField("ban"), {"work_with_children:none", "profession:2030-02-30"},
+             &request, &problems);
   ApplyField(*FindRecordField("sex"), {"Female"}, &request, &problems);
   ApplyField(*FindRecordField("citizenship"), {"xk", "ALB"}, &request, &problems);
   ApplyField(*FindRecordField("months"), {"601"}, &request, &problems);
@@ -207,6 +207,43 @@ TEST(RecordFieldsTest, ABanEndingNoneIsABanForLife) {
   EXPECT_EQ(request.conviction().bans(0).type(), v1::BAN_TYPE_WORK_WITH_CHILDREN);
   EXPECT_EQ(request.conviction().bans(0).end_date(), "");
   EXPECT_EQ(request.conviction().bans(1).end_date(), "");
+}
+
+// A ban typed without its end ("work_with_children", "profession:") was taken for a ban for
+// life, silently: a forgotten end is not one. It is refused, saying how to write either.
+TEST(RecordFieldsTest, ABanWithoutItsEndIsRefusedSayingHowToWriteAnEndOrForLife) {
+  v1::CreateRecordRequest request;
+  std::vector<FieldProblem> problems;
+  ApplyField(*FindRecordField("ban"), {"work_with_children", "Profession:", "profession: "},
+             &request, &problems);
+  EXPECT_EQ(request.conviction().bans_size(), 0);
+  EXPECT_THAT(Described(problems, false),
+              ElementsAre("--ban #1: no end date: write work_with_children:YYYY-MM-DD, or "
+                          "work_with_children:none for a ban for life",
+                          "--ban #2: no end date: write profession:YYYY-MM-DD, or "
+                          "profession:none for a ban for life",
+                          "--ban #3: no end date: write profession:YYYY-MM-DD, or "
+                          "profession:none for a ban for life"));
+  // The help says the same: an end date, or none for life.
+  EXPECT_EQ(FindRecordField("ban")->value_name, "TYPE:END");
+  EXPECT_THAT(FindRecordField("ban")->help, HasSubstr("or none for life"));
+}
+
+// Life imprisonment is a sentence of its own, as the registry's word for it, in any case.
+TEST(RecordFieldsTest, LifeImprisonmentIsASentenceWord) {
+  v1::CreateRecordRequest request;
+  std::vector<FieldProblem> problems;
+  ApplyField(*FindRecordField("sentence"), {"Life_Imprisonment"}, &request, &problems);
+  EXPECT_TRUE(problems.empty());
+  EXPECT_EQ(request.conviction().sentence().type(), v1::SENTENCE_TYPE_LIFE_IMPRISONMENT);
+  EXPECT_EQ(SentenceTypeWord(v1::SENTENCE_TYPE_LIFE_IMPRISONMENT), "life_imprisonment");
+  EXPECT_THAT(FindRecordField("sentence")->help, HasSubstr("life_imprisonment"));
+  ApplyField(*FindRecordField("sentence"), {"life"}, &request, &problems);
+  EXPECT_THAT(Described(problems, false),
+              ElementsAre("--sentence: not imprisonment, life_imprisonment, suspended, fine, "
+                          "juvenile_measure or other"));
+  // It has no months: none is asked for, as for a fine.
+  EXPECT_EQ(RequiredBecause(*FindRecordField("months"), request, nullptr), "");
 }
 
 TEST(RecordFieldsTest, AOneValueFieldGivenTwiceIsAProblemNotTheLastValue) {

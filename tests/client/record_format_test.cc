@@ -28,6 +28,8 @@ TEST(FormatSentenceAndBanTest, UsePlainWords) {
   sentence.set_type(v1::SENTENCE_TYPE_FINE);
   sentence.set_months(0);
   EXPECT_EQ(FormatSentence(sentence), "fine");
+  sentence.set_type(v1::SENTENCE_TYPE_LIFE_IMPRISONMENT);
+  EXPECT_EQ(FormatSentence(sentence), "life imprisonment");
   v1::AccessoryBan ban;
   ban.set_type(v1::BAN_TYPE_WORK_WITH_CHILDREN);
   ban.set_end_date("2034-05-15");

@@ -94,7 +94,7 @@ TEST(ImportDocsTest, TheExamplesReadmeNamesEveryColumnAHeaderMayAdd) {
 constexpr char kValidRow[] =
     "Kërqeli,Arben,Besim,male,1980-04-12,Prishtinë,XK;AL,1234567890,\"Rr. A, 14\","
     "basic-prishtine,P 123/2024,2024-03-01,2024-05-15,06/L-074:230:1;04/L-082:235:0,"
-    "imprisonment,36,work_with_children:2034-05-15;profession:,2027-03-01,false,,\n";
+    "imprisonment,36,work_with_children:2034-05-15;profession:none,2027-03-01,false,,\n";
 
 // The lines the rows were read from, in their order.
 std::vector<uint64_t> LinesOf(const std::vector<v1::ImportRow>& rows) {
@@ -232,7 +232,7 @@ TEST(ParseImportCsvTest, EachCellIsTakenAsRecordCreateTakesItsOption) {
       {{",male,", ",F,"}, {"basic-prishtine", "Basic-Gjilan"}},
       {{",male,", ",f,"}, {"basic-prishtine", "BASIC-GJILAN"}, {"imprisonment,36", "FINE,"}},
       {{",male,", ",M,"}, {"06/L-074:230:1", "06/l-074:230"}, {",XK;AL,", ",xk;Al,"},
-       {"work_with_children:2034-05-15;profession:", "Profession:none"}, {",false,", ",Yes,"}},
+       {"work_with_children:2034-05-15;profession:none", "Profession:NONE"}, {",false,", ",Yes,"}},
   };
   for (const auto& edits : spellings) {
     const std::string row = absl::StrReplaceAll(kValidRow, edits);
@@ -1002,6 +1002,32 @@ TEST(DescribeImportLinesTest, CountsTheRowsOfRunsBeyondTheMostItNames) {
   const std::vector<uint64_t> file = {2, 3, 4, 5, 6, 7, 8, 9};
   EXPECT_EQ(DescribeImportLines(file, {2, 4, 6, 7, 9}, 2), "2, 4, and 3 more rows");
   EXPECT_EQ(DescribeImportLines(file, {2, 4, 6}, 2), "2, 4, and 1 more row");
+}
+
+// The progress bar was 30 marks and the counts whatever the terminal's width: on a terminal 40
+// columns wide, "[...30...] 1200/1200 rows" took two lines, and each redraw wrapped again. It fits
+// any width from 20 on, short of the last column: a shorter bar, then none, then fewer words.
+TEST(ImportProgressLineTest, FitsATerminalOfAnyWidthFromTwentyOn) {
+  EXPECT_EQ(ImportProgressLine(500, 1000, 80), absl::StrCat("[", std::string(15, '#'),
+                                                            std::string(15, ' '),
+                                                            "] 500/1000 rows"));
+  EXPECT_EQ(ImportProgressLine(600, 1200, 40),
+            absl::StrCat("[", std::string(11, '#'), std::string(12, ' '), "] 600/1200 rows"));
+  EXPECT_EQ(ImportProgressLine(6, 6, 20), "[########] 6/6 rows");
+  EXPECT_EQ(ImportProgressLine(500, 1200, 20), "500/1200 rows");
+  EXPECT_EQ(ImportProgressLine(1234567, 12345678, 20), "1234567/12345678");
+  EXPECT_EQ(ImportProgressLine(617283945, 1234567890, 20),
+            absl::StrCat("[", std::string(6, '#'), std::string(7, ' '), "] 50%"));
+  for (size_t columns = 20; columns <= 120; ++columns) {
+    for (const auto& [done, total] : std::vector<std::pair<size_t, size_t>>{
+             {0, 0}, {0, 1}, {1, 6}, {500, 1200}, {1200, 1200}, {99999, 100000},
+             {1234567, 9876543}, {123456789, 1234567890}}) {
+      const std::string line = ImportProgressLine(done, total, columns);
+      EXPECT_LT(line.size(), columns) << done << "/" << total << " at " << columns;
+      EXPECT_THAT(line, Not(HasSubstr("\n")));
+      EXPECT_FALSE(line.empty()) << done << "/" << total << " at " << columns;
+    }
+  }
 }
 
 }  // namespace

@@ -248,7 +248,7 @@ TEST(ScriptedClerkServerTest, AnInteractiveRecordTheRegistryCouldNotCheckSaysSoB
   ScriptedInfo info;
   const std::string answers =
       "Krasniqi\nDriton\n\n\nm\n1975-02-03\n\n\n1000000123\n\n"
-      "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n"
+      "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children:none\n\n\n\n"
       "no\n";
   const CliRun run = RunInteractiveCreate(&records, &info, "scripted_clerk", answers).run;
   EXPECT_EQ(run.code, 1) << run.err;
@@ -309,7 +309,7 @@ TEST(ScriptedClerkServerTest, AnInteractiveRecordAsksAgainEveryFieldARefusalName
     // (2020-03-03, offence 2, no other), and yes.
     const std::string answers =
         "Krasniqi\nDriton\n\n\nm\n1975-02-03\n\n\n1000000123\n\n"
-        "2\nP 88/2025\n2019-03-03\n2020-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n"
+        "2\nP 88/2025\n2019-03-03\n2020-06-01\n3\n\nimprisonment\n18\nwork_with_children:none\n\n\n"
         "\n2020-03-03\n2\n\nyes\n";
     const CliRun run =
         RunInteractiveCreate(&records, &info, "scripted_naming_fields", answers).run;
@@ -357,7 +357,7 @@ TEST(ScriptedClerkServerTest, AnInteractiveRecordSentWithoutAnAnswerSaysItsOutco
     ScriptedInfo info;
     const std::string answers =
         "Krasniqi\nDriton\n\n\nm\n1975-02-03\n\n\n1000000123\n\n"
-        "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n"
+        "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children:none\n\n\n"
         "\nyes\n";
     const auto [run, kept] =
         RunInteractiveCreate(&records, &info, "scripted_unfinished", answers);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -296,6 +297,56 @@ TEST(WrapTest, LaysOutTheLinesOfAnEightyColumnScreenForTheTerminalsWidth) {
   EXPECT_EQ(absl::StrJoin(absl::StrSplit(narrow, absl::ByAnyChar(" \n"), absl::SkipEmpty()), " "),
             absl::StrCat("error: ", text));
   EXPECT_EQ(TextColumns(), kStandardColumns);
+}
+
+constexpr char kUri[] = "spiffe://registry.kjc.dev/clerk/arben-k";  // 39 columns
+
+std::vector<LabelledValue> SomeFields() {
+  return {{"Record:", "0123456789abcdef0123456789abcdef"},
+          {"Created:", absl::StrCat("2026-11-28T14:30:01Z by ", kUri)},
+          {"Last known address:", "Rr. Agim Ramadani 14, hyrja 2, kati 3, banesa 7, Prishtinë"},
+          {"Juvenile:", ""}};
+}
+
+// Where the values have room beside a column of labels, they start in it and their further
+// lines go under it; an id or a URI is never broken.
+TEST(LabelledLinesTest, ValuesWrapUnderTheirColumnWhereThereIsRoomForIt) {
+  const std::string pad(29, ' ');
+  EXPECT_EQ(LabelledLines(SomeFields(), 28, 80),
+            absl::StrCat("Record:                      0123456789abcdef0123456789abcdef\n"
+                         "Created:                     2026-11-28T14:30:01Z by\n",
+                         pad, kUri, "\n",
+                         "Last known address:          Rr. Agim Ramadani 14, hyrja 2, kati 3, "
+                         "banesa 7,\n",
+                         pad, "Prishtinë\n",
+                         "Juvenile:                    -\n"));
+  // A value that fits is the value as it is, its spaces kept.
+  EXPECT_EQ(LabelledLines({{"Case:", "P  12/2026 "}}, 28, 80),
+            "Case:                        P  12/2026 \n");
+}
+
+// On a terminal too narrow for the column, each value starts after its label and its further
+// lines are indented 2; a word that fits only at column 0 starts there, and one wider than the
+// terminal stands alone on its line.
+TEST(LabelledLinesTest, OnANarrowTerminalValuesFollowTheirLabelsAndNoWordIsBroken) {
+  EXPECT_EQ(LabelledLines(SomeFields(), 28, 40),
+            absl::StrCat("Record: 0123456789abcdef0123456789abcdef\n"
+                         "Created: 2026-11-28T14:30:01Z by\n",
+                         kUri, "\n",
+                         "Last known address: Rr. Agim Ramadani\n"
+                         "  14, hyrja 2, kati 3, banesa 7,\n"
+                         "  Prishtinë\n"
+                         "Juvenile: -\n"));
+  const std::string long_word(50, 'x');
+  EXPECT_EQ(LabelledLines({{"Detail:", absl::StrCat("a ", long_word, " b")}}, 28, 40),
+            absl::StrCat("Detail: a\n", long_word, "\n  b\n"));
+  // Every line fits but those that hold one word wider than the terminal.
+  for (size_t width : {40, 48, 49, 60, 80}) {
+    for (absl::string_view line :
+         absl::StrSplit(LabelledLines(SomeFields(), 28, width), '\n')) {
+      EXPECT_LE(line.size() - (absl::StrContains(line, "ë") ? 1 : 0), width) << line;
+    }
+  }
 }
 
 }  // namespace

@@ -111,6 +111,11 @@ TEST(CatalogTest, EveryKeyBuiltFromDataExists) {
   // The rules known by a pattern.
   keys.push_back("rule.text");
   keys.push_back("rule.personal_number");
+  keys.push_back("rule.personal_number_record");
+  for (const char* key : {"field.ban-life", "form.ban_end_or_life", "form.ban_end_and_life",
+                          "form.ban_life_unticked"}) {
+    keys.push_back(key);
+  }
   for (const std::string& word : SentenceWords()) keys.push_back("sentence." + word);
   for (const std::string& word : BanWords()) keys.push_back("ban." + word);
   for (const char* status : {"active", "disputed", "expunged", "unspecified"}) {

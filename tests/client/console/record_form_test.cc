@@ -3,14 +3,18 @@
 #include "client/console/record_form.h"
 
 #include <algorithm>
+#include <regex>
 #include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "client/console/catalog.h"
+#include "client/record_fields.h"
+#include "common/country_codes.h"
 #include "common/record_limits.h"
 #include "gtest/gtest.h"
 
@@ -219,6 +223,7 @@ TEST(RecordFormTest, WhatTheFormCannotShowIsLeftAsStored) {
 
   // A ban the official does change is sent: the page refuses it for such a record.
   values["ban-work_with_children-end"] = {"2040-01-01"};
+  values["ban-work_with_children-life"] = {""};
   const google::protobuf::FieldMask bans = ChangedFields(current, RecordFromForm(values, &ignored));
   EXPECT_NE(std::find(bans.paths().begin(), bans.paths().end(), "conviction.bans"),
             bans.paths().end());
@@ -327,6 +332,80 @@ TEST(RecordFormTest, ABanEndDateBesideAnUntickedBoxIsAnErrorBesideItNotDropped) 
   EXPECT_EQ(ticked.conviction().bans(1).end_date(), "2030-01-01");
 }
 
+// A ban ticked with its end date left empty was taken for a ban for life: a forgotten date is
+// not one. The clerk types the end or ticks "for life", and is told so beside the end date.
+TEST(RecordFormTest, ABanTickedWithNeitherAnEndNorForLifeIsRefusedBesideItsEndDate) {
+  FormValues values = Example();
+  values["ban-profession"] = {"on"};
+  std::vector<FieldError> errors;
+  v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].input, "ban-profession-end");
+  EXPECT_EQ(errors[0].key, "form.ban_end_or_life");
+  ASSERT_EQ(request.conviction().bans_size(), 1) << "not sent as a ban for life";
+
+  // "For life" ticked: a ban for life.
+  values["ban-profession-life"] = {"true"};
+  errors.clear();
+  request = RecordFromForm(values, &errors);
+  EXPECT_TRUE(errors.empty());
+  ASSERT_EQ(request.conviction().bans_size(), 2);
+  EXPECT_EQ(request.conviction().bans(1).type(), v1::BAN_TYPE_PROFESSION);
+  EXPECT_EQ(request.conviction().bans(1).end_date(), "");
+  // And shown so again: the box ticked, the date empty.
+  const FormValues shown = FormFromRecord(request);
+  EXPECT_EQ(shown.at("ban-profession-life"), std::vector<std::string>{"true"});
+  EXPECT_EQ(shown.at("ban-work_with_children-life"), std::vector<std::string>{""});
+
+  // Both a date and "for life": which was meant is the clerk's to say.
+  values["ban-profession-end"] = {"2030-01-01"};
+  errors.clear();
+  request = RecordFromForm(values, &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].input, "ban-profession-end");
+  EXPECT_EQ(errors[0].key, "form.ban_end_and_life");
+
+  // "For life" beside a ban left unticked, as a date beside one.
+  values.erase("ban-profession");
+  values.erase("ban-profession-end");
+  errors.clear();
+  request = RecordFromForm(values, &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].input, "ban-profession-life");
+  EXPECT_EQ(errors[0].key, "form.ban_life_unticked");
+}
+
+// Life imprisonment is a choice of the sentence, without months: months typed with it are told
+// the registry's rule for it.
+TEST(RecordFormTest, LifeImprisonmentIsASentenceOfTheFormWithoutMonths) {
+  EXPECT_EQ(SentenceWords()[1], "life_imprisonment") << "offered after imprisonment";
+  FormValues values = Example();
+  values["sentence"] = {"life_imprisonment"};
+  values["months"] = {""};
+  std::vector<FieldError> errors;
+  const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(request.conviction().sentence().type(), v1::SENTENCE_TYPE_LIFE_IMPRISONMENT);
+  EXPECT_EQ(request.conviction().release_date(), "2027-03-01");
+  EXPECT_EQ(FormFromRecord(request).at("sentence"), std::vector<std::string>{"life_imprisonment"});
+  // Every other word is still its own type.
+  for (const std::string& word : SentenceWords()) {
+    values["sentence"] = {word};
+    errors.clear();
+    EXPECT_EQ(client::SentenceTypeWord(RecordFromForm(values, &errors).conviction().sentence()
+                                           .type()),
+              word);
+  }
+  values["sentence"] = {"life_imprisonment"};
+  values["months"] = {"-5"};
+  errors.clear();
+  RecordFromForm(values, &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].key, "rule.months_life");
+  EXPECT_EQ(RuleKey("must be empty for life imprisonment: it has no length in months").first,
+            "rule.months_life");
+}
+
 // A paragraph typed beside an offence's box left unticked was dropped, and the record saved
 // without the offence: it is an error of the offences, naming the article, not dropped.
 TEST(RecordFormTest, AParagraphBesideAnUntickedOffenceIsAnErrorOfTheOffencesNotDropped) {
@@ -431,6 +510,13 @@ TEST(RecordFormTest, APersonalNumberRuleKeepsTheRegistrysNumberOfDigits) {
   EXPECT_EQ(values[0].second, "13");
   EXPECT_EQ(RuleKey("does not match the personal number format (the pattern [A-Z][0-9]{9})").first,
             "");
+  // A record's number is also told that a person without one cannot be recorded yet.
+  const auto [record_key, record_values] = RuleKey(
+      "does not match the personal number format (10 digits), and a person without a Kosovo "
+      "personal number cannot be recorded yet (docs/domain.md)");
+  EXPECT_EQ(record_key, "rule.personal_number_record");
+  ASSERT_EQ(record_values.size(), 1u);
+  EXPECT_EQ(record_values[0].second, "10");
 }
 
 // A name holding an invisible character was refused in the registry's English on every page:
@@ -523,6 +609,51 @@ TEST(RecordFormTest, AParagraphFrom0To99IsTakenAsTheRegistryTakesIt) {
   EXPECT_TRUE(errors.empty());
   ASSERT_EQ(request.conviction().offences_size(), 1);
   EXPECT_EQ(request.conviction().offences(0).paragraph(), 0u) << "the whole article";
+}
+
+// A country code refused with the code meant ("not a country code in ISO 3166-1 (for the United
+// Kingdom, GB)", of UK) or as a place that is no country ("no country's code (...)", of AQ) was
+// not known as a rule, and was shown in English on Albanian and Serbian pages. Every such refusal
+// the shared rule makes, of any two letters, is known, and said in each language with the codes
+// it names.
+TEST(RecordFormTest, EveryCountryCodeRefusedWithAHintIsSaidInEachLanguageWithTheCodesMeant) {
+  const Catalogs& catalogs = Catalogs::Embedded();
+  int hinted = 0;
+  for (char first = 'A'; first <= 'Z'; ++first) {
+    for (char second = 'A'; second <= 'Z'; ++second) {
+      const std::string code = {first, second};
+      if (IsCountryCode(code)) continue;
+      const std::string rule = UnknownCountryCodeRule(code);
+      const std::string key = RuleKey(rule).first;
+      if (rule == "not a country code in ISO 3166-1") {
+        EXPECT_EQ(key, "rule.country_unknown") << code;
+        continue;
+      }
+      ++hinted;
+      ASSERT_FALSE(key.empty()) << code << ": " << rule;
+      // The codes the hint names ("GB"; "RS, ME or XK"), each in every language's words.
+      std::vector<std::string> meant;
+      const std::regex two_capitals("\\b[A-Z]{2}\\b");
+      const std::string hint = rule.substr(rule.find('('));
+      for (auto it = std::sregex_iterator(hint.begin(), hint.end(), two_capitals);
+           it != std::sregex_iterator(); ++it) {
+        meant.push_back(it->str());
+      }
+      for (const char* language : {"sq", "sr", "en"}) {
+        const std::string said = catalogs.Text(language, key);
+        EXPECT_NE(said, absl::StrCat("[", key, "]")) << language << " " << code;
+        for (const std::string& other : meant) {
+          EXPECT_TRUE(absl::StrContains(said, other)) << language << " " << code << ": " << said;
+        }
+      }
+      EXPECT_NE(catalogs.Text("sq", key), catalogs.Text("en", key)) << code;
+      EXPECT_NE(catalogs.Text("sr", key), catalogs.Text("en", key)) << code;
+    }
+  }
+  // UK, EL, KS, KV, YU, CS, SU, DD, ZR, TP, AN and EU; AQ, BV, HM, DG, EA and IC.
+  EXPECT_EQ(hinted, 18);
+  EXPECT_EQ(RuleKey(UnknownCountryCodeRule("KV")).first,
+            RuleKey(UnknownCountryCodeRule("KS")).first);
 }
 
 }  // namespace

@@ -1,0 +1,209 @@
+// registry-cli refuses a registry whose certificate the registry CA has revoked, when the
+// identity folder holds the CA's revocation list (client/server_revocation.h): whoever holds a
+// leaked server key could otherwise stand in for the registry and receive the personal numbers
+// of the searches sent to it. A fake registry over real mutual TLS counts what reaches it.
+#include "client/server_revocation.h"
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <atomic>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/security/server_credentials.h"
+#include "gtest/gtest.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/cli_run.h"
+#include "tests/testing/test_pki.h"
+
+namespace registry::client {
+namespace {
+
+using testing::CliRun;
+using testing::RunCliCaptured;
+using testing::TestPki;
+using ::testing::HasSubstr;
+
+constexpr char kServerExtensions[] =
+    "basicConstraints = critical, CA:FALSE\n"
+    "keyUsage = critical, digitalSignature\n"
+    "extendedKeyUsage = serverAuth\n"
+    "subjectKeyIdentifier = hash\n"
+    "authorityKeyIdentifier = keyid:always\n"
+    "subjectAltName = DNS:localhost, IP:127.0.0.1";
+
+template <typename T, void (*Free)(T*)>
+struct Freed {
+  void operator()(T* p) const { Free(p); }
+};
+using BioPtr = std::unique_ptr<BIO, Freed<BIO, BIO_free_all>>;
+using X509Ptr = std::unique_ptr<X509, Freed<X509, X509_free>>;
+
+X509Ptr ParseCert(const std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+// A CRL of the registry CA, valid from now for a day, that lists the certificates `cert_pems`.
+std::string CrlListing(const std::vector<std::string>& cert_pems) {
+  const TestPki& pki = TestPki::Get();
+  X509Ptr ca = ParseCert(pki.CaPem());
+  const std::string key_pem = pki.ReadFile("ca/ca.key");
+  BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+  std::unique_ptr<EVP_PKEY, Freed<EVP_PKEY, EVP_PKEY_free>> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  std::unique_ptr<X509_CRL, Freed<X509_CRL, X509_CRL_free>> crl(X509_CRL_new());
+  EXPECT_TRUE(ca != nullptr && key != nullptr && crl != nullptr);
+  if (ca == nullptr || key == nullptr || crl == nullptr) return "";
+  const time_t now = time(nullptr);
+  std::unique_ptr<ASN1_TIME, Freed<ASN1_TIME, ASN1_TIME_free>> this_update(
+      ASN1_TIME_set(nullptr, now - 60));
+  std::unique_ptr<ASN1_TIME, Freed<ASN1_TIME, ASN1_TIME_free>> next_update(
+      ASN1_TIME_adj(nullptr, now, 1, 0));
+  X509_CRL_set_version(crl.get(), 1);
+  X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca.get()));
+  X509_CRL_set1_lastUpdate(crl.get(), this_update.get());
+  X509_CRL_set1_nextUpdate(crl.get(), next_update.get());
+  for (const std::string& pem : cert_pems) {
+    X509Ptr cert = ParseCert(pem);
+    EXPECT_NE(cert, nullptr);
+    if (cert == nullptr) continue;
+    X509_REVOKED* entry = X509_REVOKED_new();
+    X509_REVOKED_set_serialNumber(entry, X509_get_serialNumber(cert.get()));
+    X509_REVOKED_set_revocationDate(entry, this_update.get());
+    X509_CRL_add0_revoked(crl.get(), entry);
+  }
+  X509_CRL_sort(crl.get());
+  EXPECT_GT(X509_CRL_sign(crl.get(), key.get(), EVP_sha256()), 0);
+  BioPtr out(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509_CRL(out.get(), crl.get());
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(out.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+// Counts the searches that reach it, and keeps the personal number of the last.
+class CountingVetting final : public v1::VettingService::Service {
+ public:
+  std::atomic<int> searches{0};
+
+  grpc::Status ListChecksAboutPerson(grpc::ServerContext*,
+                                     const v1::ListChecksAboutPersonRequest*,
+                                     v1::ListChecksAboutPersonResponse*) override {
+    ++searches;
+    return grpc::Status::OK;
+  }
+};
+
+class RevokedServerTest : public ::testing::Test {
+ protected:
+  // A fake registry over mutual TLS with `server`'s certificate, and an identity folder of the
+  // auditor's files.
+  void Start(const TestPki::Identity& server) {
+    grpc::SslServerCredentialsOptions tls(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    tls.pem_root_certs = TestPki::Get().CaPem();
+    tls.pem_key_cert_pairs.push_back({server.key_pem, server.cert_pem});
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
+    builder.RegisterService(&vetting_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    address_ = absl::StrCat("127.0.0.1:", port);
+    identity_ = testing::MakeTempDir("revoked-server-identity");
+    for (const char* name : {"ca.pem", "cert.pem", "key.pem"}) {
+      std::ofstream(identity_ + "/" + name)
+          << TestPki::Get().ReadFile(absl::StrCat("auditor/", name));
+    }
+    std::filesystem::permissions(identity_ + "/key.pem", std::filesystem::perms::owner_read |
+                                                             std::filesystem::perms::owner_write);
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  void PutCrl(const std::string& pem) { std::ofstream(identity_ + "/crl.pem") << pem; }
+
+  CliRun Search() {
+    return RunCliCaptured({"--server", address_, "--identity", identity_, "--timeout", "5", "vet",
+                           "history", "--personal-number", "1234567890", "--request-ref",
+                           "DSR-1"});
+  }
+
+  CountingVetting vetting_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  std::string identity_;
+};
+
+// The case: a server with a revoked certificate (and its key) received a search with its
+// personal number. With the CA's CRL in the identity folder, it receives nothing, and the user is
+// told that the registry's certificate is revoked.
+TEST_F(RevokedServerTest, AServerWhoseCertificateIsRevokedReceivesNothing) {
+  const TestPki::Identity server = TestPki::Get().IssueClient("localhost", kServerExtensions);
+  Start(server);
+  PutCrl(CrlListing({server.cert_pem}));
+  const CliRun run = Search();
+  EXPECT_NE(run.code, 0);
+  EXPECT_EQ(vetting_.searches.load(), 0) << "the search reached a revoked server";
+  EXPECT_THAT(run.err, HasSubstr("the registry's certificate is revoked"));
+  EXPECT_THAT(run.err, HasSubstr(identity_ + "/crl.pem"));
+  EXPECT_THAT(run.err, HasSubstr("nothing was sent"));
+}
+
+// A CRL that does not list the server's certificate lets the search through; and with no CRL in
+// the folder nothing is checked nor said, as before.
+TEST_F(RevokedServerTest, AServerTheCrlDoesNotListOrAFolderWithoutACrlIsReachedAsBefore) {
+  const TestPki::Identity server = TestPki::Get().IssueClient("localhost", kServerExtensions);
+  Start(server);
+  PutCrl(CrlListing({TestPki::Get().LoadIdentity("revoked").cert_pem}));
+  CliRun run = Search();
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(vetting_.searches.load(), 1);
+
+  std::filesystem::remove(identity_ + "/crl.pem");
+  run = Search();
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.err, "");
+  EXPECT_EQ(vetting_.searches.load(), 2);
+}
+
+// With a CRL the channel is built on gRPC's TLS credentials rather than its SSL credentials: the
+// server's name is still checked, and a certificate of the registry CA for another name refused.
+TEST_F(RevokedServerTest, WithACrlTheServersNameIsStillChecked) {
+  const TestPki::Identity elsewhere = TestPki::Get().IssueClient(
+      "elsewhere", absl::StrCat("basicConstraints = critical, CA:FALSE\n"
+                                "keyUsage = critical, digitalSignature\n"
+                                "extendedKeyUsage = serverAuth\n"
+                                "subjectAltName = DNS:elsewhere.example"));
+  Start(elsewhere);
+  PutCrl(CrlListing({}));
+  const CliRun run = Search();
+  EXPECT_NE(run.code, 0);
+  EXPECT_EQ(vetting_.searches.load(), 0) << "a server of another name was taken";
+}
+
+// A crl.pem that is not a CRL, or a CRL no CA of ca.pem signed, is refused naming the file:
+// the server it should refuse cannot be told apart.
+TEST_F(RevokedServerTest, AnUnusableCrlFileIsAUsageErrorNamingIt) {
+  const TestPki::Identity server = TestPki::Get().IssueClient("localhost", kServerExtensions);
+  Start(server);
+  PutCrl("not a list\n");
+  CliRun run = Search();
+  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_THAT(run.err, HasSubstr(identity_ + "/crl.pem: not a revocation list in PEM"));
+  EXPECT_EQ(vetting_.searches.load(), 0);
+}
+
+}  // namespace
+}  // namespace registry::client
