@@ -629,18 +629,9 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
           absl::StrCat(position->name(), ": not allowed for this organisation"));
     }
   }
-  // 5b. A consent is one candidate's: a reference the organisation gave for another candidate
-  // is refused before anything about either person is read, and takes nothing from the limits.
-  if (rule->needs_consent && rule->names_subject && call->vetting_org_ != nullptr &&
-      !call->subject_token_.empty() && deps_.checks != nullptr) {
-    RETURN_IF_ERROR(ClaimConsent(
-        call, StringField(*request, rule->FieldOf(registry::v1::AUDIT_FIELD_CONSENT_REFERENCE))));
-  }
-  // 6. A few questions a day about one person per organisation, whatever its overall rate: only
-  // for calls that passed every other rule, and before anything about the person is read, so the
-  // refusal says nothing about them.
-  // Bad input first: a candidate the handler would refuse is refused here, naming the field, and
-  // takes nothing from the limits below (it reads nothing about the person).
+  // 5b. Bad input first: a candidate the handler would refuse is refused here, naming the field,
+  // before the consent reference is bound to them, and takes nothing from the limits below (it
+  // reads nothing about the person).
   if (rule->names_subject && call->vetting_org_ != nullptr && deps_.validator != nullptr) {
     const FieldDescriptor* surname = rule->FieldOf(registry::v1::AUDIT_FIELD_SUBJECT_SURNAME);
     const FieldDescriptor* given = rule->FieldOf(registry::v1::AUDIT_FIELD_SUBJECT_GIVEN_NAME);
@@ -652,6 +643,16 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
           StringField(*request, born)));
     }
   }
+  // 5c. A consent is one candidate's: a reference the organisation gave for another candidate
+  // is refused before anything about either person is read, and takes nothing from the limits.
+  if (rule->needs_consent && rule->names_subject && call->vetting_org_ != nullptr &&
+      !call->subject_token_.empty() && deps_.checks != nullptr) {
+    RETURN_IF_ERROR(ClaimConsent(
+        call, StringField(*request, rule->FieldOf(registry::v1::AUDIT_FIELD_CONSENT_REFERENCE))));
+  }
+  // 6. A few questions a day about one person per organisation, whatever its overall rate: only
+  // for calls that passed every other rule, and before anything about the person is read, so the
+  // refusal says nothing about them.
   if (rule->names_subject && call->vetting_org_ != nullptr && !call->subject_token_.empty()) {
     // The limiter counts from the durable record a bucket it does not hold (after a restart).
     const std::string& organisation = principal->organisation();

@@ -147,12 +147,13 @@ constexpr absl::string_view kNameOverlayRule =
 bool IsOverlayMark(UChar32 c) { return u_getCombiningClass(c) == 1; }
 
 // Letters of the phonetic alphabets and of historic hands (the Phonetic Extensions and their
-// Supplement, Latin Extended-D and -E): small capitals, letters with a middle tilde, insular and
-// superscript letters. No civil registry writes a name in them, and they look like letters of the
-// alphabets a name is written in while the search keys fold them otherwise: the small capital eth
-// (U+1D06) and d with middle tilde (U+1D6D) look like the Serbian D with stroke and fold to "d",
-// not "dj". The African letters of Latin Extended-B and the IPA Extensions that alphabets in use
-// write names with (open e, hooked d and b, eng-like n) are letters like any other.
+// Supplement, Latin Extended-D and -E, the long s): small capitals, letters with a middle tilde,
+// insular and superscript letters. No civil registry writes a name in them, and they look like
+// letters of the alphabets a name is written in while the search keys fold them otherwise: the
+// small capital eth (U+1D06) and d with middle tilde (U+1D6D) look like the Serbian D with stroke
+// and fold to "d", not "dj"; the long s looks like f and folds to "s". The African letters of
+// Latin Extended-B and the IPA Extensions that alphabets in use write names with (open e, hooked
+// d and b, eng-like n) are letters like any other.
 constexpr absl::string_view kNamePhoneticRule =
     "holds a phonetic or historic letter (a small capital, a letter with a middle tilde, an "
     "insular letter): type the letter as the person's papers write it";
@@ -163,7 +164,13 @@ constexpr absl::string_view kNamePhoneticRule =
 // not take it for. The sharp s is the one letter of a living alphabet whose capital is two.
 constexpr UChar32 kSharpS = 0x00DF;
 
+// The long s of historic hands, plain and with a dot above (its capital is S): it looks like f,
+// and the search keys fold it to s: "ſetahu" reads as Fetahu and is compared as Setahu.
+constexpr UChar32 kLongS = 0x017F;
+constexpr UChar32 kLongSWithDot = 0x1E9B;
+
 bool IsPhoneticLetter(UChar32 c) {
+  if (c == kLongS || c == kLongSWithDot) return true;
   const UBlockCode block = ublock_getCode(c);
   if (block == UBLOCK_PHONETIC_EXTENSIONS || block == UBLOCK_PHONETIC_EXTENSIONS_SUPPLEMENT ||
       block == UBLOCK_LATIN_EXTENDED_D || block == UBLOCK_LATIN_EXTENDED_E) {

@@ -137,7 +137,10 @@ absl::StatusOr<std::string> JoinAsciiWords(absl::string_view text) {
 
 // The Latin letter that a Cyrillic or Greek letter without its marks is taken for when read by
 // eye (NormalizeAsSeen; the canonical form is lower case, so a capital may map to its small
-// letter); 0 when it looks like none. CyrillicLookAlike is the other way round.
+// letter); 0 when it looks like none. And the plain Latin letter that one of the few Latin
+// letters which look like another than the one the canonical form folds them to is taken for:
+// gamma (folded to g) looks like y, v with hook (folded to v) like u, the long s (folded to s)
+// like f. CyrillicLookAlike is the other way round.
 UChar32 LatinLookAlike(UChar32 c) {
   static constexpr struct {
     UChar32 from;
@@ -153,6 +156,8 @@ UChar32 LatinLookAlike(UChar32 c) {
       {0x0435, 'e'}, {0x043E, 'o'}, {0x0440, 'p'}, {0x0441, 'c'}, {0x0443, 'y'}, {0x0445, 'x'},
       {0x0455, 's'}, {0x0456, 'i'}, {0x0458, 'j'}, {0x04AF, 'y'}, {0x04BB, 'h'}, {0x04CF, 'l'},
       {0x051B, 'q'}, {0x051D, 'w'}, {0x0501, 'd'}, {0x0433, 'r'},
+      // The soft sign, capital and small, looks like b (the canonical form drops it).
+      {0x042C, 'b'}, {0x044C, 'b'},
       // Greek capitals: A B E Z H I K M N O P T Y X, lunate sigma C, yot J.
       {0x0391, 'a'}, {0x0392, 'b'}, {0x0395, 'e'}, {0x0396, 'z'}, {0x0397, 'h'}, {0x0399, 'i'},
       {0x039A, 'k'}, {0x039C, 'm'}, {0x039D, 'n'}, {0x039F, 'o'}, {0x03A1, 'p'}, {0x03A4, 't'},
@@ -163,6 +168,10 @@ UChar32 LatinLookAlike(UChar32 c) {
       {0x03B1, 'a'}, {0x03B3, 'y'}, {0x03B5, 'e'}, {0x03B7, 'n'}, {0x03B9, 'i'}, {0x03BA, 'k'},
       {0x03BD, 'v'}, {0x03BF, 'o'}, {0x03C1, 'p'}, {0x03C4, 't'}, {0x03C5, 'u'}, {0x03C7, 'x'},
       {0x03C9, 'w'}, {0x03F2, 'c'}, {0x03F3, 'j'},
+      // Latin small gamma as y, small v with hook as u, long s as f. Their capitals look like
+      // no other letter; every other Latin letter the canonical form folds looks like the letter
+      // it is folded to, or the canonical form refuses it.
+      {0x0263, 'y'}, {0x028B, 'u'}, {0x017F, 'f'},
   };
   for (const auto& l : kLookAlikes) {
     if (l.from == c) return l.to;
@@ -177,7 +186,7 @@ UChar32 LatinLookAlike(UChar32 c) {
 // a small letter as the small letter it looks like: "Mapko" reads as "Марко".
 UChar32 CyrillicLookAlike(UChar32 c) {
   static constexpr struct {
-    char from;
+    UChar32 from;
     UChar32 to;
   } kLookAlikes[] = {
       // Capitals: A B E H J K M O P C T X Y as А В Е Н Ј К М О Р С Т Х У.
@@ -189,9 +198,12 @@ UChar32 CyrillicLookAlike(UChar32 c) {
       {'a', 0x0430}, {'c', 0x0441}, {'e', 0x0435}, {'j', 0x0458}, {'o', 0x043E}, {'p', 0x0440},
       {'x', 0x0445}, {'y', 0x0443}, {'k', 0x043A}, {'b', 0x0432}, {'h', 0x043D}, {'m', 0x043C},
       {'t', 0x0442}, {'r', 0x0433},
+      // Letters of other Latin alphabets: h with stroke as tshe ћ (the canonical form folds it
+      // to h, and ћ to c), small gamma as у.
+      {0x0127, 0x045B}, {0x0263, 0x0443},
   };
   for (const auto& l : kLookAlikes) {
-    if (static_cast<UChar32>(l.from) == c) return l.to;
+    if (l.from == c) return l.to;
   }
   return 0;
 }
@@ -209,13 +221,19 @@ bool IsCyrillicOrGreekLetter(UChar32 c) {
 
 bool IsLatinLetter(UChar32 c) { return IsScriptLetter(c, USCRIPT_LATIN, USCRIPT_LATIN); }
 
+// The letters read when a word is read as Latin: Cyrillic and Greek ones, and the Latin ones that
+// look like another Latin letter (LatinLookAlike).
+bool IsReadAsLatin(UChar32 c) {
+  return IsCyrillicOrGreekLetter(c) || (IsLatinLetter(c) && LatinLookAlike(c) != 0);
+}
+
 // One direction of reading by eye: the letters of the scripts a word is read from, and the letter
 // of the other script each looks like (0 for none).
 struct LookAlikes {
   bool (*read_from)(UChar32);
   UChar32 (*looks_like)(UChar32);
 };
-constexpr LookAlikes kAsLatin = {IsCyrillicOrGreekLetter, LatinLookAlike};
+constexpr LookAlikes kAsLatin = {IsReadAsLatin, LatinLookAlike};
 constexpr LookAlikes kAsCyrillic = {IsLatinLetter, CyrillicLookAlike};
 
 // Where words end, as the canonical form splits them: whitespace and dashes.
@@ -229,11 +247,7 @@ icu::UnicodeString WordAsSeen(const icu::UnicodeString& word, const LookAlikes& 
   for (int32_t i = 0; i < word.length();) {
     const UChar32 c = word.char32At(i);
     i += U16_LENGTH(c);
-    if (!as.read_from(c)) {
-      seen.append(c);
-      continue;
-    }
-    // A letter with marks (Ё, ά, é) reads as its base letter with them.
+    // A letter with marks (Ё, ά, é, the long s with a dot) reads as its base letter with them.
     icu::UnicodeString parts(c);
     UErrorCode error = U_ZERO_ERROR;
     if (nfd == nullptr) nfd = icu::Normalizer2::getNFDInstance(error);
@@ -242,6 +256,10 @@ icu::UnicodeString WordAsSeen(const icu::UnicodeString& word, const LookAlikes& 
       parts = decomposed;
     }
     const UChar32 base = parts.char32At(0);
+    if (!as.read_from(base)) {
+      seen.append(c);
+      continue;
+    }
     const UChar32 other = as.looks_like(base);
     if (other == 0) return word;
     seen.append(other);

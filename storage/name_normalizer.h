@@ -81,11 +81,14 @@ class NameNormalizer {
   // word whose Cyrillic and Greek letters all look like Latin ones (Cyrillic "Рера", which sounds
   // "Rera", looks "Pepa"), each such letter is taken for the Latin letter it looks like, keeping
   // its marks (А В Е К М Н О Р С Т У Х Ѕ І Ј Ү Һ Ӏ Ԛ Ԝ and their small letters, в н т read as
-  // the small capitals they look like; Greek Α Β Ε Ζ Η Ι Κ Μ Ν Ο Ρ Τ Υ Χ Ϲ Ϳ α γ ι κ ν ο ρ υ χ
-  // ϲ ϳ), and the result is normalised as by Normalize. A word with any other Cyrillic or Greek
-  // letter does not read as Latin and is normalised by sound (the "Арбен" of "Арбен Рера" stays
-  // "arben"). Equal to Normalize(utf8) when no word changes; fails when Normalize does.
-  // The work depends on the input only.
+  // the small capitals they look like, the soft sign Ь ь as b; Greek Α Β Ε Ζ Η Ι Κ Μ Ν Ο Ρ Τ Υ
+  // Χ Ϲ Ϳ α γ ι κ ν ο ρ υ χ ϲ ϳ), and the result is normalised as by Normalize. A word with any
+  // other Cyrillic or Greek letter does not read as Latin and is normalised by sound (the
+  // "Арбен" of "Арбен Рера" stays "arben"). So are the Latin letters that look like another
+  // Latin letter than the one Normalize folds them to: small gamma ɣ (Normalize: g) reads as y,
+  // v with hook ʋ (v) as u, the long s ſ (s) as f: "Krɣeziu" reads "kryeziu". Equal to
+  // Normalize(utf8) when no word changes; fails when Normalize does. The work depends on the
+  // input only.
   absl::StatusOr<std::string> NormalizeAsSeen(absl::string_view utf8) const;
 
   // The canonical form of `utf8` as the Cyrillic it looks like, the other way round from
@@ -94,9 +97,10 @@ class NameNormalizer {
   // Cyrillic ones ("Mapko", copied from "Марко", which sounds "Marko"; "Pepa" from "Рера"), each
   // such letter is taken for the Cyrillic letter it looks like, keeping its marks (capitals
   // A B E H J K M O P C T X Y as А В Е Н Ј К М О Р С Т Х У; small a c e j o p x y as
-  // а с е ј о р х у, k as к, b h m t as the small capitals в н м т, r as г), and the result is
-  // normalised as by Normalize, which reads that Cyrillic by sound ("Mapko" -> "marko", "Pepa" ->
-  // "rera", "MAPKO" -> "marko"). A word with any other Latin letter (capital R, small d f g i l n
+  // а с е ј о р х у, k as к, b h m t as the small capitals в н м т, r as г; h with stroke ħ as
+  // ћ, small gamma ɣ as у), and the result is normalised as by Normalize, which reads that
+  // Cyrillic by sound ("Mapko" -> "marko", "Pepa" -> "rera", "MAPKO" -> "marko", "Peħa" ->
+  // "reca" as "Рећа"). A word with any other Latin letter (capital R, small d f g i l n
   // q s u v w z, ...) is not such a copy and is normalised as typed ("Berisha" stays "berisha").
   // Equal to Normalize(utf8) when no word changes; fails when Normalize does. The work depends
   // on the input only.

@@ -1054,10 +1054,11 @@ absl::StatusOr<std::vector<std::string>> RecordStore::NameLimitTokens(
                      name_index_->Token(absl::StrCat(form.first, "|", form.second, "|")));
     tokens.push_back(std::move(other));
   }
-  // A given name of several words is looked up by each word alone too (FactsForVetting): so
-  // "Ali Arben Mehmeti" takes from the bucket of "Arben Mehmeti" as well.
+  // A given name of several words is looked up by each word alone too, in each of those forms
+  // (FactsForVetting): so "Ali Arben Mehmeti" takes from the bucket of "Arben Mehmeti" as well,
+  // and "Arben Ali Рера" from that of "Arben Pepa".
   ASSIGN_OR_RETURN(std::vector<std::string> words,
-                   GivenWordTokens(surname, given_name, "", "", /*loose=*/false));
+                   GivenWordTokensOfForms(surname, given_name, forms, ""));
   for (std::string& word : words) tokens.push_back(std::move(word));
   return tokens;
 }
@@ -1143,6 +1144,22 @@ absl::StatusOr<std::vector<std::string>> RecordStore::GivenWordTokens(
     ASSIGN_OR_RETURN(std::string token,
                      index.Token(absl::StrCat(s, "|", form, "|", birth_date)));
     tokens.insert(std::move(token));
+  }
+  return std::vector<std::string>(tokens.begin(), tokens.end());
+}
+
+absl::StatusOr<std::vector<std::string>> RecordStore::GivenWordTokensOfForms(
+    absl::string_view surname, absl::string_view given_name, const NameForms& forms,
+    absl::string_view birth_date) const {
+  ASSIGN_OR_RETURN(const std::vector<std::string> typed,
+                   GivenWordTokens(surname, given_name, birth_date, "", /*loose=*/false));
+  std::set<std::string> tokens(typed.begin(), typed.end());
+  for (const auto& [surname_form, given_form] : forms) {
+    for (const std::string& word : WordsOf(given_form)) {
+      ASSIGN_OR_RETURN(std::string token, name_index_->Token(absl::StrCat(
+                                              surname_form, "|", word, "|", birth_date)));
+      tokens.insert(std::move(token));
+    }
   }
   return std::vector<std::string>(tokens.begin(), tokens.end());
 }
@@ -2335,9 +2352,11 @@ absl::StatusOr<CandidateTokens> RecordStore::TokensForCandidate(
                                                      birth_date)));
     tokens.names_as_seen.push_back(std::move(token));
   }
-  // A given name of several words: each word alone, which a record may give as its given name.
+  // A given name of several words: each word alone, which a record may give as its given name
+  // or as one of its given names, in the name as typed and in each form it reads as by eye
+  // ("Arben Ali Рера" as "Arben Pepa" too; "Mapko Јован Pepa" as "Марко Рера").
   ASSIGN_OR_RETURN(tokens.given_name_words,
-                   GivenWordTokens(surname, given_name, birth_date, "", /*loose=*/false));
+                   GivenWordTokensOfForms(surname, given_name, forms, birth_date));
   return tokens;
 }
 
@@ -2353,14 +2372,15 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   ASSIGN_OR_RETURN(std::vector<std::string> named,
                    IdsWithToken(kName, candidate.name, kMaxRecordsOfAPerson));
   // And those that name them as the name reads by eye (a Cyrillic "Рера" on the certificate
-  // passes for "Pepa", a Latin "Pepa" for "Рера"): as many index reads as the input has such
-  // forms (at most eight), whatever they find.
+  // passes for "Pepa", a Latin "Pepa" for "Рера"), as the whole given name or as one of theirs:
+  // two index reads for each such form the input has (at most eight), whatever they find.
   // And those that name them by one of their given names when either given name has several
   // words: records filed under the candidate's name as one of their given names (rows 'w'), and
-  // under each of the candidate's given names alone, as the whole given name or as one of theirs:
-  // one more index read, and three for each word of the candidate's given name, whatever they
-  // find. Such a record refers, never decides (under the candidate's number it does not match
-  // the candidate's exact name; under another it refers in any case).
+  // under each of the candidate's given names alone, in the name as typed and in each form it
+  // reads as by eye, as the whole given name or as one of theirs: one more index read, and two
+  // for each such word, whatever they find. Such a record refers, never decides (under the
+  // candidate's number it does not match the candidate's exact name; under another it refers in
+  // any case).
   // Each id is kept with the index row that found it, once.
   struct FoundBy {
     char kind;
@@ -2370,7 +2390,10 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   {
     std::set<std::string> seen_ids(named.begin(), named.end());
     std::vector<FoundBy> lookups;
-    for (const std::string& as_seen : candidate.names_as_seen) lookups.push_back({kName, &as_seen});
+    for (const std::string& as_seen : candidate.names_as_seen) {
+      lookups.push_back({kName, &as_seen});
+      lookups.push_back({kGivenWord, &as_seen});
+    }
     lookups.push_back({kGivenWord, &candidate.name});
     for (const std::string& word : candidate.given_name_words) {
       lookups.push_back({kName, &word});
@@ -2395,6 +2418,9 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     }
     for (const std::string& word : head.given_word_tokens()) {
       names |= crypto::ConstantTimeEquals(word, candidate.name);
+      for (const std::string& as_seen : candidate.names_as_seen) {
+        names |= crypto::ConstantTimeEquals(word, as_seen);
+      }
       for (const std::string& own : candidate.given_name_words) {
         names |= crypto::ConstantTimeEquals(word, own);
       }

@@ -198,7 +198,8 @@ struct CandidateTokens {
   // candidate (row 100).
   std::vector<std::string> names_as_seen;
   // For a given name of more than one word, the name tokens of each word in the given name's
-  // place (RecordStore::GivenWordTokens, exact); none for one word.
+  // place (RecordStore::GivenWordTokens, exact), in the name as typed and in each form of
+  // names_as_seen, each once (RecordStore::GivenWordTokensOfForms); none for one word.
   std::vector<std::string> given_name_words;
 };
 
@@ -502,7 +503,8 @@ class RecordStore {
   // normalised "surname|given name|", as the exact name index folds names (Latin = Cyrillic), for
   // the gate's daily limit on checks of one name (server/call_gate.cc); followed by the token of
   // every other form the vetting lookup reads the name under (OtherNameForms: each field, and
-  // both, as it reads by eye), so a name typed in lookalike letters takes from the bucket of
+  // both, as it reads by eye; and for a given name of several words, each word of each form:
+  // GivenWordTokensOfForms), so a name typed in lookalike letters takes from the bucket of
   // every name it is looked up as. No record is indexed under them
   // (every record has a birth date). InvalidArgument "surname: ..." or "given_name: ..." when a
   // name cannot be normalised. Looks nothing up.
@@ -588,6 +590,13 @@ class RecordStore {
                                                            absl::string_view birth_date,
                                                            absl::string_view field_prefix,
                                                            bool loose) const;
+  // The exact tokens of each word of a given name of more than one word in the given name's
+  // place, in the name as typed (GivenWordTokens) and in each of its `forms` (OtherNameForms of
+  // the same name), sorted, without repeats; none for a given name of one word. What the vetting
+  // lookup reads a candidate's given names under, one by one. InvalidArgument as NameToken.
+  absl::StatusOr<std::vector<std::string>> GivenWordTokensOfForms(
+      absl::string_view surname, absl::string_view given_name, const NameForms& forms,
+      absl::string_view birth_date) const;
   // Sets `head`'s given-name word tokens (loose_word_tokens without its loose_name_token, which
   // must be set, and given_word_tokens) from the person's names.
   absl::Status SetWordTokens(const registry::v1::Person& person, StoredHead* head) const;

@@ -419,5 +419,27 @@ TEST_F(VettingConsentTest, AConsentReferenceGivenForOneCandidateIsRefusedForAnot
   ASSERT_TRUE(Check("vetting", unknown, &resp).ok());
 }
 
+// Bad input first (row 111): a candidate with a bad name under a consent reference already given
+// for another candidate is told what is wrong with the name, not that the reference is taken;
+// the reference stays the first candidate's.
+TEST_F(VettingConsentTest, ABadNameUnderABoundConsentReferenceIsToldAsBadInput) {
+  v1::VettingCheckRequest first = Candidate();
+  v1::VettingCheckResponse resp;
+  ASSERT_TRUE(Check("vetting", first, &resp).ok());
+  v1::VettingCheckRequest other = CandidateOf(ExampleRecord().person());
+  ASSERT_NE(other.personal_number(), first.personal_number());
+  other.set_consent_reference(first.consent_reference());
+  other.set_surname("Hox\u0299a");  // small capital B
+  v1::VettingCheckResponse none;
+  const grpc::Status s = Check("vetting", other, &none);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "surname")) << s.error_message();
+  EXPECT_FALSE(none.has_certificate());
+  // With the name put right, the reference is still the first candidate's.
+  other.set_surname(ExampleRecord().person().surname());
+  ExpectRefused(other, "consent_reference: already given for another candidate");
+  ASSERT_TRUE(Check("vetting", first, &resp).ok());
+}
+
 }  // namespace
 }  // namespace registry::testing

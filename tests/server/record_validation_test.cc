@@ -1726,6 +1726,21 @@ TEST(StaticValidationTest, APhoneticOrHistoricLetterIsRefusedWithWhatToType) {
   }
 }
 
+// The long s of historic hands looks like f and the search keys fold it to s: "ſetahu" reads as
+// Fetahu and was compared as Setahu. It is refused as a historic letter, plain, with a dot above,
+// or typed with a combining dot; the letters that vetting reads by eye as the letter they look
+// like (small gamma as y, v with hook as u) are letters of alphabets in use and accepted.
+TEST(StaticValidationTest, TheLongSIsRefusedAsAHistoricLetter) {
+  for (const char* long_s : {"\u017Fetahu", "Fetahu\u017F", "\u1E9Betahu", "\u017F\u0307etahu"}) {
+    const absl::Status status = RecordValidator::ValidateName("person.surname", long_s, true);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << long_s;
+    EXPECT_EQ(status.message(), absl::StrCat("person.surname: ", kPhonetic)) << long_s;
+  }
+  for (const char* plain : {"Kr\u0263eziu", "\u0194ana", "M\u028Bja", "\u01B2ala"}) {
+    EXPECT_TRUE(RecordValidator::ValidateName("person.surname", plain, true).ok()) << plain;
+  }
+}
+
 // Every name field of a record, and both of a vetting candidate, name themselves when they hold
 // a look-alike of an apostrophe or of D with stroke.
 TEST_F(ValidationTest, EveryNameFieldNamesItselfWhenItHoldsALookAlike) {

@@ -8,9 +8,11 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -851,6 +853,53 @@ TEST_F(VettingServiceTest, ALatinNameThatLooksLikeACyrillicRecordRefersAsTheCyri
   EXPECT_EQ(ResultOf(probe("Pepa", "Arben", "1982-02-03")), v1::VETTING_RESULT_CLEAR);
   EXPECT_EQ(ResultOf(probe("Петровић", "Mapko", "1979-07-08")), v1::VETTING_RESULT_CLEAR);
   EXPECT_EQ(ChecksAbout("1000000008").size(), 3u);
+}
+
+// A letter that looks like another than the one the name index folds it to ("Krɣeziu": small
+// gamma, folded to g, reads y; "Mʋja", Cyrillic "КаЬако" with the soft sign, "Peħa" copied from
+// the Cyrillic "Рећа") under a false number was a signed CLEAR whose certificate reads as the
+// record's name. It refers (row 100); the long s, which reads f ("ſetahu"), is refused as a
+// historic letter, naming the surname. And the two readings combine: a name read by eye with
+// one of a record's given names ("Рера Arben" for "Pepa Arben Ali", "Pepa Mapko" for "Рера
+// Марко Јован") refers too, where each reading alone did and both together were CLEAR.
+TEST_F(VettingServiceTest, ANameThatReadsByEyeAsARecordsRefersHoweverItIsRead) {
+  int n = 0;
+  for (const auto& [number, surname, given] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"3000000001", "Kryeziu", "Arben"},
+           {"3000000002", "Muja", "Besnik"},
+           {"3000000003", "Kabako", "Agim"},
+           {"3000000004", "\u0420\u0435\u045B\u0430", "Arben"},  // Рећа
+           {"3000000005", "Pepa", "Arben Ali"},
+           {"3000000006", "\u0420\u0435\u0440\u0430",
+            "\u041C\u0430\u0440\u043A\u043E \u0408\u043E\u0432\u0430\u043D"}}) {
+    ASSERT_FALSE(CreateRecord(RecordOf(number, surname, given, "1983-03-03",
+                                       absl::StrCat("P ", 30 + ++n, "/2024")))
+                     .empty())
+        << number;
+  }
+  const auto probe = [](const char* surname, const char* given) {
+    return CandidateOf(RecordOf("3000000099", surname, given, "1983-03-03").person());
+  };
+  for (const v1::VettingCheckRequest& candidate :
+       {probe("Kr\u0263eziu", "Arben"), probe("M\u028Bja", "Besnik"),
+        probe("\u041A\u0430\u042C\u0430\u043A\u043E", "Agim"),  // КаЬако
+        probe("Pe\u0127a", "Arben"), probe("\u0420\u0435\u0440\u0430", "Arben"),
+        probe("Pepa", "Mapko")}) {
+    SCOPED_TRACE(absl::CHexEscape(candidate.surname()) + " " + candidate.given_name());
+    const Reply reply = Check(candidate);
+    ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+    EXPECT_EQ(reply.response.result(), v1::VETTING_RESULT_REFER);
+    EXPECT_EQ(reply.response.certificate().certificate().result(), v1::VETTING_RESULT_REFER);
+  }
+  const Reply long_s = Check(probe("\u017Fetahu", "Drita"));
+  EXPECT_EQ(long_s.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(long_s.status.error_message(), ::testing::HasSubstr("surname"));
+  EXPECT_THAT(long_s.status.error_message(), ::testing::HasSubstr("historic letter"));
+  // Another birth date names no one: CLEAR.
+  v1::VettingCheckRequest born_later = probe("Kr\u0263eziu", "Arben");
+  born_later.set_birth_date("1983-03-04");
+  EXPECT_EQ(ResultOf(born_later), v1::VETTING_RESULT_CLEAR);
 }
 
 TEST_F(VettingServiceTest, ResponseBytesDoNotDependOnTheRecordsContents) {

@@ -3,6 +3,7 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -493,6 +494,48 @@ TEST_F(NameNormalizerTest, ALatinWordThatLooksCyrillicReadsAsTheCyrillicItLooksL
           .status()
           .message(),
       NameNormalizer::kTooLongRule);
+}
+
+// Letters that look like another letter than the one the canonical form folds them to, read by
+// eye as that letter: the Latin small gamma (folded to g) looks like y, v with hook (folded to v)
+// like u, the long s (folded to s) like f, the Cyrillic soft sign (dropped) like b; and, read as
+// Cyrillic, h with stroke (folded to h) like ћ (folded to c). "Krɣeziu" passes for Kryeziu on a
+// certificate, "КаЬако" for Kabako, "Peħa" for Рећа. The canonical form itself is unchanged.
+TEST_F(NameNormalizerTest, ALetterThatLooksLikeAnotherThanItIsFoldedToReadsAsTheLetterItLooksLike) {
+  const auto as_latin = [&](absl::string_view name) {
+    absl::StatusOr<std::string> n = normalizer_->NormalizeAsSeen(name);
+    if (!n.ok()) return absl::StrCat("<error: ", n.status().ToString(), ">");
+    return *n;
+  };
+  const auto as_cyrillic = [&](absl::string_view name) {
+    absl::StatusOr<std::string> n = normalizer_->NormalizeAsSeenInCyrillic(name);
+    if (!n.ok()) return absl::StrCat("<error: ", n.status().ToString(), ">");
+    return *n;
+  };
+  // Each name, its canonical form, and what it reads as.
+  const std::tuple<const char*, const char*, const char*> latin[] = {
+      {"Kr\u0263eziu", "krgeziu", "kryeziu"},
+      {"M\u028Bja", "mvja", "muja"},
+      {"\u017Fetahu", "setahu", "fetahu"},
+      {"\u1E9Betahu", "setahu", "fetahu"},    // long s with dot above
+      {"\u017F\u0307etahu", "setahu", "fetahu"},
+      {"\u041A\u0430\u042C\u0430\u043A\u043E", "kaako", "kabako"},  // КаЬако
+      {"\u043A\u0430\u044C\u0430\u043A\u043E", "kaako", "kabako"},  // каьако
+      {"Ali Kr\u0263eziu", "ali krgeziu", "ali kryeziu"},
+  };
+  for (const auto& [name, canonical, reads_as] : latin) {
+    EXPECT_EQ(N(name), canonical) << name;
+    EXPECT_EQ(as_latin(name), reads_as) << name;
+  }
+  EXPECT_EQ(as_cyrillic("Pe\u0127a"), "reca");  // Рећа
+  EXPECT_EQ(as_cyrillic("\u0420\u0435\u045B\u0430"), "reca");
+  EXPECT_EQ(N("Pe\u0127a"), "peha");
+  EXPECT_EQ(as_cyrillic("M\u0263ja"), "muja") << "small gamma looks like Cyrillic u too";
+  // Letters that look like the letter they are folded to read as it: no other form.
+  for (const char* name : {"\u0127ana", "D\u0261ana", "Dr\u0131ta", "\u0190rza", "N\u0259na",
+                           "\u014Aana", "M\u0254na", "\u01B2ala", "\u0194ana"}) {
+    EXPECT_EQ(as_latin(name), N(name)) << name;
+  }
 }
 
 }  // namespace

@@ -1864,6 +1864,114 @@ TEST_F(RecordStoreTest, TheNameLimitTokensCoverTheCyrillicALatinLookAlikeNameRea
   }
 }
 
+// A name typed with a letter that looks like another than the one the name index folds it to
+// ("Krɣeziu": small gamma, folded to g, looks like y; "Mʋja", "ſetahu", Cyrillic "КаЬако" with
+// the soft sign, "Peħa" read as the Cyrillic "Рећа") finds under another number the record that
+// names the candidate as the name reads, and takes from that name's daily bucket.
+TEST_F(RecordStoreTest, FactsForVettingFindARecordNamedAsALetterThatLooksLikeAnotherReads) {
+  struct Case {
+    const char* filed_surname;
+    const char* filed_given;
+    const char* number;
+    const char* typed_surname;
+    const char* typed_given;
+  };
+  const Case cases[] = {
+      {"Kryeziu", "Arben", "3000000001", "Kr\u0263eziu", "Arben"},
+      {"Muja", "Besnik", "3000000002", "M\u028Bja", "Besnik"},
+      {"Fetahu", "Drita", "3000000003", "\u017Fetahu", "Drita"},
+      {"Kabako", "Agim", "3000000004",
+       "\u041A\u0430\u042C\u0430\u043A\u043E", "Agim"},  // КаЬако
+      {"\u0420\u0435\u045B\u0430", "Arben", "3000000005", "Pe\u0127a", "Arben"},  // Рећа
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.filed_surname);
+    const std::string id =
+        CreateOrFail(MakePerson(c.filed_surname, c.filed_given, "1983-03-03", c.number),
+                     MakeConviction("basic-prishtine", absl::StrCat("P ", 90 + ++n, "/2024")));
+    auto tokens =
+        store_->TokensForCandidate("3000000099", c.typed_surname, c.typed_given, "1983-03-03");
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+    ASSERT_TRUE(facts.ok()) << facts.status();
+    ASSERT_EQ(facts->size(), 1u);
+    EXPECT_EQ(facts->front().record_id, id);
+    EXPECT_TRUE(facts->front().under_other_number);
+    EXPECT_TRUE(facts->front().identity_matches);
+
+    absl::StatusOr<std::vector<std::string>> limit =
+        store_->NameLimitTokens(c.typed_surname, c.typed_given);
+    ASSERT_TRUE(limit.ok()) << limit.status();
+    absl::StatusOr<std::vector<std::string>> filed =
+        store_->NameLimitTokens(c.filed_surname, c.filed_given);
+    ASSERT_TRUE(filed.ok()) << filed.status();
+    EXPECT_THAT(*limit, ::testing::Contains(filed->front()));
+  }
+}
+
+// The two readings combine: a name that reads by eye otherwise ("Рера" reads "Pepa", "Pepa"
+// copied from "Рера", "Mapko" from "Марко") is looked up by each of its given names too, in each
+// form, so a record that names the candidate by one of its given names, as the name reads, is
+// found under another number; and the name's daily buckets cover each such form.
+TEST_F(RecordStoreTest, FactsForVettingFindARecordByOneOfItsGivenNamesAsTheNameReadsByEye) {
+  const std::string pepa = CreateOrFail(MakePerson("Pepa", "Arben Ali", "1984-04-04", "3000000101"),
+                                        MakeConviction("basic-prishtine", "P 101/2024"));
+  // Рера Марко Јован.
+  const std::string rera = CreateOrFail(
+      MakePerson("\u0420\u0435\u0440\u0430",
+                 "\u041C\u0430\u0440\u043A\u043E \u0408\u043E\u0432\u0430\u043D",
+                 "1984-04-05", "3000000102"),
+      MakeConviction("basic-prishtine", "P 102/2024"));
+  const std::string hoti = CreateOrFail(MakePerson("Pepa", "Besnik", "1984-04-06", "3000000103"),
+                                        MakeConviction("basic-prishtine", "P 103/2024"));
+  struct Probe {
+    const char* surname;
+    const char* given;
+    const char* born;
+    const std::string* found;
+  };
+  for (const Probe& probe : {
+           Probe{"\u0420\u0435\u0440\u0430", "Arben", "1984-04-04", &pepa},     // Рера
+           Probe{"\u0420\u0435\u0440\u0430", "Ali", "1984-04-04", &pepa},
+           Probe{"\u0420\u0415\u0420\u0410", "Ali Arben", "1984-04-04", &pepa},
+           Probe{"Pepa", "Mapko", "1984-04-05", &rera},
+           Probe{"Pepa", "Jobah", "1984-04-05", &rera},  // Јован copied by eye
+           Probe{"Rera", "Mapko", "1984-04-05", &rera},
+           Probe{"\u0420\u0435\u0440\u0430", "Besnik Ali", "1984-04-06", &hoti}}) {
+    SCOPED_TRACE(absl::StrCat(absl::CHexEscape(probe.surname), " ", probe.given));
+    auto tokens = store_->TokensForCandidate("3000000199", probe.surname, probe.given, probe.born);
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+    ASSERT_TRUE(facts.ok()) << facts.status();
+    ASSERT_EQ(facts->size(), 1u);
+    EXPECT_EQ(facts->front().record_id, *probe.found);
+    EXPECT_TRUE(facts->front().under_other_number);
+    EXPECT_TRUE(facts->front().identity_matches);
+  }
+
+  const auto first_token = [&](const std::string& surname, const std::string& given) {
+    absl::StatusOr<std::vector<std::string>> tokens = store_->NameLimitTokens(surname, given);
+    EXPECT_TRUE(tokens.ok()) << tokens.status();
+    return tokens.ok() && !tokens->empty() ? tokens->front() : std::string();
+  };
+  absl::StatusOr<std::vector<std::string>> cyrillic =
+      store_->NameLimitTokens("\u0420\u0435\u0440\u0430", "Arben Ali");
+  ASSERT_TRUE(cyrillic.ok()) << cyrillic.status();
+  EXPECT_THAT(*cyrillic, ::testing::IsSupersetOf({first_token("Pepa", "Arben"),
+                                                  first_token("Pepa", "Ali"),
+                                                  first_token("Rera", "Arben")}));
+  absl::StatusOr<std::vector<std::string>> latin = store_->NameLimitTokens("Pepa", "Mapko Ali");
+  ASSERT_TRUE(latin.ok()) << latin.status();
+  EXPECT_THAT(*latin, ::testing::IsSupersetOf({first_token("Rera", "Marko"),
+                                               first_token("Pepa", "Ali"),
+                                               first_token("Rera", "Ali")}));
+  // As many as the lookup reads.
+  auto lookup = store_->TokensForCandidate("3000000199", "Pepa", "Mapko Ali", "1984-04-05");
+  ASSERT_TRUE(lookup.ok()) << lookup.status();
+  EXPECT_EQ(latin->size(), lookup->names_as_seen.size() + 1 + lookup->given_name_words.size());
+}
+
 // A spent record under another number is extended by a later active one of the same name and
 // number, as under the candidate's own: the dates in force are those the other number's records
 // give, not the spent record's own.
