@@ -384,6 +384,17 @@ absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const
 
 namespace {
 
+// State that another local account may change, and what registryd trusts, refused as a start
+// and --check_config refuse them (StateOpenToOthers, TrustOpenToOthers): such an account could
+// put back an earlier ledger, watermark or data folder, or plant its own, and an offline mode
+// would write into it, or restore from a ledger it emptied.
+absl::Status RefuseStateOpenToOthers(const registry::v1::ServerConfig& config) {
+  std::vector<std::string> open = StateOpenToOthers(config);
+  for (std::string& trusted : TrustOpenToOthers(config)) open.push_back(std::move(trusted));
+  if (!open.empty()) return absl::FailedPreconditionError(absl::StrJoin(open, "; "));
+  return absl::OkStatus();
+}
+
 // What an offline mode that writes into the data folder (--confirm_clock, --adopt_watermark,
 // --retire_kek) holds the folder to before it writes: every refusal of a start with its data
 // checks, in the start's words. BeforeWriting decides what the read-only look can, the walk
@@ -399,6 +410,7 @@ class OfflineRefusals {
       : config_(config), clock_(clock), hold_watermark_(hold_watermark) {}
 
   absl::Status BeforeWriting() {
+    RETURN_IF_ERROR(RefuseStateOpenToOthers(config_));
     StartWalk walk;
     RETURN_IF_ERROR(RefuseBeforeWriting(config_, clock_, {}, &walk, hold_watermark_));
     walked_ = walk.read_from.has_value();
@@ -629,6 +641,12 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
   if (moved_aside != nullptr) moved_aside->clear();
   // Refused while registryd runs on the data folder; its message says that nothing changed.
   RETURN_IF_ERROR(storage::Database::RefuseWhileOpen(config.data_dir()));
+  // And where another local account may change the state: the erasures to apply again come
+  // from a ledger such an account could have emptied.
+  if (absl::Status open = RefuseStateOpenToOthers(config); !open.ok()) {
+    return absl::Status(open.code(), absl::StrCat(open.message(), "; the data folder ",
+                                                  config.data_dir(), " was not changed"));
+  }
   // And while one runs on another data folder with this ledger and watermark: the restore would
   // put that registry's watermark back to the backup's log, and it would not start again. Held
   // to the end (the storage opened below shares it).
@@ -800,6 +818,17 @@ absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t versio
   // in the start's words before anything is written into it (as --confirm_clock refuses it).
   OfflineRefusals refusals(config, clock);
   RETURN_IF_ERROR(refusals.BeforeWriting());
+  // What the key file alone settles is refused before the database is opened to write; beside
+  // a running registryd, that it runs is said first, as every offline mode says it.
+  RETURN_IF_ERROR(storage::Database::RefuseWhileOpen(config.data_dir()));
+  if (version == file.current_kek_version()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "KEK version ", version, " is the current one; rotate the keys first"));
+  }
+  if (std::none_of(file.keks().begin(), file.keks().end(),
+                   [version](const v1::KeyEncryptionKey& k) { return k.version() == version; })) {
+    return absl::NotFoundError(absl::StrCat("no KEK version ", version));
+  }
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, clock, {}, /*existing_only=*/true));
   RETURN_IF_ERROR(refusals.AfterOpen(st));
   ASSIGN_OR_RETURN(const std::optional<storage::KeyRotationState::Progress> pending,
@@ -1055,10 +1084,7 @@ absl::Status RegistryServer::LoadRules() {
   // State that another local account may change is refused as --check_config refuses it: such
   // an account could put back an earlier ledger, watermark or data folder, or plant its own.
   // Likewise what it trusts: the CA bundle, the TLS files, the reference data, the key file.
-  std::vector<std::string> open = StateOpenToOthers(config);
-  for (std::string& trusted : TrustOpenToOthers(config)) open.push_back(std::move(trusted));
-  if (!open.empty()) return absl::FailedPreconditionError(absl::StrJoin(open, "; "));
-  return absl::OkStatus();
+  return RefuseStateOpenToOthers(config);
 }
 
 absl::Status RegistryServer::OpenAndRecoverStorage() {

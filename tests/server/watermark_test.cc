@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
@@ -259,6 +260,27 @@ std::map<std::string, std::string> DeleteAnEventInTheMiddle(TestServer& server) 
   return FilesOf(server.config().data_dir());
 }
 
+// The offline steps that write into the data folder, each on `server`'s stopped files:
+// `registryd --confirm_clock`, `--adopt_watermark` (which adopts nothing when refused) and
+// `--retire_kek 1`.
+std::vector<std::function<absl::Status()>> OfflineStepsWriting(const TestServer& server) {
+  const registry::v1::ServerConfig config = server.config();
+  return {
+      [config] {
+        absl::Time trusted_before;
+        return server::ConfirmClock(config, SystemClock::Get(), &trusted_before);
+      },
+      [config] {
+        bool adopted = false;
+        uint64_t size = 0;
+        const absl::Status s = server::AdoptWatermark(config, &adopted, &size);
+        EXPECT_FALSE(adopted);
+        return s;
+      },
+      [config] { return server::RetireKek(config, 1, SystemClock::Get()); },
+  };
+}
+
 // `registryd --confirm_clock`, `--adopt_watermark` and `--retire_kek` on a folder whose audit log
 // lost an event in the middle: the start refuses it (its walk back through the events since the
 // last data check finds the gap), but these skipped that walk, opened the folder to write and
@@ -277,21 +299,8 @@ TEST(AuditWatermarkServerTest, AnOfflineStepOnALogWithAnEventDeletedInTheMiddleI
   ASSERT_THAT(std::string(started.message()), HasSubstr("the audit log is damaged at event 1 "));
   ASSERT_EQ(FilesOf(data_dir), before);
 
-  const std::function<absl::Status()> steps[] = {
-      [&] {
-        absl::Time trusted_before;
-        return server::ConfirmClock(server->config(), SystemClock::Get(), &trusted_before);
-      },
-      [&] {
-        bool adopted = false;
-        uint64_t size = 0;
-        const absl::Status s = server::AdoptWatermark(server->config(), &adopted, &size);
-        EXPECT_FALSE(adopted);
-        return s;
-      },
-      [&] { return server::RetireKek(server->config(), 1, SystemClock::Get()); },
-  };
-  for (size_t i = 0; i < std::size(steps); ++i) {
+  const std::vector<std::function<absl::Status()>> steps = OfflineStepsWriting(*server);
+  for (size_t i = 0; i < steps.size(); ++i) {
     SCOPED_TRACE(absl::StrCat("step ", i));
     const absl::Status refused = steps[i]();
     EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
@@ -299,6 +308,51 @@ TEST(AuditWatermarkServerTest, AnOfflineStepOnALogWithAnEventDeletedInTheMiddleI
     EXPECT_EQ(FilesOf(data_dir), before);
     EXPECT_EQ(ContentOf(server->config().key_file()), key_file);
     EXPECT_EQ(ContentOf(server->config().audit_watermark_file()), watermark);
+  }
+}
+
+// State another local account may change (here the erasure ledger and the audit watermark at
+// mode 0666) is refused by a start: such an account could put back an earlier ledger or plant
+// its own. `--confirm_clock`, `--adopt_watermark` and `--retire_kek` went ahead on it and wrote
+// into the folder, and `--restore_backup` restored, taking the erasures to apply again from the
+// ledger. Each is refused now in the start's words, and nothing is changed. `--retire_kek` of
+// the current version is refused before the folder is opened to write too.
+TEST(AuditWatermarkServerTest, AnOfflineStepOnStateOthersMayChangeIsRefusedUnwritten) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const std::string data_dir = server->config().data_dir();
+  CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  server->Stop();
+  const std::string retire_current =
+      server::RetireKek(server->config(), 1, SystemClock::Get()).ToString();
+  EXPECT_THAT(retire_current, HasSubstr("is the current one"));
+  for (const std::string& file :
+       {server->config().erasure_ledger_file(), server->config().audit_watermark_file()}) {
+    std::filesystem::permissions(file, std::filesystem::perms::all &
+                                           ~(std::filesystem::perms::owner_exec |
+                                             std::filesystem::perms::group_exec |
+                                             std::filesystem::perms::others_exec));
+  }
+  const std::map<std::string, std::string> before = FilesOf(data_dir);
+  const std::string ledger = ContentOf(server->config().erasure_ledger_file());
+  const absl::Status started = server->Restart();
+  ASSERT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+  ASSERT_THAT(std::string(started.message()), HasSubstr("writable by every local account"));
+
+  std::vector<std::function<absl::Status()>> steps = OfflineStepsWriting(*server);
+  steps.push_back([&] {
+    int applied = 0;
+    uint64_t lost = 0;
+    std::string aside;
+    server::RestoreLoss given_up;
+    return server::RestoreBackup(server->config(), 1, &applied, &lost, &aside, &given_up);
+  });
+  for (size_t i = 0; i < steps.size(); ++i) {
+    SCOPED_TRACE(absl::StrCat("step ", i));
+    const absl::Status refused = steps[i]();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+    EXPECT_THAT(std::string(refused.message()), HasSubstr(std::string(started.message())));
+    EXPECT_EQ(FilesOf(data_dir), before);
+    EXPECT_EQ(ContentOf(server->config().erasure_ledger_file()), ledger);
   }
 }
 
