@@ -1036,6 +1036,14 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
                           "must be true when the person was under 18 on the judgment date, if "
                           "the date of birth and the judgment date are right"));
   }
+  // Life imprisonment is not pronounced on a juvenile (juvenile courts impose juvenile measures
+  // or juvenile imprisonment, a term): one of the two is a slip, and either way the record's
+  // dates would be the other's. A key of the console's catalog too.
+  if (c.juvenile() && type == registry::v1::SENTENCE_TYPE_LIFE_IMPRISONMENT) {
+    problems->Add(Invalid("conviction.sentence.type",
+                          "life imprisonment is not a juvenile's sentence: check the sentence "
+                          "and the juvenile flag"));
+  }
 }
 
 }  // namespace registry::server

@@ -127,6 +127,8 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
        "in months",
        "rule.months_zero"},
       {"must be empty for life imprisonment: it has no length in months", "rule.months_life"},
+      {"life imprisonment is not a juvenile's sentence: check the sentence and the juvenile flag",
+       "rule.life_juvenile"},
       {"empty (for life) or a date YYYY-MM-DD on or after the date the judgment became final, "
        "within 100 years of it",
        "rule.ban_end"},

@@ -467,6 +467,18 @@ TEST_F(ValidationTest, LifeImprisonmentIsRecordedWithoutMonthsAndMayHaveARelease
             "conviction.suspension_end_date: must be empty unless the sentence is suspended");
 }
 
+// Life imprisonment is not pronounced on a juvenile: with the juvenile flag it is a slip of one
+// or the other, said of the sentence (it had been taken, visible for a century).
+TEST_F(ValidationTest, LifeImprisonmentOfAJuvenileIsRefusedAsASlip) {
+  conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_LIFE_IMPRISONMENT);
+  conviction_.mutable_sentence()->set_months(0);
+  ASSERT_TRUE(Validate().ok()) << Validate();
+  conviction_.set_juvenile(true);
+  EXPECT_EQ(Validate().message(),
+            "conviction.sentence.type: life imprisonment is not a juvenile's sentence: check the "
+            "sentence and the juvenile flag");
+}
+
 // A record is grouped by the Kosovo personal number: one without it (a foreign national
 // convicted in Kosovo) is told that such a person cannot be recorded yet, pointing to the open
 // question, and the value typed is not repeated. A candidate's number is not told that.
