@@ -10,11 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "client/files.h"
 #include "client/option_parser.h"
+#include "crypto/x509_text.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_certificate_verifier.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "openssl/bio.h"
-#include "openssl/bn.h"
 #include "openssl/err.h"
 #include "openssl/pem.h"
 #include "openssl/x509.h"
@@ -40,22 +40,15 @@ std::string NameDer(const X509_NAME* name) {
   return out;
 }
 
-std::string SerialHex(const ASN1_INTEGER* serial) {
-  std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(ASN1_INTEGER_to_BN(serial, nullptr), &BN_free);
-  if (bn == nullptr) return "";
-  char* hex = BN_bn2hex(bn.get());
-  if (hex == nullptr) return "";
-  std::string out(hex);
-  OPENSSL_free(hex);
-  return out;
-}
-
-std::string Subject(const X509_NAME* name) {
-  BioPtr bio(BIO_new(BIO_s_mem()), &BIO_free);
-  if (bio == nullptr || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return "?";
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(bio.get(), &data);
-  return n > 0 ? std::string(data, static_cast<size_t>(n)) : "(empty subject)";
+// Every certificate in `pem`, in order; those after one that cannot be read are left out.
+std::vector<X509Ptr> ParseCertificates(absl::string_view pem) {
+  std::vector<X509Ptr> certs;
+  BioPtr bio = MemBio(pem);
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    certs.emplace_back(cert, &X509_free);
+  }
+  ERR_clear_error();
+  return certs;
 }
 
 // How an error names the CRL file: as the CA file is named ("--identity DIR/crl.pem").
@@ -85,12 +78,8 @@ absl::StatusOr<std::optional<ServerCrls>> ReadServerCrls(const ConnectionSetting
   absl::StatusOr<std::string> pem = ReadFileToString(path, "revocation list");
   if (!pem.ok()) return UsageError(absl::StrCat(crls.file_, ": ", pem.status().message()));
 
-  std::vector<X509Ptr> cas;
-  BioPtr ca_bio = MemBio(ca_pem);
-  while (X509* ca = PEM_read_bio_X509(ca_bio.get(), nullptr, nullptr, nullptr)) {
-    cas.emplace_back(ca, &X509_free);
-  }
-  ERR_clear_error();
+  crls.ca_pem_ = std::string(ca_pem);
+  const std::vector<X509Ptr> cas = ParseCertificates(ca_pem);
 
   static constexpr char kBegin[] = "-----BEGIN X509 CRL-----";
   size_t blocks = 0;
@@ -118,7 +107,8 @@ absl::StatusOr<std::optional<ServerCrls>> ReadServerCrls(const ConnectionSetting
     }
     ERR_clear_error();
     if (!verified) {
-      return UsageError(absl::StrCat(crls.file_, ": the CRL of ", Subject(issuer),
+      return UsageError(absl::StrCat(crls.file_, ": the CRL of ",
+                                     crypto::DistinguishedName(issuer),
                                      " is not signed by a CA of ", settings.ca_file,
                                      "; put there the registry CA's current CRL"));
     }
@@ -127,7 +117,7 @@ absl::StatusOr<std::optional<ServerCrls>> ReadServerCrls(const ConnectionSetting
     for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
       crls.revoked_.emplace(
           issuer_der,
-          SerialHex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i))));
+          crypto::SerialHex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i))));
     }
   }
   return std::optional<ServerCrls>(std::move(crls));
@@ -156,7 +146,10 @@ class RevocationVerifier final : public grpc::experimental::ExternalCertificateV
       *sync_status = name;
       return true;
     }
-    const grpc::string_ref pem = request->peer_cert();
+    // The whole chain the server presented: a revoked intermediate CA withdraws the server's
+    // certificate as surely as its own revocation does. The leaf alone when gRPC gives no chain.
+    grpc::string_ref pem = request->peer_cert_full_chain();
+    if (pem.empty()) pem = request->peer_cert();
     const std::string why = crls_.RevokedBecause(absl::string_view(pem.data(), pem.size()));
     *sync_status = why.empty() ? grpc::Status::OK
                                : grpc::Status(grpc::StatusCode::UNAUTHENTICATED, why);
@@ -188,16 +181,61 @@ std::shared_ptr<grpc::ChannelCredentials> CredentialsRefusingRevokedServers(
   return grpc::experimental::TlsCredentials(options);
 }
 
-std::string ServerCrls::RevokedBecause(absl::string_view cert_pem) const {
-  BioPtr bio = MemBio(cert_pem);
-  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), &X509_free);
+std::string ServerCrls::RevokedBecause(absl::string_view chain_pem) const {
+  const std::vector<X509Ptr> presented = ParseCertificates(chain_pem);
+  if (presented.empty()) {
+    return "the registry's certificate cannot be read, so it cannot be checked";
+  }
+  X509* const leaf = presented.front().get();
+  // What the server presented, then the chain the handshake built from it and the CA file, as
+  // gRPC builds it (a CA of the CA file first, a partial chain to one of them allowed): an
+  // intermediate CA the server does not send but the CA file holds is checked too. The
+  // handshake already decided trust; a chain that does not verify here is still checked as far
+  // as it goes, and the time is not checked again.
+  std::vector<X509*> chain;
+  for (const X509Ptr& cert : presented) chain.push_back(cert.get());
+  const std::vector<X509Ptr> cas = ParseCertificates(ca_pem_);
+  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(),
+                                                                 &X509_STORE_free);
+  std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> untrusted(
+      sk_X509_new_null(), [](STACK_OF(X509)* certs) { sk_X509_free(certs); });
+  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
+                                                                       &X509_STORE_CTX_free);
+  std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> built(
+      nullptr, [](STACK_OF(X509)* certs) { sk_X509_pop_free(certs, X509_free); });
+  if (store != nullptr && untrusted != nullptr && ctx != nullptr) {
+    for (const X509Ptr& ca : cas) X509_STORE_add_cert(store.get(), ca.get());
+    for (size_t i = 1; i < presented.size(); ++i) {
+      sk_X509_push(untrusted.get(), presented[i].get());
+    }
+    X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_TRUSTED_FIRST |
+                                          X509_V_FLAG_NO_CHECK_TIME);
+    if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) == 1) {
+      static_cast<void>(X509_verify_cert(ctx.get()));
+      built.reset(X509_STORE_CTX_get1_chain(ctx.get()));
+    }
+  }
   ERR_clear_error();
-  if (cert == nullptr) return "the registry's certificate cannot be read, so it cannot be checked";
-  const std::string serial = SerialHex(X509_get0_serialNumber(cert.get()));
-  if (revoked_.count({NameDer(X509_get_issuer_name(cert.get())), serial}) == 0) return "";
-  return absl::StrCat("the registry's certificate is revoked: the server presented certificate ",
-                      serial, " (", Subject(X509_get_subject_name(cert.get())), "), which ",
-                      file_, " lists as revoked");
+  for (int i = 0; built != nullptr && i < sk_X509_num(built.get()); ++i) {
+    chain.push_back(sk_X509_value(built.get(), i));
+  }
+
+  const std::string leaf_serial = crypto::SerialHex(X509_get0_serialNumber(leaf));
+  const std::string leaf_text = absl::StrCat(
+      leaf_serial, " (", crypto::DistinguishedName(X509_get_subject_name(leaf)), ")");
+  for (X509* cert : chain) {
+    const std::string serial = crypto::SerialHex(X509_get0_serialNumber(cert));
+    if (revoked_.count({NameDer(X509_get_issuer_name(cert)), serial}) == 0) continue;
+    if (X509_cmp(cert, leaf) == 0) {
+      return absl::StrCat("the registry's certificate is revoked: the server presented "
+                          "certificate ", leaf_text, ", which ", file_, " lists as revoked");
+    }
+    return absl::StrCat("the registry's certificate is revoked: the server presented "
+                        "certificate ", leaf_text, " issued under CA certificate ", serial, " (",
+                        crypto::DistinguishedName(X509_get_subject_name(cert)), "), which ",
+                        file_, " lists as revoked");
+  }
+  return "";
 }
 
 }  // namespace registry::client

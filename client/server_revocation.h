@@ -3,13 +3,15 @@
 //
 // A registry whose key leaked is withdrawn by revoking its certificate (docs/operations.md): the
 // TLS handshake alone still takes the old certificate, so whoever holds that key could stand in
-// for the registry and receive the personal numbers of the searches sent to it. With a crl.pem,
-// CreateChannel (connection.h) refuses a server whose certificate the list names before anything
+// for the registry and receive the personal numbers of the searches sent to it. The same holds
+// for an intermediate CA between the registry CA and the server's certificate: revoking it
+// withdraws every certificate it issued. With a crl.pem, CreateChannel (connection.h) refuses a
+// server when the list names its certificate or any CA certificate of its chain, before anything
 // is sent, and ExplainUnavailable says so. Without one, nothing is checked and nothing is said:
 // whether to keep revocation lists in the officials' folders is the operator's choice.
 //
 //   ASSIGN_OR_RETURN(std::optional<ServerCrls> crls, ReadServerCrls(settings, ca_pem));
-//   if (crls && !crls->RevokedBecause(server_cert_pem).empty()) ...  // refuse
+//   if (crls && !crls->RevokedBecause(server_chain_pem).empty()) ...  // refuse
 #ifndef REGISTRY_CLIENT_SERVER_REVOCATION_H_
 #define REGISTRY_CLIENT_SERVER_REVOCATION_H_
 
@@ -35,14 +37,19 @@ class ServerCrls {
   // The file they came from, as an error names it ("--identity var/dev/pki/clerk/crl.pem").
   const std::string& file() const { return file_; }
 
-  // "" when `cert_pem` (the server's certificate, PEM) is not listed; else why it is refused,
-  // a sentence naming the certificate and the file.
-  std::string RevokedBecause(absl::string_view cert_pem) const;
+  // "" when no certificate of the server's chain is listed; else why it is refused, a sentence
+  // naming the revoked certificate (serial and subject) and the file. `chain_pem` is what the
+  // server presented, PEM, its own certificate first. The chain checked is that and the CA
+  // certificates of the CA file that complete it up to the registry CA, so an intermediate CA is
+  // checked whether the server sends it or the CA file holds it.
+  std::string RevokedBecause(absl::string_view chain_pem) const;
 
  private:
   friend absl::StatusOr<std::optional<ServerCrls>> ReadServerCrls(
       const ConnectionSettings& settings, absl::string_view ca_pem);
   std::string file_;
+  // The CA file's certificates (PEM), to complete the chain the server presented.
+  std::string ca_pem_;
   // (issuer's subject in DER, serial in upper-case hex) of every revoked certificate.
   std::set<std::pair<std::string, std::string>> revoked_;
 };
@@ -55,12 +62,19 @@ std::string ServerCrlFile(const ConnectionSettings& settings);
 // is there but cannot be used: unreadable, not PEM CRLs, or a CRL whose signature no CA of the CA
 // file (`ca_pem`) verifies. Every CRL in it applies, also one past its nextUpdate: a revocation
 // is for good, and a list that is late still names what it named.
+//
+// An intermediate CA's own CRL is such a usage error when the intermediate is not in the CA
+// file, even though the server may present the intermediate: the file is checked before any
+// connection, against what the official's folder trusts, not against certificates a server
+// sends. Its CRL could not withdraw the intermediate itself either; the registry CA's CRL can,
+// and is the one to put there (docs/operations.md).
 absl::StatusOr<std::optional<ServerCrls>> ReadServerCrls(const ConnectionSettings& settings,
                                                          absl::string_view ca_pem);
 
 // Mutual-TLS channel credentials (the CA, the client certificate and its key, PEM) that verify
 // the server's certificate and its name as grpc::SslCredentials does, and then refuse, before
-// the connection carries anything, a server whose certificate `crls` list.
+// the connection carries anything, a server whose certificate, or a CA certificate of whose
+// chain, `crls` list.
 std::shared_ptr<grpc::ChannelCredentials> CredentialsRefusingRevokedServers(
     const std::string& ca_pem, const std::string& cert_pem, const std::string& key_pem,
     ServerCrls crls);

@@ -264,9 +264,10 @@ absl::Status CheckIdentityFiles(absl::string_view ca_pem, absl::string_view cert
 
 namespace {
 
-// Why the server's certificate on `ssl` is refused by the revocation list beside the CA file
-// (ServerCrls::RevokedBecause); "" when it is not, or there is no usable list (CreateChannel said
-// why it is unusable before any call).
+// Why the server's certificate chain on `ssl` is refused by the revocation list beside the CA
+// file (ServerCrls::RevokedBecause): its own certificate or a CA certificate of its chain is
+// listed. "" when none is, or there is no usable list (CreateChannel said why it is unusable
+// before any call).
 std::string ServerRevokedBecause(const ConnectionSettings& settings, SSL* ssl) {
   absl::StatusOr<std::string> ca = ReadFileToString(settings.ca_file, "CA certificate");
   if (!ca.ok()) return "";
@@ -276,6 +277,12 @@ std::string ServerRevokedBecause(const ConnectionSettings& settings, SSL* ssl) {
   if (cert == nullptr) return "";
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
   if (bio == nullptr || PEM_write_bio_X509(bio.get(), cert.get()) != 1) return "";
+  // The rest of what the server sent (on a client, the chain starts with the server's own).
+  const STACK_OF(X509)* sent = SSL_get_peer_cert_chain(ssl);
+  for (int i = 0; sent != nullptr && i < sk_X509_num(sent); ++i) {
+    X509* other = sk_X509_value(sent, i);
+    if (X509_cmp(other, cert.get()) != 0 && PEM_write_bio_X509(bio.get(), other) != 1) return "";
+  }
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
   return (*crls)->RevokedBecause(absl::string_view(data, n > 0 ? static_cast<size_t>(n) : 0));

@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/time/civil_time.h"
 #include "crypto/hash.h"
+#include "crypto/x509_text.h"
 
 namespace registry::server {
 namespace {
@@ -104,16 +105,6 @@ std::vector<std::string> TwinFingerprints(const X509* x509) {
 
 }  // namespace
 
-std::string SerialHex(const ASN1_INTEGER* serial) {
-  std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(ASN1_INTEGER_to_BN(serial, nullptr), &BN_free);
-  if (bn == nullptr) return "";
-  char* hex = BN_bn2hex(bn.get());
-  if (hex == nullptr) return "";
-  std::string out = absl::AsciiStrToUpper(hex);
-  OPENSSL_free(hex);
-  return out;
-}
-
 absl::StatusOr<std::string> CertificateDer(absl::string_view pem) {
   // The DER bytes are the base64 body of the first PEM block: decode it without an X.509 parse.
   constexpr absl::string_view kBegin = "-----BEGIN CERTIFICATE-----";
@@ -144,7 +135,7 @@ absl::StatusOr<std::shared_ptr<const ClientCertificate>> ParseClientCertificate(
   if (x509 == nullptr) return Unreadable();
   auto cert = std::make_shared<ClientCertificate>();
   cert->fingerprint = std::move(fingerprint);
-  cert->serial_hex = SerialHex(X509_get0_serialNumber(x509.get()));
+  cert->serial_hex = crypto::SerialHex(X509_get0_serialNumber(x509.get()));
   if (cert->serial_hex.empty()) return Unreadable();
   if (!ToTime(X509_get0_notBefore(x509.get()), &cert->not_before) ||
       !ToTime(X509_get0_notAfter(x509.get()), &cert->not_after)) {

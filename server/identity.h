@@ -114,10 +114,6 @@ absl::Status ForClientAuth(const ClientCertificate& cert);
 // The DER bytes of the first certificate in `pem`. Unauthenticated when there is none.
 absl::StatusOr<std::string> CertificateDer(absl::string_view pem);
 
-// Upper-case hex of a serial number without leading zeros, as `openssl x509 -serial` prints it;
-// "" when it cannot be converted.
-std::string SerialHex(const ASN1_INTEGER* serial);
-
 // Lowercase hex SHA-256 of the DER form of the first certificate in `pem`.
 absl::StatusOr<std::string> CertificateFingerprint(absl::string_view pem);
 

@@ -23,6 +23,7 @@
 #include "common/durable_file.h"
 #include "common/status_macros.h"
 #include "crypto/hash.h"
+#include "crypto/x509_text.h"
 #include "server/config.h"
 
 namespace registry::server {
@@ -33,14 +34,6 @@ using CrlPtr = std::unique_ptr<X509_CRL, decltype(&X509_CRL_free)>;
 
 BioPtr MemBio(const std::string& bytes) {
   return BioPtr(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())), &BIO_free);
-}
-
-std::string Subject(const X509_NAME* name) {
-  BioPtr bio(BIO_new(BIO_s_mem()), &BIO_free);
-  if (bio == nullptr || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return "?";
-  char* data = nullptr;
-  const long n = BIO_get_mem_data(bio.get(), &data);
-  return n > 0 ? std::string(data, static_cast<size_t>(n)) : "(empty subject)";
 }
 
 // The 8 hex digits of OpenSSL's subject hash, as hash-directory file names use them.
@@ -154,7 +147,7 @@ std::string CrlNumber(X509_CRL* crl) {
       &ASN1_INTEGER_free);
   ERR_clear_error();
   if (number == nullptr) return "";
-  std::string hex = SerialHex(number.get());
+  std::string hex = crypto::SerialHex(number.get());
   const size_t first = hex.find_first_not_of('0');
   return first == std::string::npos ? "0" : hex.substr(first);
 }
@@ -198,7 +191,7 @@ bool NumberBelow(const std::string& a, const std::string& b) {
 
 // A CA's key in the remembered numbers: the SHA-256, in hex, of its subject and public key.
 std::string CaKey(X509* ca) {
-  std::string key = Subject(X509_get_subject_name(ca));
+  std::string key = crypto::DistinguishedName(X509_get_subject_name(ca));
   unsigned char* der = nullptr;
   const int len = i2d_PUBKEY(X509_get0_pubkey(ca), &der);
   if (len > 0) {
@@ -337,7 +330,7 @@ absl::Status Revocation::ReadBundle(std::vector<Ca>* cas) const {
     Ca ca;
     ca.cert.reset(cert, &X509_free);
     X509_get_extension_flags(cert);  // cache the extensions before other threads read them
-    ca.subject = Subject(X509_get_subject_name(cert));
+    ca.subject = crypto::DistinguishedName(X509_get_subject_name(cert));
     cas->push_back(std::move(ca));
   }
   ERR_clear_error();
@@ -425,14 +418,16 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
       }
       ERR_clear_error();
       if (named.empty()) {
-        state->file_problems.push_back(absl::StrCat(name, ": a CRL of ", Subject(issuer),
+        state->file_problems.push_back(absl::StrCat(name, ": a CRL of ",
+                                                    crypto::DistinguishedName(issuer),
                                                     ", which is not a client CA (ignored)"));
         continue;
       }
       if (signers.empty()) {
         // Someone wrote a list in this CA's name that it did not sign.
-        const std::string problem = absl::StrCat(
-            name, ": CRL signature does not verify against the client CA ", Subject(issuer));
+        const std::string problem =
+            absl::StrCat(name, ": CRL signature does not verify against the client CA ",
+                         crypto::DistinguishedName(issuer));
         state->file_problems.push_back(problem);
         for (Ca* ca : named) ca->taints.push_back(problem);
         continue;
@@ -456,7 +451,7 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
       const STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
       for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
         entry.revoked.insert(
-            SerialHex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i))));
+            crypto::SerialHex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i))));
       }
       for (Ca* ca : signers) ca->crls.push_back(entry);
     }

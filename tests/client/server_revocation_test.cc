@@ -52,11 +52,33 @@ X509Ptr ParseCert(const std::string& pem) {
   return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
 }
 
-// A CRL of the registry CA, valid from now for a day, that lists the certificates `cert_pems`.
-std::string CrlListing(const std::vector<std::string>& cert_pems) {
-  const TestPki& pki = TestPki::Get();
-  X509Ptr ca = ParseCert(pki.CaPem());
-  const std::string key_pem = pki.ReadFile("ca/ca.key");
+constexpr char kIntermediateExtensions[] =
+    "basicConstraints = critical, CA:TRUE, pathlen:0\n"
+    "keyUsage = critical, keyCertSign, cRLSign\n"
+    "subjectKeyIdentifier = hash\n"
+    "authorityKeyIdentifier = keyid:always";
+
+// An intermediate CA the registry CA issues, with its files in a folder of its own.
+TestPki::Ca IntermediateCa() {
+  const TestPki::Identity issued =
+      TestPki::Get().IssueClient("Registry Intermediate CA", kIntermediateExtensions);
+  const std::string dir = testing::MakeTempDir("revoked-server-intermediate");
+  TestPki::Ca ca;
+  ca.cert_pem = issued.cert_pem;
+  ca.cert_file = dir + "/ca.pem";
+  ca.key_file = dir + "/ca.key";
+  std::ofstream(ca.cert_file) << issued.cert_pem;
+  std::ofstream(ca.key_file) << issued.key_pem;
+  return ca;
+}
+
+// A CRL of the registry CA, valid from now for a day, that lists the certificates `cert_pems`;
+// or of the CA whose certificate and key are `ca_pem` and `ca_key_pem`.
+std::string CrlListing(const std::vector<std::string>& cert_pems,
+                       const std::string& ca_pem = TestPki::Get().CaPem(),
+                       const std::string& ca_key_pem = TestPki::Get().ReadFile("ca/ca.key")) {
+  X509Ptr ca = ParseCert(ca_pem);
+  const std::string& key_pem = ca_key_pem;
   BioPtr key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
   std::unique_ptr<EVP_PKEY, Freed<EVP_PKEY, EVP_PKEY_free>> key(
       PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
@@ -107,11 +129,14 @@ class RevokedServerTest : public ::testing::Test {
  protected:
   // A fake registry over mutual TLS with `server`'s certificate, and an identity folder of the
   // auditor's files.
-  void Start(const TestPki::Identity& server) {
+  // `chain_after` is what the server sends after its own certificate (an intermediate CA), and
+  // `ca_after` what the identity's ca.pem holds after the registry CA.
+  void Start(const TestPki::Identity& server, const std::string& chain_after = "",
+             const std::string& ca_after = "") {
     grpc::SslServerCredentialsOptions tls(
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
     tls.pem_root_certs = TestPki::Get().CaPem();
-    tls.pem_key_cert_pairs.push_back({server.key_pem, server.cert_pem});
+    tls.pem_key_cert_pairs.push_back({server.key_pem, server.cert_pem + chain_after});
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
@@ -124,6 +149,7 @@ class RevokedServerTest : public ::testing::Test {
       std::ofstream(identity_ + "/" + name)
           << TestPki::Get().ReadFile(absl::StrCat("auditor/", name));
     }
+    std::ofstream(identity_ + "/ca.pem", std::ios::app) << ca_after;
     std::filesystem::permissions(identity_ + "/key.pem", std::filesystem::perms::owner_read |
                                                              std::filesystem::perms::owner_write);
   }
@@ -159,6 +185,65 @@ TEST_F(RevokedServerTest, AServerWhoseCertificateIsRevokedReceivesNothing) {
   EXPECT_THAT(run.err, HasSubstr("the registry's certificate is revoked"));
   EXPECT_THAT(run.err, HasSubstr(identity_ + "/crl.pem"));
   EXPECT_THAT(run.err, HasSubstr("nothing was sent"));
+}
+
+// A server certificate issued by an intermediate CA that the registry CA has revoked: the
+// server presents its certificate and the intermediate's, and the CA's CRL lists the
+// intermediate. It receives nothing, and the user is told which certificate is revoked.
+TEST_F(RevokedServerTest, AServerWhoseChainHasARevokedIntermediateReceivesNothing) {
+  const TestPki::Ca intermediate = IntermediateCa();
+  const TestPki::Identity server =
+      TestPki::Get().IssueClientBy(intermediate, "localhost", kServerExtensions);
+  Start(server, intermediate.cert_pem);
+  // The chain is taken while the intermediate is not revoked: the test's PKI is sound.
+  PutCrl(CrlListing({}));
+  CliRun run = Search();
+  ASSERT_EQ(run.code, 0) << run.err;
+  ASSERT_EQ(vetting_.searches.load(), 1);
+
+  PutCrl(CrlListing({intermediate.cert_pem}));
+  run = Search();
+  EXPECT_NE(run.code, 0);
+  EXPECT_EQ(vetting_.searches.load(), 1) << "the search reached a server of a revoked CA";
+  EXPECT_THAT(run.err, HasSubstr("the registry's certificate is revoked"));
+  EXPECT_THAT(run.err, HasSubstr("issued under CA certificate"));
+  EXPECT_THAT(run.err, HasSubstr("(CN=Registry Intermediate CA), which"));
+  EXPECT_THAT(run.err, HasSubstr(identity_ + "/crl.pem"));
+  EXPECT_THAT(run.err, HasSubstr("nothing was sent"));
+}
+
+// The same intermediate held in the identity's ca.pem rather than sent by the server: the chain
+// the handshake builds goes through it, and it is checked too.
+TEST_F(RevokedServerTest, ARevokedIntermediateOfTheCaFileIsCheckedToo) {
+  const TestPki::Ca intermediate = IntermediateCa();
+  const TestPki::Identity server =
+      TestPki::Get().IssueClientBy(intermediate, "localhost", kServerExtensions);
+  Start(server, "", intermediate.cert_pem);
+  PutCrl(CrlListing({}));
+  CliRun run = Search();
+  ASSERT_EQ(run.code, 0) << run.err;
+  ASSERT_EQ(vetting_.searches.load(), 1);
+
+  PutCrl(CrlListing({intermediate.cert_pem}));
+  run = Search();
+  EXPECT_NE(run.code, 0);
+  EXPECT_EQ(vetting_.searches.load(), 1) << "the search reached a server of a revoked CA";
+  EXPECT_THAT(run.err, HasSubstr("(CN=Registry Intermediate CA), which"));
+}
+
+// The intermediate's own CRL is not taken from the chain the server presents: crl.pem is
+// checked against ca.pem alone, and the registry CA's CRL is the one to put there.
+TEST_F(RevokedServerTest, AnIntermediatesOwnCrlIsAUsageErrorWhenCaPemLacksIt) {
+  const TestPki::Ca intermediate = IntermediateCa();
+  const TestPki::Identity server =
+      TestPki::Get().IssueClientBy(intermediate, "localhost", kServerExtensions);
+  Start(server, intermediate.cert_pem);
+  PutCrl(CrlListing({server.cert_pem}, intermediate.cert_pem,
+                    TestPki::Get().ReadFile(intermediate.key_file)));
+  const CliRun run = Search();
+  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("the CRL of CN=Registry Intermediate CA is not signed by a CA"));
+  EXPECT_EQ(vetting_.searches.load(), 0);
 }
 
 // A CRL that does not list the server's certificate lets the search through; and with no CRL in
