@@ -126,46 +126,73 @@ void Backup(PageContext& ctx) {
                                                absl::StrJoin(made->pruned_backup_ids(), ","))));
 }
 
-void CheckData(PageContext& ctx) {
-  absl::StatusOr<v1::VerifyDataResponse> checked = ctx.registry().VerifyData();
+// A check's answer (a data check's, a backup's verification), `checked`, from the POST at
+// `form`: a refusal is kept and redirected to (KeepRefusal); a registry not reached is said on
+// this POST's page. An answer is not this POST's page but one the browser is sent to
+// (POST-redirect-GET), as after a key rotation: reloading it, or going back to it, does not run
+// the long check again. Its address, `shown_at` and an id of the console's only, names the
+// answer, which waits in the session's `kept` until that page has shown it.
+template <typename Answer>
+void KeepForOneShowing(PageContext& ctx, const std::string& form, absl::StatusOr<Answer> checked,
+                       Kept<Answer> Session::*kept, const std::string& shown_at) {
   if (!checked.ok() && !RegistryUnreachable(checked.status())) {
-    return KeepRefusal(ctx, "/admin/verify-data", checked.status());
+    return KeepRefusal(ctx, form, checked.status());
   }
   if (!checked.ok()) return ctx.SendError(checked.status());
-  // The result is not this POST's page but one the browser is sent to (POST-redirect-GET), as
-  // after a key rotation: reloading it, or going back to it, does not read and authenticate the
-  // whole registry again. Its address holds an id of the console's only; the result waits in the
-  // session until that page has shown it.
   const std::string id = RandomHex(16);
   {
     absl::MutexLock lock(&ctx.session().mu);
-    ctx.session().data_checks.Add(id, *std::move(checked), ctx.console().Now());
+    (ctx.session().*kept).Add(id, *std::move(checked), ctx.console().Now());
   }
-  ctx.Redirect(absl::StrCat("/admin/checks/", id));
+  ctx.Redirect(absl::StrCat(shown_at, id));
+}
+
+// The answer kept in the session's `kept` under the id the page's address names, if it is there:
+// the session forgets it as it is shown.
+template <typename Answer>
+std::optional<Answer> TakeKept(PageContext& ctx, Kept<Answer> Session::*kept) {
+  absl::MutexLock lock(&ctx.session().mu);
+  return (ctx.session().*kept).Take(std::string(ctx.request().matches[1]), ctx.console().Now());
+}
+
+// The page of a kept answer that has been shown already (410): it says so, and asks the registry
+// nothing.
+void SendShownAlready(PageContext& ctx, const std::string& title_key,
+                      const std::string& shown_key) {
+  ctx.SendPage(ctx.T(title_key),
+               absl::StrCat("<div class=\"notice\" role=\"status\" id=\"check-shown\"><p>",
+                            ctx.T(shown_key), "</p></div><p><a href=\"/admin\">",
+                            ctx.T("admin.back"), "</a></p>"),
+               410);
+}
+
+// The list of a check's `problems`, under its heading.
+std::string ProblemList(PageContext& ctx,
+                        const google::protobuf::RepeatedPtrField<std::string>& problems) {
+  std::string items;
+  for (const std::string& problem : problems) {
+    absl::StrAppend(&items, "<li><code>", Text(problem), "</code></li>");
+  }
+  return absl::StrCat("<h2>", ctx.T("admin.check.list"), "</h2><ul id=\"problems\">", items,
+                      "</ul>");
+}
+
+void CheckData(PageContext& ctx) {
+  KeepForOneShowing(ctx, "/admin/verify-data", ctx.registry().VerifyData(),
+                    &Session::data_checks, "/admin/checks/");
 }
 
 // A data check's result, shown once: the session forgets it as it is shown. Opened again (a
 // reload, the back button), the page says so and asks the registry nothing; the check is run
 // again only from the overview's button.
 void CheckResult(PageContext& ctx) {
-  std::optional<v1::VerifyDataResponse> checked;
-  {
-    absl::MutexLock lock(&ctx.session().mu);
-    checked = ctx.session().data_checks.Take(std::string(ctx.request().matches[1]),
-                                             ctx.console().Now());
-  }
+  const std::optional<v1::VerifyDataResponse> checked = TakeKept(ctx, &Session::data_checks);
   // Said to have been shown only when this session's check was answered with this address: any
   // other id names no check at all.
   if (!checked.has_value() && !ctx.AnswersChangeOfThisSession()) {
     return ctx.SendLocalError("admin.check.unknown", 404);
   }
-  if (!checked.has_value()) {
-    return ctx.SendPage(ctx.T("admin.check.title"),
-                        absl::StrCat("<div class=\"notice\" role=\"status\" id=\"check-shown\"><p>",
-                                     ctx.T("admin.check.shown"), "</p></div><p><a href=\"/admin\">",
-                                     ctx.T("admin.back"), "</a></p>"),
-                        410);
-  }
+  if (!checked.has_value()) return SendShownAlready(ctx, "admin.check.title", "admin.check.shown");
   const bool consistent = checked->problem_count() == 0;
   std::string body = absl::StrCat(
       "<div class=\"result ", consistent ? "result-clear" : "result-not_clear",
@@ -181,14 +208,7 @@ void CheckResult(PageContext& ctx) {
       ctx.T("admin.check.vetting_checks"), "</th><td>", checked->vetting_checks(),
       "</td></tr><tr><th scope=\"row\">", ctx.T("admin.check.audit_events"), "</th><td>",
       checked->audit_events(), "</td></tr></table></div>");
-  if (!consistent) {
-    std::string items;
-    for (const std::string& problem : checked->problems()) {
-      absl::StrAppend(&items, "<li><code>", Text(problem), "</code></li>");
-    }
-    absl::StrAppend(&body, "<h2>", ctx.T("admin.check.list"), "</h2><ul id=\"problems\">", items,
-                    "</ul>");
-  }
+  if (!consistent) absl::StrAppend(&body, ProblemList(ctx, checked->problems()));
   absl::StrAppend(&body, "<p><a href=\"/admin\">", ctx.T("admin.back"), "</a></p>");
   // This page is shown once, so the language switch does not lead back to it: to the overview.
   ctx.set_language_back("/admin");
@@ -209,38 +229,20 @@ uint32_t BackupIdOf(const PageContext& ctx) {
 void VerifyOneBackup(PageContext& ctx) {
   const uint32_t id = BackupIdOf(ctx);
   if (id == 0) return ctx.SendLocalError("admin.backup_check.unknown", 404);
-  absl::StatusOr<v1::VerifyBackupResponse> checked = ctx.registry().VerifyBackup(id);
-  if (!checked.ok() && !RegistryUnreachable(checked.status())) {
-    return KeepRefusal(ctx, absl::StrCat("/admin/backups/", id, "/verify"), checked.status());
-  }
-  if (!checked.ok()) return ctx.SendError(checked.status());
-  const std::string page = RandomHex(16);
-  {
-    absl::MutexLock lock(&ctx.session().mu);
-    ctx.session().backup_checks.Add(page, *std::move(checked), ctx.console().Now());
-  }
-  ctx.Redirect(absl::StrCat("/admin/backup-checks/", page));
+  KeepForOneShowing(ctx, absl::StrCat("/admin/backups/", id, "/verify"),
+                    ctx.registry().VerifyBackup(id), &Session::backup_checks,
+                    "/admin/backup-checks/");
 }
 
 // A backup's verification, shown once, as a data check's result is (CheckResult).
 void BackupCheckResult(PageContext& ctx) {
-  std::optional<v1::VerifyBackupResponse> checked;
-  {
-    absl::MutexLock lock(&ctx.session().mu);
-    checked = ctx.session().backup_checks.Take(std::string(ctx.request().matches[1]),
-                                               ctx.console().Now());
-  }
+  const std::optional<v1::VerifyBackupResponse> checked = TakeKept(ctx, &Session::backup_checks);
   if (!checked.has_value() && !ctx.AnswersChangeOfThisSession()) {
     return ctx.SendLocalError("admin.backup_check.unknown", 404);
   }
   ctx.set_language_back("/admin");
   if (!checked.has_value()) {
-    return ctx.SendPage(ctx.T("admin.backup_check.title"),
-                        absl::StrCat("<div class=\"notice\" role=\"status\" id=\"check-shown\">"
-                                     "<p>", ctx.T("admin.backup_check.shown"),
-                                     "</p></div><p><a href=\"/admin\">", ctx.T("admin.back"),
-                                     "</a></p>"),
-                        410);
+    return SendShownAlready(ctx, "admin.backup_check.title", "admin.backup_check.shown");
   }
   const auto row = [&](const char* key, const std::string& value) {
     return absl::StrCat("<tr><th scope=\"row\">", ctx.T(key), "</th><td>", value, "</td></tr>");
@@ -274,14 +276,7 @@ void BackupCheckResult(PageContext& ctx) {
                              {{"id", id}, {"n", absl::StrCat(checked->problem_count())}}),
       "</p></div><div class=\"table-scroll\"><table class=\"record\"><caption>",
       ctx.T("admin.check.caption"), "</caption>", rows, "</table></div>");
-  if (checked->problems_size() > 0) {
-    std::string items;
-    for (const std::string& problem : checked->problems()) {
-      absl::StrAppend(&items, "<li><code>", Text(problem), "</code></li>");
-    }
-    absl::StrAppend(&body, "<h2>", ctx.T("admin.check.list"), "</h2><ul id=\"problems\">", items,
-                    "</ul>");
-  }
+  if (checked->problems_size() > 0) absl::StrAppend(&body, ProblemList(ctx, checked->problems()));
   absl::StrAppend(&body, "<p><a href=\"/admin\">", ctx.T("admin.back"), "</a></p>");
   ctx.SendPage(ctx.T("admin.backup_check.title"), body);
 }

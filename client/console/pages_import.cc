@@ -54,6 +54,13 @@ std::vector<BadLine> ConsoleFound(const std::vector<client::ImportLineError>& er
   return lines;
 }
 
+// A word as the file must hold it: lower-case ASCII letters and underscores ("profession").
+bool IsPlainWord(absl::string_view word) {
+  return !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return absl::ascii_islower(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
 // A rule the console's own reading of the file states (client/record_import.cc: "not a real
 // date", "not female or male", "item 2: not ..."), in the page's language: the record form's
 // words for a date and a required field, the words a column takes, a number's range. "" when
@@ -73,6 +80,29 @@ std::string LocalRuleHtml(const PageContext& ctx, absl::string_view rule) {
   if (rule == "not a real date" || rule == "not a date YYYY-MM-DD" || rule == client::kBefore1900) {
     return absl::StrCat(item, ctx.T("rule.real_date"));
   }
+  // A ban's cell (client/record_fields.cc): "no end date: write TYPE:YYYY-MM-DD, or TYPE:none
+  // for a ban for life", the ban's type in it as the file must write it; "end date: PROBLEM, or
+  // none for life", PROBLEM a date's (DateProblem).
+  if (absl::string_view type = rule; absl::ConsumePrefix(&type, "no end date: write ")) {
+    type = type.substr(0, type.find(':'));
+    if (!IsPlainWord(type) ||
+        rule != absl::StrCat("no end date: write ", type, ":YYYY-MM-DD, or ", type,
+                             ":none for a ban for life")) {
+      return "";
+    }
+    return absl::StrCat(item, ctx.Tf("import.rule.ban_no_end",
+                                     {{"end", absl::StrCat("<code>", type, ":YYYY-MM-DD</code>")},
+                                      {"life", absl::StrCat("<code>", type, ":none</code>")}}));
+  }
+  if (absl::string_view date = rule; absl::ConsumePrefix(&date, "end date: ") &&
+                                     absl::ConsumeSuffix(&date, ", or none for life")) {
+    if (date != "not a real date" && date != "not a date YYYY-MM-DD" &&
+        date != client::kBefore1900) {
+      return "";
+    }
+    return absl::StrCat(item,
+                        ctx.Tf("import.rule.ban_end_date", {{"none", "<code>none</code>"}}));
+  }
   uint32_t max = 0;
   if (absl::string_view range = rule; absl::ConsumePrefix(&range, "not a whole number 0..") &&
                                       absl::SimpleAtoi(range, &max)) {
@@ -88,10 +118,7 @@ std::string LocalRuleHtml(const PageContext& ctx, absl::string_view rule) {
   listed.push_back(words.substr(last + 4));
   std::vector<std::string> shown;
   for (absl::string_view word : listed) {
-    const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
-      return absl::ascii_islower(static_cast<unsigned char>(c)) || c == '_';
-    });
-    if (!plain) return "";
+    if (!IsPlainWord(word)) return "";
     shown.push_back(absl::StrCat("<code>", word, "</code>"));
   }
   return absl::StrCat(item,

@@ -4826,6 +4826,58 @@ TEST_F(ConsoleTest, AnImportsProblemsAreTranslatedAndEachIsOnALineOfItsOwn) {
   fake_->import_response.reset();
 }
 
+// A ban's cell without an end date, or with an end that is not a date, was said in English on
+// Albanian and Serbian pages while the other cells' problems were translated. Both are in the
+// page's language, with the ban's type in the forms to write.
+TEST_F(ConsoleTest, AnImportsBanProblemsAreTranslatedWithTheBansType) {
+  StartSignedIn(v1::ROLE_CLERK);
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const std::string no_end =
+      absl::StrReplaceAll(ImportCsvRow(2), {{",0,,,false,", ",0,profession,,false,"}});
+  const std::string bad_end = absl::StrReplaceAll(
+      ImportCsvRow(3), {{",0,,,false,", ",0,contact_with_victim:2030-02-30,,false,"}});
+  const std::string both = absl::StrReplaceAll(
+      ImportCsvRow(4), {{",0,,,false,", ",0,work_with_children;profession:1899-12-31,,false,"}});
+  // The registry takes the one good row (line 2).
+  v1::ImportRecordsResponse verdict;
+  v1::ImportRowResult* result = verdict.add_results();
+  result->set_line(2);
+  result->set_outcome(v1::ImportRowResult::OUTCOME_VALID);
+  fake_->import_response = verdict;
+  for (const char* language : {"sq", "sr"}) {
+    ASSERT_EQ(Post("/language", {{"lang", language}, {"back", "/import"}})->status, 303);
+    auto checked =
+        PostImportFile(absl::StrCat(ImportCsvHeader(), ImportCsvRow(1), no_end, bad_end, both));
+    ASSERT_TRUE(checked);
+    const std::string& body = checked->body;
+    EXPECT_FALSE(absl::StrContains(body, "no end date")) << language << "\n" << body;
+    EXPECT_FALSE(absl::StrContains(body, "or none for life")) << language << "\n" << body;
+    const std::string ban_no_end = FormatEscaped(
+        language, catalogs.Text(language, "import.rule.ban_no_end"),
+        {{"end", "<code>profession:YYYY-MM-DD</code>"}, {"life", "<code>profession:none</code>"}});
+    const std::string ban_end_date =
+        FormatEscaped(language, catalogs.Text(language, "import.rule.ban_end_date"),
+                      {{"none", "<code>none</code>"}});
+    EXPECT_TRUE(absl::StrContains(body, absl::StrCat("bans: ", ban_no_end)))
+        << language << "\n" << body;
+    EXPECT_TRUE(absl::StrContains(body, absl::StrCat("bans: ", ban_end_date)))
+        << language << "\n" << body;
+    // Of a cell of two bans, each problem is named by its item.
+    const std::string item = catalogs.Text(language, "import.item");
+    const std::string children_no_end =
+        absl::StrReplaceAll(ban_no_end, {{"profession", "work_with_children"}});
+    EXPECT_TRUE(absl::StrContains(
+        body, absl::StrCat("bans: ", absl::StrReplaceAll(item, {{"{n}", "1"}}), " ",
+                           children_no_end)))
+        << language << "\n" << body;
+    EXPECT_TRUE(absl::StrContains(
+        body, absl::StrCat("bans: ", absl::StrReplaceAll(item, {{"{n}", "2"}}), " ",
+                           ban_end_date)))
+        << language << "\n" << body;
+  }
+  fake_->import_response.reset();
+}
+
 // The audit log showed an event's role as its code ("clerk") on Albanian and Serbian pages. It
 // is named in the page's language, as the header names the official's own role.
 TEST_F(ConsoleTest, TheAuditLogNamesAnEventsRoleInThePagesLanguage) {

@@ -500,36 +500,38 @@ TEST(RecordFormTest, AnAmendmentOfAnotherFieldLeavesOffencesOutOfTheTablesOrderA
             (std::vector<std::string>{"person.birth_place", "conviction.offences"}));
 }
 
+// Expects RuleKey to give `rule` the message `key` with the one value `name`, `value`.
+void ExpectRuleWithOneValue(const std::string& rule, const std::string& key,
+                            const std::string& name, const std::string& value) {
+  const auto [found_key, values] = RuleKey(rule);
+  EXPECT_EQ(found_key, key);
+  ASSERT_EQ(values.size(), 1u);
+  EXPECT_EQ(values[0].first, name);
+  EXPECT_EQ(values[0].second, value);
+}
+
 // The registry says how many digits a personal number has; the console says it in the page's
 // language with that number. A pattern of another shape is left in the registry's words.
 TEST(RecordFormTest, APersonalNumberRuleKeepsTheRegistrysNumberOfDigits) {
-  const auto [key, values] = RuleKey("does not match the personal number format (13 digits)");
-  EXPECT_EQ(key, "rule.personal_number");
-  ASSERT_EQ(values.size(), 1u);
-  EXPECT_EQ(values[0].first, "digits");
-  EXPECT_EQ(values[0].second, "13");
+  ExpectRuleWithOneValue("does not match the personal number format (13 digits)",
+                         "rule.personal_number", "digits", "13");
   EXPECT_EQ(RuleKey("does not match the personal number format (the pattern [A-Z][0-9]{9})").first,
             "");
   // A record's number is also told that a person without one cannot be recorded yet.
-  const auto [record_key, record_values] = RuleKey(
+  ExpectRuleWithOneValue(
       "does not match the personal number format (10 digits), and a person without a Kosovo "
-      "personal number cannot be recorded yet (docs/domain.md)");
-  EXPECT_EQ(record_key, "rule.personal_number_record");
-  ASSERT_EQ(record_values.size(), 1u);
-  EXPECT_EQ(record_values[0].second, "10");
+      "personal number cannot be recorded yet (docs/domain.md)",
+      "rule.personal_number_record", "digits", "10");
 }
 
 // A name holding an invisible character was refused in the registry's English on every page:
 // the console says it in the page's language, with the character's code point the registry
 // names (never the name).
 TEST(RecordFormTest, AnInvisibleCharacterRuleIsSaidWithTheCodePointTheRegistryNames) {
-  const auto [key, values] = RuleKey(
+  ExpectRuleWithOneValue(
       "holds an invisible character (U+200B), as text copied from a web page or a document "
-      "may: type the name again without it");
-  EXPECT_EQ(key, "rule.invisible");
-  ASSERT_EQ(values.size(), 1u);
-  EXPECT_EQ(values[0].first, "code");
-  EXPECT_EQ(values[0].second, "U+200B");
+      "may: type the name again without it",
+      "rule.invisible", "code", "U+200B");
   EXPECT_EQ(RuleKey("holds an invisible character (U+12G4), as text").first, "");
 }
 
