@@ -505,7 +505,7 @@ grpc::Status RecordService::CreateRecord(grpc::ServerContext* ctx,
 
 grpc::Status RecordService::GetRecord(grpc::ServerContext* ctx, const v1::GetRecordRequest* req,
                                       v1::GetRecordResponse* resp) {
-  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call&) -> absl::Status {
     RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
     ASSIGN_OR_RETURN(*resp->mutable_record(), d_.records->Get(req->record_id()));
     AddReferenceNames(resp->mutable_record());
@@ -675,7 +675,7 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
 grpc::Status RecordService::GetRecordHistory(grpc::ServerContext* ctx,
                                              const v1::GetRecordHistoryRequest* req,
                                              v1::GetRecordHistoryResponse* resp) {
-  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call&) -> absl::Status {
     RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
     // Each version carries the dates it was written with; the dates in force are a read's, of
     // the same version: a change committed between the two reads is read again.

@@ -226,6 +226,16 @@ class CheckConfigTest : public ::testing::Test {
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   }
 
+  // registryd with `args` on this installation; its stdout and stderr in *out.
+  int Registryd(const std::string& args, std::string* out) {
+    const std::string file = dir_ + "/mode.txt";
+    const std::string cmd = absl::StrCat(REGISTRY_BINARY_DIR "/registryd --config ", dir_,
+                                         "/registryd.json ", args, " > ", file, " 2>&1");
+    const int rc = std::system(cmd.c_str());
+    *out = testing::ReadFileOrDie(file);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  }
+
   // This installation's stored data as start-up opens it (made when absent), with `erasures`
   // more erasures in the ledger that the database has applied and `events` more audit events;
   // the audit watermark follows the log. The database is closed on return.
@@ -633,16 +643,6 @@ class DamagedBackupTest : public CheckConfigTest {
     std::ofstream(meta, std::ios::trunc) << absl::StrJoin(lines, "\n");
   }
 
-  // registryd with `args` on this installation; its stdout and stderr in *out.
-  int Registryd(const std::string& args, std::string* out) {
-    const std::string file = dir_ + "/mode.txt";
-    const std::string cmd = absl::StrCat(REGISTRY_BINARY_DIR "/registryd --config ", dir_,
-                                         "/registryd.json ", args, " > ", file, " 2>&1");
-    const int rc = std::system(cmd.c_str());
-    *out = testing::ReadFileOrDie(file);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  }
-
   std::string backup_dir_;
 };
 
@@ -757,19 +757,11 @@ TEST_F(CheckConfigTest, ARestoreOfABackupFromAnAbandonedBranchPrintsWhatItGivesU
     ASSERT_TRUE((*backups)->Create(st->db.get()).ok());
     ASSERT_TRUE(st->watermark->Advance(*st->audit).ok());
   }
-  const auto registryd = [this](const std::string& args, std::string* out) {
-    const std::string file = dir_ + "/mode.txt";
-    const int rc = std::system(absl::StrCat(REGISTRY_BINARY_DIR "/registryd --config ", dir_,
-                                            "/registryd.json ", args, " > ", file, " 2>&1")
-                                   .c_str());
-    *out = testing::ReadFileOrDie(file);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  };
   std::string out;
-  ASSERT_EQ(registryd("--restore_backup 1", &out), 0) << out;
+  ASSERT_EQ(Registryd("--restore_backup 1", &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("the audit log is back at the backup's head: the 5 events"));
   // The log now holds backup 1's events and the restore's own.
-  ASSERT_EQ(registryd("--restore_backup 2", &out), 0) << out;
+  ASSERT_EQ(Registryd("--restore_backup 2", &out), 0) << out;
   EXPECT_THAT(out, HasSubstr(absl::StrCat(
                        "backup 2 is from another branch of the audit log: the 1 event the log "
                        "held after its first ", parting, " (where the two part) is given up, "
@@ -783,18 +775,10 @@ TEST_F(CheckConfigTest, ARestoreSaysOneEventInTheSingularAndAMissingBackupFolder
   ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/0, /*events=*/2));
   absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
   ASSERT_TRUE(config.ok()) << config.status();
-  const auto registryd = [this](const std::string& args, std::string* out) {
-    const std::string file = dir_ + "/mode.txt";
-    const int rc = std::system(absl::StrCat(REGISTRY_BINARY_DIR "/registryd --config ", dir_,
-                                            "/registryd.json ", args, " > ", file, " 2>&1")
-                                   .c_str());
-    *out = testing::ReadFileOrDie(file);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  };
   std::filesystem::remove_all(config->backup_dir());
   const auto data = FilesOf(dir_ + "/data");
   std::string out;
-  EXPECT_EQ(registryd("--restore_backup 0", &out), 1) << out;
+  EXPECT_EQ(Registryd("--restore_backup 0", &out), 1) << out;
   EXPECT_THAT(out, HasSubstr(absl::StrCat("the backup folder ", config->backup_dir(),
                                           " (backup_dir in the config) does not exist")));
   EXPECT_THAT(out, HasSubstr("was not changed"));
@@ -813,7 +797,7 @@ TEST_F(CheckConfigTest, ARestoreSaysOneEventInTheSingularAndAMissingBackupFolder
     ASSERT_TRUE(st->audit->Append(std::move(event), nullptr).ok());
     ASSERT_TRUE(st->watermark->Advance(*st->audit).ok());
   }
-  ASSERT_EQ(registryd("--restore_backup 1", &out), 0) << out;
+  ASSERT_EQ(Registryd("--restore_backup 1", &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("the audit log is back at the backup's head: the 1 event written "
                              "after it is gone from this registry"));
 }

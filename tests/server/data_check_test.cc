@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -83,6 +84,27 @@ class DataCheckTest : public ::testing::Test {
 
   v1::VettingResult Vet(const v1::Person& person) {
     return testing::VetAs(*server_, "vetting", person);
+  }
+
+  // A court's search by `surname`, `given_name` and `birth_date`: its answer in *found.
+  void SearchByName(const std::string& surname, const std::string& given_name,
+                    const std::string& birth_date, v1::SearchRecordsResponse* found) {
+    v1::SearchRecordsRequest search;
+    search.mutable_name()->set_surname(surname);
+    search.mutable_name()->set_given_name(given_name);
+    search.mutable_name()->set_birth_date(birth_date);
+    ASSERT_TRUE(SearchRecordsAs(*server_, "court", search, found).ok());
+  }
+
+  // Expects a court's search by `surname`, `given_name` and `birth_date` to find no record and
+  // record `id` as its one possible match.
+  void ExpectOnlyAPossibleMatch(const std::string& surname, const std::string& given_name,
+                                const std::string& birth_date, const std::string& id) {
+    v1::SearchRecordsResponse found;
+    ASSERT_NO_FATAL_FAILURE(SearchByName(surname, given_name, birth_date, &found));
+    EXPECT_EQ(found.records_size(), 0);
+    ASSERT_EQ(found.possible_matches_size(), 1);
+    EXPECT_EQ(found.possible_matches(0).metadata().record_id(), id);
   }
 
   v1::VerifyDataResponse Verify() {
@@ -1198,6 +1220,20 @@ std::vector<std::string> AliasRows(storage::Database* db, char kind, const std::
   return keys;
 }
 
+// Leaves the data as storage schema `version` left it: without the index rows of `kinds` (as
+// AliasRows) that name record `id`, which that schema did not file.
+void LeaveAsSchema(storage::Database* db, const std::string& version, const std::string& id,
+                   std::initializer_list<char> kinds) {
+  for (const char kind : kinds) {
+    for (const std::string& key : AliasRows(db, kind, id)) {
+      testing::DeleteStored(db, storage::Cf::kIndex, key);
+    }
+  }
+  storage::Batch batch;
+  batch.Put(storage::Cf::kMeta, "schema/version", version);
+  ASSERT_TRUE(db->Write(batch).ok());
+}
+
 // Each alias of a person is filed as two index rows, exact and loose, which the data check
 // holds to the head as it does the others: an amendment that leaves the aliases leaves their
 // rows, an erasure leaves none, and a deleted one is named.
@@ -1236,16 +1272,7 @@ TEST_F(DataCheckTest, AliasesOfAnEarlierSchemaAreFiledAtStartUp) {
   other.mutable_person()->set_personal_number("1234500003");
   other.mutable_conviction()->set_case_number("PKR 42/2021");
   const std::string other_id = Create(other);
-  Edit([&](storage::Database* db) {
-    for (const char kind : {'a', 'b'}) {
-      for (const std::string& key : AliasRows(db, kind, id)) {
-        Delete(db, storage::Cf::kIndex, key);
-      }
-    }
-    storage::Batch batch;
-    batch.Put(storage::Cf::kMeta, "schema/version", "7");
-    ASSERT_TRUE(db->Write(batch).ok());
-  });
+  Edit([&](storage::Database* db) { LeaveAsSchema(db, "7", id, {'a', 'b'}); });
   const uint64_t size = testing::AuditLogSize(*server_);
   const v1::AuditEvent filed = testing::StoredEvent(*server_, size - 2);
   EXPECT_EQ(filed.actor(), "system:storage-schema");
@@ -1255,12 +1282,9 @@ TEST_F(DataCheckTest, AliasesOfAnEarlierSchemaAreFiledAtStartUp) {
   EXPECT_EQ(testing::StoredEvent(*server_, size - 1).reference(),
             "schema 7 to 11: 2 records filed 1 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
-  v1::SearchRecordsRequest search;
-  search.mutable_name()->set_surname("Berisha");
-  search.mutable_name()->set_given_name(r.person().given_name());
-  search.mutable_name()->set_birth_date(r.person().birth_date());
   v1::SearchRecordsResponse found;
-  ASSERT_TRUE(SearchRecordsAs(*server_, "court", search, &found).ok());
+  ASSERT_NO_FATAL_FAILURE(
+      SearchByName("Berisha", r.person().given_name(), r.person().birth_date(), &found));
   ASSERT_EQ(found.records_size(), 1);
   EXPECT_EQ(found.records(0).metadata().record_id(), id);
   // Once.
@@ -1279,25 +1303,15 @@ TEST_F(DataCheckTest, LooseTokensOfAnEarlierSchemaAreFiledAnewAtStartUp) {
   r.mutable_person()->set_given_name("Dhurata");
   const std::string id = Create(r);
   Edit([&](storage::Database* db) {
-    const std::vector<std::string> loose = AliasRows(db, 'l', id);
-    ASSERT_EQ(loose.size(), 1u);
-    Delete(db, storage::Cf::kIndex, loose[0]);
-    storage::Batch batch;
-    batch.Put(storage::Cf::kMeta, "schema/version", "8");
-    ASSERT_TRUE(db->Write(batch).ok());
+    ASSERT_EQ(AliasRows(db, 'l', id).size(), 1u);
+    LeaveAsSchema(db, "8", id, {'l'});
   });
   EXPECT_EQ(testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1).reference(),
             "schema 8 to 11: 1 records filed 0 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
-  v1::SearchRecordsRequest search;
-  search.mutable_name()->set_surname("\xd0\xa2\xd0\xb0\xd1\x87\xd0\xb8");            // Тачи
-  search.mutable_name()->set_given_name("\xd0\x94\xd1\x83\xd1\x80\xd0\xb0\xd1\x82\xd0\xb0");  // Дурата
-  search.mutable_name()->set_birth_date(r.person().birth_date());
-  v1::SearchRecordsResponse found;
-  ASSERT_TRUE(SearchRecordsAs(*server_, "court", search, &found).ok());
-  EXPECT_EQ(found.records_size(), 0);
-  ASSERT_EQ(found.possible_matches_size(), 1);
-  EXPECT_EQ(found.possible_matches(0).metadata().record_id(), id);
+  ExpectOnlyAPossibleMatch("\xd0\xa2\xd0\xb0\xd1\x87\xd0\xb8",                      // Тачи
+                           "\xd0\x94\xd1\x83\xd1\x80\xd0\xb0\xd1\x82\xd0\xb0",  // Дурата
+                           r.person().birth_date(), id);
 }
 
 // Schema 10 filed loose tokens that kept the spaces in a name and no row of each word of a given
@@ -1309,32 +1323,16 @@ TEST_F(DataCheckTest, GivenNameWordsOfAnEarlierSchemaAreFiledAtStartUp) {
   r.mutable_person()->set_surname("O'Brien");
   r.mutable_person()->set_given_name("Ali Arben");
   const std::string id = Create(r);
-  Edit([&](storage::Database* db) {
-    for (const char kind : {'l', 'w'}) {
-      for (const std::string& key : AliasRows(db, kind, id)) {
-        Delete(db, storage::Cf::kIndex, key);
-      }
-    }
-    storage::Batch batch;
-    batch.Put(storage::Cf::kMeta, "schema/version", "10");
-    ASSERT_TRUE(db->Write(batch).ok());
-  });
+  Edit([&](storage::Database* db) { LeaveAsSchema(db, "10", id, {'l', 'w'}); });
   EXPECT_EQ(testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1).reference(),
             "schema 10 to 11: 1 records filed 0 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
-  v1::SearchRecordsRequest search;
-  search.mutable_name()->set_surname("O Brien");
-  search.mutable_name()->set_given_name("Arben");
-  search.mutable_name()->set_birth_date(r.person().birth_date());
-  v1::SearchRecordsResponse found;
-  ASSERT_TRUE(SearchRecordsAs(*server_, "court", search, &found).ok());
-  EXPECT_EQ(found.records_size(), 0);
-  ASSERT_EQ(found.possible_matches_size(), 1);
-  EXPECT_EQ(found.possible_matches(0).metadata().record_id(), id);
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectOnlyAPossibleMatch("O Brien", "Arben", r.person().birth_date(), id));
   // Both given names in the other order: each word was looked up alone too, and the search's
   // event names each token looked up (exact, loose, and the two words').
-  search.mutable_name()->set_given_name("Arben Ali");
-  ASSERT_TRUE(SearchRecordsAs(*server_, "court", search, &found).ok());
+  v1::SearchRecordsResponse found;
+  ASSERT_NO_FATAL_FAILURE(SearchByName("O Brien", "Arben Ali", r.person().birth_date(), &found));
   ASSERT_EQ(found.possible_matches_size(), 1);
   EXPECT_EQ(found.possible_matches(0).metadata().record_id(), id);
   const v1::AuditEvent searched =

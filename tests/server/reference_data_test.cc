@@ -343,6 +343,33 @@ Conviction MakeConviction(registry::v1::SentenceType type, uint32_t months, bool
   return c;
 }
 
+// Life imprisonment, final on `final_date`.
+Conviction LifeImprisonment(const std::string& final_date) {
+  Conviction c;
+  c.set_final_date(final_date);
+  c.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_LIFE_IMPRISONMENT);
+  return c;
+}
+
+// The shipped offences and courts with the retention table `retention` (JSON), loaded from a
+// temporary folder that is gone on return.
+absl::StatusOr<std::unique_ptr<ReferenceData>> LoadWithRetention(const std::string& retention) {
+  const std::string dir = registry::testing::MakeTempDir("reference_data_test");
+  WriteFile(dir + "/offences.json", Shipped("offences.json"));
+  WriteFile(dir + "/courts.json", Shipped("courts.json"));
+  WriteFile(dir + "/retention.json", retention);
+  absl::StatusOr<std::unique_ptr<ReferenceData>> data = ReferenceData::Load(dir);
+  std::filesystem::remove_all(dir);
+  return data;
+}
+
+// A retention table whose years count from final_date: 5 and 10 years for juveniles, 10 and 30
+// for adults.
+constexpr char kFinalDateAnchorRetention[] = R"({"anchor": "RETENTION_ANCHOR_FINAL_DATE", "rules": [
+    {"min_sentence_months": 0, "juvenile": true, "employer_visible_years": 5,
+     "delete_after_years": 10},
+    {"min_sentence_months": 0, "employer_visible_years": 10, "delete_after_years": 30}]})";
+
 void ExpectRetention(const ReferenceData& data, const Conviction& c, absl::string_view visible,
                      absl::string_view remove) {
   absl::StatusOr<ReferenceData::Retention> r = data.RetentionFor(c);
@@ -437,9 +464,7 @@ TEST(RetentionTest, AProfessionBanKeepsTheRecordVisibleUntilItEndsAsAWorkWithChi
 TEST(RetentionTest, LifeImprisonmentKeepsTheRecordAsLongAsABanForLifeFromFinalDate) {
   std::unique_ptr<ReferenceData> data = LoadShipped();
   ASSERT_NE(data, nullptr);
-  Conviction c;
-  c.set_final_date("2024-05-15");
-  c.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_LIFE_IMPRISONMENT);
+  Conviction c = LifeImprisonment("2024-05-15");
   ExpectRetention(*data, c, "2124-05-15", "2124-05-16");
   // A juvenile's rule is the shorter, the life sentence keeps it all the same.
   c.set_juvenile(true);
@@ -451,9 +476,7 @@ TEST(RetentionTest, LifeImprisonmentKeepsTheRecordAsLongAsABanForLifeFromFinalDa
 TEST(RetentionTest, LifeImprisonmentCountsFromTheReleaseWhenOneIsRecorded) {
   std::unique_ptr<ReferenceData> data = LoadShipped();
   ASSERT_NE(data, nullptr);
-  Conviction c;
-  c.set_final_date("2004-05-15");
-  c.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_LIFE_IMPRISONMENT);
+  Conviction c = LifeImprisonment("2004-05-15");
   c.set_release_date("2026-03-10");
   ExpectRetention(*data, c, "2126-03-10", "2126-03-11");
   absl::StatusOr<absl::CivilDay> anchor = data->AnchorOf(c);
@@ -462,15 +485,8 @@ TEST(RetentionTest, LifeImprisonmentCountsFromTheReleaseWhenOneIsRecorded) {
   c.set_release_date("2003-01-10");  // before final_date: counted from final_date
   ExpectRetention(*data, c, "2104-05-15", "2104-05-16");
 
-  std::string dir = registry::testing::MakeTempDir("reference_data_test");
-  WriteFile(dir + "/offences.json", Shipped("offences.json"));
-  WriteFile(dir + "/courts.json", Shipped("courts.json"));
-  WriteFile(dir + "/retention.json", R"({"anchor": "RETENTION_ANCHOR_FINAL_DATE", "rules": [
-      {"min_sentence_months": 0, "juvenile": true, "employer_visible_years": 5,
-       "delete_after_years": 10},
-      {"min_sentence_months": 0, "employer_visible_years": 10, "delete_after_years": 30}]})");
-  absl::StatusOr<std::unique_ptr<ReferenceData>> final_anchor = ReferenceData::Load(dir);
-  std::filesystem::remove_all(dir);
+  absl::StatusOr<std::unique_ptr<ReferenceData>> final_anchor =
+      LoadWithRetention(kFinalDateAnchorRetention);
   ASSERT_TRUE(final_anchor.ok()) << final_anchor.status();
   c.set_release_date("2026-03-10");
   ExpectRetention(**final_anchor, c, "2126-03-10", "2126-03-11");
@@ -522,17 +538,12 @@ TEST(RetentionTest, LeapDayPlusYearsIsEndOfFebruary) {
 }
 
 TEST(RetentionTest, FirstMatchingRuleWins) {
-  std::string dir = registry::testing::MakeTempDir("reference_data_test");
-  WriteFile(dir + "/offences.json", Shipped("offences.json"));
-  WriteFile(dir + "/courts.json", Shipped("courts.json"));
   // The 0-month adult rule comes first, so the 60-month rule never applies.
-  WriteFile(dir + "/retention.json", R"({"rules": [
+  absl::StatusOr<std::unique_ptr<ReferenceData>> data = LoadWithRetention(R"({"rules": [
       {"min_sentence_months": 0, "juvenile": true, "employer_visible_years": 1, "delete_after_years": 2},
       {"min_sentence_months": 0, "employer_visible_years": 3, "delete_after_years": 4},
       {"min_sentence_months": 60, "employer_visible_years": 20, "delete_after_years": 30},
       {"min_sentence_months": 0, "employer_visible_years": 5, "delete_after_years": 6}]})");
-  absl::StatusOr<std::unique_ptr<ReferenceData>> data = ReferenceData::Load(dir);
-  std::filesystem::remove_all(dir);
   ASSERT_TRUE(data.ok()) << data.status();
   ExpectRetention(**data, MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 120, false),
                   "2027-05-15", "2028-05-15");
@@ -577,14 +588,8 @@ TEST(AnchorTest, YearsCountFromTheEndOfTheSentence) {
 }
 
 TEST(AnchorTest, FinalDateAnchorIsAChoiceOfTheTable) {
-  std::string dir = registry::testing::MakeTempDir("reference_data_test");
-  WriteFile(dir + "/offences.json", Shipped("offences.json"));
-  WriteFile(dir + "/courts.json", Shipped("courts.json"));
-  WriteFile(dir + "/retention.json", R"({"anchor": "RETENTION_ANCHOR_FINAL_DATE", "rules": [
-      {"min_sentence_months": 0, "juvenile": true, "employer_visible_years": 5, "delete_after_years": 10},
-      {"min_sentence_months": 0, "employer_visible_years": 10, "delete_after_years": 30}]})");
-  absl::StatusOr<std::unique_ptr<ReferenceData>> data = ReferenceData::Load(dir);
-  std::filesystem::remove_all(dir);
+  absl::StatusOr<std::unique_ptr<ReferenceData>> data =
+      LoadWithRetention(kFinalDateAnchorRetention);
   ASSERT_TRUE(data.ok()) << data.status();
   Conviction prison = MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 120, false);
   prison.set_release_date("2031-01-10");

@@ -103,6 +103,30 @@ std::unique_ptr<Revocation> LoadOrDie(const std::string& crl_dir,
   return loaded.ok() ? *std::move(loaded) : nullptr;
 }
 
+// A CRL folder with the registry CA's CRL of `generation` ("crl", "crl-next"), the dev CA bundle
+// and the path of a CRL numbers file of its own, not made yet: what Revocation::Load takes.
+struct NumberedCrls {
+  std::string dir;
+  std::string ca_file;
+  std::string numbers;
+};
+NumberedCrls NumberedCrlFolder(absl::string_view generation) {
+  return {CrlFolder({{CrlName(), CrlOf(generation)}}), TestPki::Get().dir() + "/ca/ca.pem",
+          testing::MakeTempDir("crl-numbers") + "/crl.numbers"};
+}
+
+// Expects the CRL of crl-next in force in `r`: "revoked-later" revoked, "clerk" good.
+void ExpectTheNextCrlInForce(const Revocation& r) {
+  EXPECT_EQ(r.Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
+  EXPECT_EQ(r.Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+}
+
+// Expects no CRL of the registry CA in force in `r`: "revoked-later" and "clerk" both refused.
+void ExpectNoCrlInForce(const Revocation& r) {
+  EXPECT_EQ(r.Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+  EXPECT_EQ(r.Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+}
+
 // ---- Revocation, the class ----
 
 // A server whose revocation watcher polls the CA bundle and the CRL folder every 100 ms.
@@ -258,8 +282,7 @@ TEST(RevocationListTest, ARefusedBundleKeepsTheCasInForceAndTheCrlFolderIsStillF
   absl::Status reloaded = r->Reload();
   EXPECT_FALSE(reloaded.ok());
   EXPECT_THAT(std::string(reloaded.message()), HasSubstr("tls.client_ca_file"));
-  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
-  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+  ExpectTheNextCrlInForce(*r);
   EXPECT_THAT(r->Problems(absl::Now()), ::testing::IsEmpty());
   EXPECT_FALSE(r->Reload().ok()) << "still refused while the bundle is missing";
 
@@ -390,24 +413,20 @@ TEST(RevocationListTest, AnOlderCrlPutBackOverTheCurrentOneIsRefused) {
 
   testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl"));
   ASSERT_TRUE(r->Reload().ok());
-  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
-  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+  ExpectNoCrlInForce(*r);
   EXPECT_THAT(absl::StrJoin(r->Problems(absl::Now()), "\n"), HasSubstr("an earlier copy put back?"));
 
   // Both side by side: the newer applies, whatever the file names.
   testing::WriteFileAtomically(dir + "/00-previous.crl", CrlOf("crl"));
   testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl-next"));
   ASSERT_TRUE(r->Reload().ok());
-  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
-  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+  ExpectTheNextCrlInForce(*r);
 }
 
 // The highest number outlives the process: an older CRL put back while registryd is stopped
 // is refused at the next start.
 TEST(RevocationListTest, AnOlderCrlPutBackWhileStoppedIsRefusedAtTheNextStart) {
-  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl-next")}});
-  const std::string ca_file = TestPki::Get().dir() + "/ca/ca.pem";
-  const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
+  const auto [dir, ca_file, numbers] = NumberedCrlFolder("crl-next");
   {
     auto first = Revocation::Load(ca_file, dir, numbers);
     ASSERT_TRUE(first.ok()) << first.status();
@@ -421,10 +440,7 @@ TEST(RevocationListTest, AnOlderCrlPutBackWhileStoppedIsRefusedAtTheNextStart) {
   testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl"));
   auto restarted = Revocation::Load(ca_file, dir, numbers);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
-  EXPECT_EQ((*restarted)->Check(*Cert("revoked-later"), absl::Now()),
-            Revocation::Verdict::kNoCurrentCrl);
-  EXPECT_EQ((*restarted)->Check(*Cert("clerk"), absl::Now()),
-            Revocation::Verdict::kNoCurrentCrl);
+  ExpectNoCrlInForce(**restarted);
   EXPECT_THAT(absl::StrJoin((*restarted)->Problems(absl::Now()), "\n"),
               HasSubstr("an earlier copy put back?"));
 
@@ -436,9 +452,7 @@ TEST(RevocationListTest, AnOlderCrlPutBackWhileStoppedIsRefusedAtTheNextStart) {
   // The newer CRL back: served again, and the file still holds its number.
   testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl-next"));
   ASSERT_TRUE((*restarted)->Reload().ok());
-  EXPECT_EQ((*restarted)->Check(*Cert("revoked-later"), absl::Now()),
-            Revocation::Verdict::kRevoked);
-  EXPECT_EQ((*restarted)->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+  ExpectTheNextCrlInForce(**restarted);
 }
 
 TEST(RevocationListTest, ADamagedNumbersFileStopsTheLoadNamingIt) {
@@ -455,9 +469,7 @@ TEST(RevocationListTest, ADamagedNumbersFileStopsTheLoadNamingIt) {
 // put back was taken and the higher mark lost. The file has one line a CA, so it is damaged; and
 // the way out is its last good copy, never removing it (which trusts any CRL put back).
 TEST(RevocationListTest, ANumbersFileThatNamesACaTwiceIsRefusedAsDamagedAndSaysPutItBack) {
-  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl-next")}});
-  const std::string ca_file = TestPki::Get().dir() + "/ca/ca.pem";
-  const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
+  const auto [dir, ca_file, numbers] = NumberedCrlFolder("crl-next");
   ASSERT_TRUE(Revocation::Load(ca_file, dir, numbers).ok());
   const std::string line = testing::ReadFileOrDie(numbers);
   ASSERT_EQ(line.size(), 64 + std::string(" 1001 ").size() + 64 + 1) << line;
@@ -480,9 +492,7 @@ TEST(RevocationListTest, ANumbersFileThatNamesACaTwiceIsRefusedAsDamagedAndSaysP
 // "numbered 1000 is older than number 1001" was hex unsaid, where `openssl crl -text` shows the
 // CRL number in decimal (4096): said as openssl shows it.
 TEST(RevocationListTest, AnOlderCrlIsRefusedNamingTheNumbersAsOpensslShowsThem) {
-  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl-next")}});
-  const std::string ca_file = TestPki::Get().dir() + "/ca/ca.pem";
-  const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
+  const auto [dir, ca_file, numbers] = NumberedCrlFolder("crl-next");
   ASSERT_TRUE(Revocation::Load(ca_file, dir, numbers).ok());
   testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl"));
   auto r = Revocation::Load(ca_file, dir, numbers);
@@ -497,9 +507,7 @@ TEST(RevocationListTest, AnOlderCrlIsRefusedNamingTheNumbersAsOpensslShowsThem) 
 // it was, also when the CRL in force is newer than its mark, and on a reload; a missing file is
 // not created.
 TEST(RevocationListTest, AReadOnlyLoadHoldsTheCrlsToTheNumbersButNeverWritesThem) {
-  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl")}});
-  const std::string ca_file = TestPki::Get().dir() + "/ca/ca.pem";
-  const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
+  const auto [dir, ca_file, numbers] = NumberedCrlFolder("crl");
 
   auto first = Revocation::LoadReadOnly(ca_file, dir, numbers);
   ASSERT_TRUE(first.ok()) << first.status();
@@ -607,9 +615,7 @@ std::string SameNumberWithout(const std::string& pem, absl::string_view dropped)
 // of that number is refused as one of a lower number is, naming the file, across a restart too,
 // until the list read at that number (or a newer one) is back.
 TEST(RevocationListTest, AnotherCrlUnderTheNumberInForceIsRefusedNamingTheFile) {
-  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl-next")}});
-  const std::string ca_file = TestPki::Get().dir() + "/ca/ca.pem";
-  const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
+  const auto [dir, ca_file, numbers] = NumberedCrlFolder("crl-next");
   auto r = Revocation::Load(ca_file, dir, numbers);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ((*r)->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
@@ -618,9 +624,7 @@ TEST(RevocationListTest, AnotherCrlUnderTheNumberInForceIsRefusedNamingTheFile) 
   ASSERT_FALSE(swapped.empty());
   testing::WriteFileAtomically(dir + "/" + CrlName(), swapped);
   ASSERT_TRUE((*r)->Reload().ok());
-  EXPECT_EQ((*r)->Check(*Cert("revoked-later"), absl::Now()),
-            Revocation::Verdict::kNoCurrentCrl);
-  EXPECT_EQ((*r)->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+  ExpectNoCrlInForce(**r);
   EXPECT_THAT(absl::StrJoin((*r)->Problems(absl::Now()), "\n"),
               HasSubstr(absl::StrCat(CrlName(), ": the CRL of ")));
   EXPECT_THAT(absl::StrJoin((*r)->Problems(absl::Now()), "\n"),
@@ -633,17 +637,13 @@ TEST(RevocationListTest, AnotherCrlUnderTheNumberInForceIsRefusedNamingTheFile) 
 
   testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl-next"));
   ASSERT_TRUE((*restarted)->Reload().ok());
-  EXPECT_EQ((*restarted)->Check(*Cert("revoked-later"), absl::Now()),
-            Revocation::Verdict::kRevoked);
-  EXPECT_EQ((*restarted)->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+  ExpectTheNextCrlInForce(**restarted);
 }
 
 // A numbers file written before the digests ("<CA> <number>") is read: the CRL in force at its
 // number is then the one kept, and another under that number is refused from there on.
 TEST(RevocationListTest, ANumbersFileOfTheEarlierFormIsReadAndKeepsTheCrlAtItsNumber) {
-  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl-next")}});
-  const std::string ca_file = TestPki::Get().dir() + "/ca/ca.pem";
-  const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
+  const auto [dir, ca_file, numbers] = NumberedCrlFolder("crl-next");
   ASSERT_TRUE(Revocation::Load(ca_file, dir, numbers).ok());
   const std::string line = testing::ReadFileOrDie(numbers);
   ASSERT_EQ(line.size(), 64 + std::string(" 1001 ").size() + 64 + 1) << line;
