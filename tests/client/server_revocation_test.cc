@@ -166,6 +166,26 @@ class RevokedServerTest : public ::testing::Test {
                            "DSR-1"});
   }
 
+  // While the registry CA's CRL lists nothing, a search reaches the server (the test's PKI is
+  // sound); once it lists `intermediate`, the next search does not, and the user is told which
+  // certificate is revoked and that nothing was sent.
+  void ExpectTheIntermediatesRevocationStopsTheSearch(const TestPki::Ca& intermediate) {
+    PutCrl(CrlListing({}));
+    CliRun run = Search();
+    ASSERT_EQ(run.code, 0) << run.err;
+    ASSERT_EQ(vetting_.searches.load(), 1);
+
+    PutCrl(CrlListing({intermediate.cert_pem}));
+    run = Search();
+    EXPECT_NE(run.code, 0);
+    EXPECT_EQ(vetting_.searches.load(), 1) << "the search reached a server of a revoked CA";
+    EXPECT_THAT(run.err, HasSubstr("the registry's certificate is revoked"));
+    EXPECT_THAT(run.err, HasSubstr("issued under CA certificate"));
+    EXPECT_THAT(run.err, HasSubstr("(CN=Registry Intermediate CA), which"));
+    EXPECT_THAT(run.err, HasSubstr(identity_ + "/crl.pem"));
+    EXPECT_THAT(run.err, HasSubstr("nothing was sent"));
+  }
+
   CountingVetting vetting_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
@@ -195,21 +215,7 @@ TEST_F(RevokedServerTest, AServerWhoseChainHasARevokedIntermediateReceivesNothin
   const TestPki::Identity server =
       TestPki::Get().IssueClientBy(intermediate, "localhost", kServerExtensions);
   Start(server, intermediate.cert_pem);
-  // The chain is taken while the intermediate is not revoked: the test's PKI is sound.
-  PutCrl(CrlListing({}));
-  CliRun run = Search();
-  ASSERT_EQ(run.code, 0) << run.err;
-  ASSERT_EQ(vetting_.searches.load(), 1);
-
-  PutCrl(CrlListing({intermediate.cert_pem}));
-  run = Search();
-  EXPECT_NE(run.code, 0);
-  EXPECT_EQ(vetting_.searches.load(), 1) << "the search reached a server of a revoked CA";
-  EXPECT_THAT(run.err, HasSubstr("the registry's certificate is revoked"));
-  EXPECT_THAT(run.err, HasSubstr("issued under CA certificate"));
-  EXPECT_THAT(run.err, HasSubstr("(CN=Registry Intermediate CA), which"));
-  EXPECT_THAT(run.err, HasSubstr(identity_ + "/crl.pem"));
-  EXPECT_THAT(run.err, HasSubstr("nothing was sent"));
+  ExpectTheIntermediatesRevocationStopsTheSearch(intermediate);
 }
 
 // The same intermediate held in the identity's ca.pem rather than sent by the server: the chain
@@ -219,16 +225,7 @@ TEST_F(RevokedServerTest, ARevokedIntermediateOfTheCaFileIsCheckedToo) {
   const TestPki::Identity server =
       TestPki::Get().IssueClientBy(intermediate, "localhost", kServerExtensions);
   Start(server, "", intermediate.cert_pem);
-  PutCrl(CrlListing({}));
-  CliRun run = Search();
-  ASSERT_EQ(run.code, 0) << run.err;
-  ASSERT_EQ(vetting_.searches.load(), 1);
-
-  PutCrl(CrlListing({intermediate.cert_pem}));
-  run = Search();
-  EXPECT_NE(run.code, 0);
-  EXPECT_EQ(vetting_.searches.load(), 1) << "the search reached a server of a revoked CA";
-  EXPECT_THAT(run.err, HasSubstr("(CN=Registry Intermediate CA), which"));
+  ExpectTheIntermediatesRevocationStopsTheSearch(intermediate);
 }
 
 // The intermediate's own CRL is not taken from the chain the server presents: crl.pem is
