@@ -986,6 +986,33 @@ absl::StatusOr<uint64_t> Database::BlockCacheBytes() const {
   return bytes;
 }
 
+absl::StatusOr<bool> Database::BackgroundWorkIdle() const {
+  const auto property = [this](rocksdb::ColumnFamilyHandle* h, const std::string& name,
+                               uint64_t* value) -> absl::Status {
+    if (!db_->GetIntProperty(h, name, value)) {
+      return absl::InternalError(absl::StrCat("rocksdb: no ", name));
+    }
+    return absl::OkStatus();
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> families = handles_;
+  families.push_back(db_->DefaultColumnFamily());
+  uint64_t running = 0;
+  RETURN_IF_ERROR(property(families.back(), rocksdb::DB::Properties::kNumRunningCompactions,
+                           &running));
+  uint64_t flushing = 0;
+  RETURN_IF_ERROR(
+      property(families.back(), rocksdb::DB::Properties::kNumRunningFlushes, &flushing));
+  if (running > 0 || flushing > 0) return false;
+  for (rocksdb::ColumnFamilyHandle* h : families) {
+    uint64_t compaction = 0;
+    uint64_t flush = 0;
+    RETURN_IF_ERROR(property(h, rocksdb::DB::Properties::kCompactionPending, &compaction));
+    RETURN_IF_ERROR(property(h, rocksdb::DB::Properties::kMemTableFlushPending, &flush));
+    if (compaction > 0 || flush > 0) return false;
+  }
+  return true;
+}
+
 std::unique_ptr<Iterator> Database::NewIterator(Cf family, BlockCache cache) const {
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;

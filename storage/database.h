@@ -314,6 +314,11 @@ class Database {
 
   // Bytes the block cache holds (every family shares it).
   absl::StatusOr<uint64_t> BlockCacheBytes() const;
+  // Whether RocksDB has no flush or compaction running or waiting to run: OK(true) when its
+  // background threads have nothing to write. For tests that fill the disk at a moment of their
+  // own, so that no compaction meets the full disk (and looks at the free space) instead of the
+  // write they watch.
+  absl::StatusOr<bool> BackgroundWorkIdle() const;
 
   const std::string& path() const { return path_; }
 

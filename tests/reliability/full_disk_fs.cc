@@ -167,7 +167,13 @@ IOStatus FullDiskFileSystem::DeleteFile(const std::string& fname, const IOOption
 IOStatus FullDiskFileSystem::GetFreeSpace(const std::string& /*path*/,
                                           const IOOptions& /*options*/, uint64_t* diskfree,
                                           IODebugContext* /*dbg*/) {
-  *diskfree = plenty_reports_.exchange(0) > 0 ? uint64_t{1} << 40 : free();
+  const int64_t fill = fill_after_look_.exchange(-1);
+  if (fill < 0) {
+    *diskfree = free();
+  } else {
+    *diskfree = kPlenty;
+    free_.store(fill);
+  }
   return IOStatus::OK();
 }
 

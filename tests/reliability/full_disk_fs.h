@@ -35,10 +35,13 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
   // The bytes that may still be written.
   void SetFree(uint64_t bytes) { free_.store(static_cast<int64_t>(bytes)); }
   uint64_t free() const;
-  // The next look at the free space (GetFreeSpace) reports plenty, whatever is left; later ones
-  // the truth again: a disk that fills between the registry's look and its write (another
-  // process took the space), so that the write itself meets the full disk.
-  void ReportPlentyOnce() { plenty_reports_.store(1); }
+  // A disk that fills between the registry's look at the free space and its write (another
+  // process took the space), so that the write itself meets the full disk: the next look
+  // (GetFreeSpace) reports plenty, and from then on `room` bytes are left. Until that look the
+  // space is as it was, so that a background job that meets the full disk first (and looks at the
+  // free space itself, as RocksDB does after a failed write) cannot take the look meant for the
+  // registry.
+  void FillAfterNextLook(uint64_t room) { fill_after_look_.store(static_cast<int64_t>(room)); }
   // How many operations failed for want of space.
   uint64_t refusals() const { return refusals_.load(); }
 
@@ -76,7 +79,7 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
  private:
   std::atomic<int64_t> free_;
   std::atomic<uint64_t> refusals_{0};
-  std::atomic<int> plenty_reports_{0};
+  std::atomic<int64_t> fill_after_look_{-1};  // -1: none
   std::mutex fault_mu_;
   rocksdb::IOStatus sync_fault_;    // guarded by fault_mu_
   rocksdb::IOStatus append_fault_;  // guarded by fault_mu_

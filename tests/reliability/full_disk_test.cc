@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/audit_verifier.h"
 #include "client/connection.h"
@@ -105,6 +106,22 @@ class FullDiskTest : public ::testing::Test {
     return vetting_->VettingCheck(
         NewCallContext().get(),
         testing::CandidateOf(testing::FictionalRecord(n).person(), absl::StrCat("C-", n)), resp);
+  }
+
+  // The disk fills to `room` bytes right after the registry's next look at the free space (it
+  // fills between that look and the write), once RocksDB's background work is done: a compaction
+  // of the files that earlier resumes flushed would otherwise meet the full disk first.
+  void FillDiskAfterTheRegistryLooks(uint64_t room) {
+    storage::Database* db = server_->server()->database();
+    const absl::Time deadline = absl::Now() + absl::Seconds(60);
+    for (;;) {
+      absl::StatusOr<bool> idle = db->BackgroundWorkIdle();
+      ASSERT_TRUE(idle.ok()) << idle.status();
+      if (*idle) break;
+      ASSERT_LT(absl::Now(), deadline) << "RocksDB's background work did not end";
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    disk_->FillAfterNextLook(room);
   }
 
   uint64_t Events() { return server_->server()->audit_log()->CurrentHead().size; }
@@ -318,8 +335,7 @@ TEST_F(FullDiskTest, AWriteThatMeetsAFullDiskIsUnavailableAndTheRegistryRecovers
   for (int n = 0; n < 5; ++n) ASSERT_TRUE(Create(n, n == 0 ? &first : nullptr).ok());
   ExpectEverythingAcknowledgedAndAConsistentLog();
 
-  disk_->ReportPlentyOnce();
-  disk_->SetFree(0);
+  ASSERT_NO_FATAL_FAILURE(FillDiskAfterTheRegistryLooks(0));
   EXPECT_EQ(Create(100).error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_GT(disk_->refusals(), 0u);
   EXPECT_EQ(Amend(first, "Rr. Plot 1, Pejë").error_code(), grpc::StatusCode::UNAVAILABLE);
@@ -343,8 +359,7 @@ TEST_F(FullDiskTest, TheFirstChangeAfterSpaceReturnsGoesThrough) {
   std::string first;
   for (int n = 0; n < 3; ++n) ASSERT_TRUE(Create(n, n == 0 ? &first : nullptr).ok());
   for (int round = 0; round < 3; ++round) {
-    disk_->ReportPlentyOnce();  // the disk fills after the registry looked
-    disk_->SetFree(0);
+    ASSERT_NO_FATAL_FAILURE(FillDiskAfterTheRegistryLooks(0));
     const uint64_t refusals = disk_->refusals();
     EXPECT_EQ(Create(600 + round).error_code(), grpc::StatusCode::UNAVAILABLE);
     EXPECT_GT(disk_->refusals(), refusals) << "the change did not meet the full disk";
@@ -390,8 +405,7 @@ TEST_F(FullDiskTest, AStartOnAFullDiskSaysTheDataFoldersDiskIsFullAndStartsOnceS
 TEST_F(FullDiskTest, VerifyDataAfterTheDiskFilledAndWasFreedIsAnsweredAndTheRegistryLives) {
   std::string first;
   for (int n = 0; n < 3; ++n) ASSERT_TRUE(Create(n, n == 0 ? &first : nullptr).ok());
-  disk_->ReportPlentyOnce();  // the disk fills after the registry looked
-  disk_->SetFree(0);
+  ASSERT_NO_FATAL_FAILURE(FillDiskAfterTheRegistryLooks(0));
   EXPECT_EQ(Create(900).error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(Get(first, 0).error_code(), grpc::StatusCode::UNAVAILABLE);
   disk_->SetFree(kPlenty);
@@ -467,8 +481,7 @@ TEST_F(FullDiskTest, AFailedSyncOfTheLogStopsTheRegistryUntilARestart) {
 TEST_F(FullDiskTest, ABackupAfterAFailedWriteIsTakenOnceSpaceReturns) {
   std::string first;
   for (int n = 0; n < 3; ++n) ASSERT_TRUE(Create(n, n == 0 ? &first : nullptr).ok());
-  disk_->ReportPlentyOnce();
-  disk_->SetFree(0);
+  ASSERT_NO_FATAL_FAILURE(FillDiskAfterTheRegistryLooks(0));
   EXPECT_EQ(Create(700).error_code(), grpc::StatusCode::UNAVAILABLE);
   disk_->SetFree(kPlenty);
   auto admin = v1::AdminService::NewStub(server_->Channel("admin"));
@@ -488,8 +501,7 @@ TEST_F(FullDiskTest, AShortWriteAtTheEndOfTheLogIsNeitherAcknowledgedNorFatal) {
   for (int n = 0; n < 3; ++n) ASSERT_TRUE(Create(n).ok());
   int next = 300;
   for (uint64_t room : {1, 40, 200, 700, 3000}) {
-    disk_->ReportPlentyOnce();  // the disk fills after the registry looked
-    disk_->SetFree(room);
+    ASSERT_NO_FATAL_FAILURE(FillDiskAfterTheRegistryLooks(room));
     const grpc::Status s = Create(static_cast<int>(200 + room));
     if (!s.ok()) {
       EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
@@ -508,8 +520,7 @@ TEST_F(FullDiskTest, AShortWriteAtTheEndOfTheLogIsNeitherAcknowledgedNorFatal) {
 // once space returns, without a restart.
 TEST_F(FullDiskTest, ANearlyFullDiskStopsChangesOnlyUntilSpaceReturns) {
   for (int n = 0; n < 3; ++n) ASSERT_TRUE(Create(n).ok());
-  disk_->ReportPlentyOnce();
-  disk_->SetFree(300);
+  ASSERT_NO_FATAL_FAILURE(FillDiskAfterTheRegistryLooks(300));
   EXPECT_EQ(Create(400).error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_GT(disk_->refusals(), 0u);
   // Still a few hundred bytes, less than any flush needs: every attempt stays refused.
