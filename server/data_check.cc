@@ -1,5 +1,6 @@
 #include "server/data_check.h"
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <optional>
@@ -94,6 +95,17 @@ struct LogFacts {
     std::string token;  // the personal-number token, raw
   };
   std::vector<LimitedCheck> limited;
+  // The consent references the answered vetting checks were given under, by organisation and
+  // reference (organisation, 0x00, reference): the candidate's token (raw) and the check id of
+  // the first retained check under it. Each was bound to that candidate in a consent row
+  // written in the batch of the first check answered under it.
+  struct Consent {
+    std::string organisation;
+    std::string reference;
+    std::string token;
+    std::string check_id;
+  };
+  absl::flat_hash_map<std::string, Consent> consents;
 };
 
 // How long a vetting check counts against the daily limits on checks of one person and one name
@@ -118,6 +130,64 @@ std::optional<LogFacts::LimitedCheck> LimitedCheckOf(const registry::v1::AuditEv
   }
   std::string token = absl::HexStringToBytes(hex);
   return LogFacts::LimitedCheck{event.check_id(), event.organisation(), std::move(token)};
+}
+
+// The personal-number token (raw) of the candidate the answered vetting check `event` records,
+// or nullopt for any other event or one that names no single well-formed token.
+std::optional<std::string> AnsweredCandidateOf(const registry::v1::AuditEvent& event) {
+  if (event.outcome() != 0 || event.check_id().empty() || event.organisation().empty() ||
+      event.tokens_size() != 1 ||
+      event.action() != ActionOf(registry::v1::VettingCheckRequest::descriptor())) {
+    return std::nullopt;
+  }
+  const std::string& hex = event.tokens(0);
+  if (hex.empty() || hex.size() % 2 != 0 ||
+      hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return std::nullopt;
+  }
+  return absl::HexStringToBytes(hex);
+}
+
+// The storage schema whose consent rows began (storage/check_store.h): the vetting checks a
+// registry of an earlier schema answered bound no consent reference.
+constexpr int kFirstSchemaWithConsentRows = 11;
+
+// Whether `event` upgraded the storage from a schema that wrote no consent rows
+// (registry_server.cc UpgradeSchema: "schema N to M: ...").
+bool UpgradedFromBeforeConsentRows(const registry::v1::AuditEvent& event) {
+  if (event.actor() != "system:storage-schema" || event.action() != "upgrade-storage-schema") {
+    return false;
+  }
+  absl::string_view reference = event.reference();
+  int from = 0;
+  return absl::ConsumePrefix(&reference, "schema ") &&
+         absl::SimpleAtoi(reference.substr(0, reference.find(' ')), &from) &&
+         from < kFirstSchemaWithConsentRows;
+}
+
+// Keeps the consent of the answered vetting check `event` in *facts; a check answered under a
+// reference its organisation gave for another candidate in an earlier retained check (its
+// consent row deleted meanwhile, so that the registry took it as new) is a problem in `report`.
+void KeepConsent(const registry::v1::AuditEvent& event, LogFacts* facts,
+                 storage::DataCheckReport* report) {
+  if (UpgradedFromBeforeConsentRows(event)) {
+    facts->consents.clear();
+    return;
+  }
+  if (event.consent_reference().empty()) return;
+  std::optional<std::string> token = AnsweredCandidateOf(event);
+  if (!token.has_value()) return;
+  auto [at, added] = facts->consents.try_emplace(
+      absl::StrCat(event.organisation(), absl::string_view("\0", 1), event.consent_reference()));
+  if (added) {
+    at->second = {event.organisation(), event.consent_reference(), *std::move(token),
+                  event.check_id()};
+  } else if (at->second.token != *token) {
+    report->Add(absl::StrCat("vetting check ", event.check_id(),
+                             ": answered under a consent reference its organisation gave for "
+                             "another candidate in check ",
+                             at->second.check_id));
+  }
 }
 
 // The events of the log that cannot be read (missing, failing authentication, in damaged
@@ -245,6 +315,9 @@ absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
               facts->limited.push_back(*std::move(limited));
             }
           }
+          // Every consent row is written in its event's batch and kept for ever: the rows,
+          // read after the log, hold every event's, whether or not before `settled`.
+          KeepConsent(event, facts, report);
           switch (FactOf(event)) {
             case RecordFact::kCreated:
               for (const std::string& id : event.record_ids()) {
@@ -292,6 +365,14 @@ absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
 }
 
 }  // namespace
+
+absl::Duration FirstDataCheckDelay(std::optional<absl::Time> last, absl::Time now,
+                                   absl::Duration interval, absl::Duration soon) {
+  if (!last.has_value()) return soon;
+  const absl::Duration until = *last + interval - now;
+  if (until <= soon) return soon;
+  return std::min(until, interval);
+}
 
 void KeepPrunedFacts(const registry::v1::AuditEvent& event,
                      storage::AuditLog::PrunedFacts* facts) {
@@ -382,7 +463,10 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   // row's time (the call's start) and its event's is no false alarm.
   if (!facts.limited.empty()) {
     const absl::Time rows_since = limits_since - absl::Hours(1);
-    ASSIGN_OR_RETURN(const auto takes, checks.LimitTakesSince(rows_since, &report));
+    std::vector<std::string> limited_ids;
+    limited_ids.reserve(facts.limited.size());
+    for (const LogFacts::LimitedCheck& c : facts.limited) limited_ids.push_back(c.check_id);
+    ASSIGN_OR_RETURN(const auto takes, checks.LimitTakesSince(rows_since, limited_ids, &report));
     for (const LogFacts::LimitedCheck& c : facts.limited) {
       ASSIGN_OR_RETURN(const bool person_row,
                        checks.HasLimitTake(c.organisation, c.token, rows_since, c.check_id));
@@ -394,6 +478,28 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
                                 person_row ? "the name's" : "the person's",
                                 "), so the organisation would get fresh tries after a restart"));
       }
+    }
+  }
+
+  // Every consent reference an answered check was given under is bound, in its consent row, to
+  // the candidate of the first retained check under it: a row deleted while registryd was
+  // stopped lets the organisation give the reference for another candidate. One point read per
+  // reference; the problem names the check, never the person or the reference.
+  for (const auto& entry : facts.consents) {
+    const LogFacts::Consent& consent = entry.second;
+    absl::StatusOr<std::optional<std::string>> bound =
+        checks.ConsentCandidate(consent.organisation, consent.reference);
+    if (!bound.ok() && !absl::IsDataLoss(bound.status())) return bound.status();
+    if (!bound.ok()) {
+      report.Add(absl::StrCat("vetting check ", consent.check_id,
+                              ": its consent row fails authentication"));
+    } else if (!bound->has_value()) {
+      report.Add(absl::StrCat("vetting check ", consent.check_id,
+                              ": answered under a consent reference whose consent row is "
+                              "missing, so the reference could be given for another candidate"));
+    } else if (**bound != consent.token) {
+      report.Add(absl::StrCat("vetting check ", consent.check_id,
+                              ": its consent row binds the reference to another candidate"));
     }
   }
 

@@ -7,8 +7,11 @@
 // person's vetting history that is gone (which hides a probe from that person) or that no event
 // wrote, erasures the ledger holds that the database has not applied, records the ledger
 // erased that are stored again (data put back from before the erasure, whatever the database's
-// marker claims), and a KEK version that data keys are under without its check value (deleted,
-// which a start refuses rather than record anew).
+// marker claims), a KEK version that data keys are under without its check value (deleted,
+// which a start refuses rather than record anew), and the vetting rows deleted while registryd
+// was stopped: the daily limits' rows of the last 24 hours' checks, and the consent row of
+// every answered check (missing, failing authentication, or binding the reference to another
+// candidate than the first retained check under it).
 //
 //   ASSIGN_OR_RETURN(storage::DataCheckReport report,
 //                    CheckData(*records, *checks, *audit, *ledger));
@@ -16,7 +19,10 @@
 #ifndef REGISTRY_SERVER_DATA_CHECK_H_
 #define REGISTRY_SERVER_DATA_CHECK_H_
 
+#include <optional>
+
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "storage/audit_log.h"
 #include "storage/check_store.h"
 #include "storage/database.h"
@@ -53,6 +59,14 @@ absl::StatusOr<storage::DataCheckReport> CheckDataAndTableFiles(
     const storage::Database& db, const storage::RecordStore& records,
     const storage::CheckStore& checks, const storage::AuditLog& audit,
     const storage::ErasureLedger& ledger);
+
+// How long after a start registryd's own data check first runs: at `last` + `interval`, where
+// `last` is the time of the last "system:data-check" event (none when the retained log holds
+// none), or `soon` after the start when that time is past or there is no such event: a registry
+// restarted more often than the interval still checks its data, and so finds what was changed
+// in the data folder while it was stopped. Never later than `interval` (a clock set back).
+absl::Duration FirstDataCheckDelay(std::optional<absl::Time> last, absl::Time now,
+                                   absl::Duration interval, absl::Duration soon);
 
 // Audit retention deletes old events, among them the create, expunge and vetting events this
 // check reads. A record created years ago whose create event was pruned is no record without a

@@ -66,14 +66,24 @@ absl::StatusOr<int> Eraser::CatchUpLocked(bool every_entry, int* stored_again,
     }
     storage::PendingWrite write;
     bool row_only = false;
+    bool leftover = false;
     absl::StatusOr<storage::PendingWrite> expunge = records_->PrepareExpunge(e.record_id);
     if (expunge.ok()) {
       write = *std::move(expunge);
     } else if (!absl::IsNotFound(expunge.status())) {
       return expunge.status();
-    } else if (applied) {
-      if (!row_missing) continue;  // erased, still gone and barred: nothing to write
-      row_only = true;
+    } else {
+      // The record is gone. Its personal-number index row, put back with data from before the
+      // erasure (the entry names the token: one point read), finds nothing and is deleted; its
+      // other index rows cannot be found without reading the whole index: lookups pass over
+      // them, and the data check names them.
+      ASSIGN_OR_RETURN(leftover,
+                       records_->StageLeftoverNumberRow(e.token, e.record_id, &write));
+      if (applied) {
+        // Erased, still gone, barred and without a leftover: nothing to write.
+        if (!row_missing && !leftover) continue;
+        row_only = true;
+      }
     }
     for (const std::string& dedup_token : e.dedup_tokens) {
       RETURN_IF_ERROR(records_->StageErasedRow(dedup_token, e.record_id, &write));
@@ -85,14 +95,16 @@ absl::StatusOr<int> Eraser::CatchUpLocked(bool every_entry, int* stored_again,
     event.set_actor(kLedgerActor);
     event.set_action(ActionOf(registry::v1::ExpungeRecordRequest::descriptor()));
     event.add_record_ids(e.record_id);
-    event.set_reference(row_only  ? absl::StrCat("erasure ledger entry ", e.index,
-                                                ": erased-conviction row put back")
-                        : applied ? absl::StrCat("erasure ledger entry ", e.index,
-                                                 ": erased before, stored again")
-                                  : absl::StrCat("erasure ledger entry ", e.index));
+    event.set_reference(
+        row_only  ? absl::StrCat("erasure ledger entry ", e.index,
+                                 row_missing ? ": erased-conviction row put back" : "",
+                                 leftover ? ": leftover personal-number row deleted" : "")
+        : applied ? absl::StrCat("erasure ledger entry ", e.index,
+                                 ": erased before, stored again")
+                  : absl::StrCat("erasure ledger entry ", e.index));
     RETURN_IF_ERROR(audit_->Append(std::move(event), &write).status());
     if (row_only) {
-      ++rows;
+      if (row_missing) ++rows;
       continue;
     }
     ++erased;

@@ -15,9 +15,14 @@ std::string FileStamp(const std::string& path) {
                       st.st_ino);
 }
 
-void PollingThread::Start(absl::Duration interval, std::function<void()> poll) {
-  thread_ = std::thread([this, interval, poll = std::move(poll)] {
-    while (!stop_.WaitForNotificationWithTimeout(interval)) poll();
+void PollingThread::Start(absl::Duration first, absl::Duration interval,
+                          std::function<void()> poll) {
+  thread_ = std::thread([this, first, interval, poll = std::move(poll)] {
+    absl::Duration wait = first;
+    while (!stop_.WaitForNotificationWithTimeout(wait)) {
+      poll();
+      wait = interval;
+    }
   });
 }
 

@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -25,7 +26,11 @@ class PollingThread {
   ~PollingThread() { Stop(); }
 
   // The first call is `interval` after Start.
-  void Start(absl::Duration interval, std::function<void()> poll);
+  void Start(absl::Duration interval, std::function<void()> poll) {
+    Start(interval, interval, std::move(poll));
+  }
+  // The first call is `first` after Start (zero: at once, on the thread), then every `interval`.
+  void Start(absl::Duration first, absl::Duration interval, std::function<void()> poll);
   // Waits for a running `poll` to return and stops the thread. Idempotent.
   void Stop();
 

@@ -22,21 +22,55 @@ constexpr size_t kLegacyRowKeySize = crypto::kBlindIndexTokenSize + 8 + kCheckId
 constexpr char kLimitTakePrefix[] = "limits/person-checks/";
 constexpr char kReferPrefix[] = "limits/org-refers/";
 constexpr char kConsentPrefix[] = "consents/vetting/";
+// What the limit and REFER rows' check tag key is derived for from the store's key: another key
+// than the slots', so that a row of the checks family cannot be matched to its limit rows.
+constexpr char kCheckTagKeyPurpose[] = "mac/vetting-limit-check/v1";
+// The check tag in a limit or REFER row's key: the first bytes of HMAC-SHA256 of the check id.
+constexpr size_t kCheckTagSize = 16;
 
 uint64_t KeyMicros(absl::Time at) { return static_cast<uint64_t>(absl::ToUnixMicros(at)); }
 
-// A limit or REFER row's key: prefix || u64be micros || check id, the prefix being
-// kind || 32-byte pair MAC (RowPrefix). Its time and check id, or nullopt for a key of another
+// A limit or REFER row's key: prefix || u64be micros || check tag (CheckTag), the prefix being
+// kind || 32-byte pair MAC (RowPrefix); rows written before the tag end in the check id itself
+// (32 hex characters). Its time and the check's tag or id, or nullopt for a key of another
 // length.
 struct CountedKey {
   absl::Time at;
-  absl::string_view check_id;
+  absl::string_view check;  // kCheckTagSize raw bytes, or an earlier row's check id
 };
 std::optional<CountedKey> ParseCountedKey(absl::string_view key, size_t prefix_size) {
-  if (key.size() != prefix_size + 8 + kCheckIdSize) return std::nullopt;
+  if (key.size() != prefix_size + 8 + kCheckTagSize &&
+      key.size() != prefix_size + 8 + kCheckIdSize) {
+    return std::nullopt;
+  }
   return CountedKey{
       absl::FromUnixMicros(static_cast<int64_t>(DecodeU64(key.substr(prefix_size, 8)))),
       key.substr(prefix_size + 8)};
+}
+
+// Whether a counted row whose key ends in `check` is one of the check whose id is `check_id`
+// and whose tag is `tag`: rows of both layouts.
+bool IsRowOf(absl::string_view check, absl::string_view check_id, absl::string_view tag) {
+  return check.size() == kCheckTagSize ? check == tag : check == check_id;
+}
+
+// `check` serialized with zero padding that brings it to a multiple of
+// CheckStore::kSealedCheckBucket bytes (StoredCheck.padding): the padding field takes one byte
+// for its tag, one or two for its length, and the zeros.
+std::string PaddedCheck(StoredCheck check) {
+  check.clear_padding();
+  const size_t bare = check.ByteSizeLong();
+  constexpr size_t kBucket = CheckStore::kSealedCheckBucket;
+  for (size_t target = (bare + 2 + kBucket - 1) / kBucket * kBucket;; target += kBucket) {
+    // Lengths below 128 take one byte, up to 16383 two (kBucket keeps the zeros below that).
+    for (const size_t length_bytes : {size_t{1}, size_t{2}}) {
+      if (target < bare + 1 + length_bytes) continue;
+      const size_t zeros = target - bare - 1 - length_bytes;
+      if ((zeros < 128) != (length_bytes == 1)) continue;
+      check.set_padding(std::string(zeros, '\0'));
+      return check.SerializeAsString();
+    }
+  }
 }
 
 // Whether check `a` comes before check `b` in a history (newest first): the later sealed time
@@ -66,8 +100,18 @@ absl::StatusOr<std::unique_ptr<CheckStore>> CheckStore::Create(Database* db,
   ASSIGN_OR_RETURN(crypto::SecretBytes consent_key, crypto::DeriveKey(key, kConsentKeyPurpose));
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256Key> consent_mac,
                    crypto::HmacSha256Key::Create(consent_key));
+  ASSIGN_OR_RETURN(crypto::SecretBytes tag_key, crypto::DeriveKey(key, kCheckTagKeyPurpose));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256Key> tag_mac,
+                   crypto::HmacSha256Key::Create(tag_key));
   return std::unique_ptr<CheckStore>(new CheckStore(db, std::move(aead), std::move(pair_mac),
-                                                    std::move(slot_mac), std::move(consent_mac)));
+                                                    std::move(slot_mac), std::move(consent_mac),
+                                                    std::move(tag_mac)));
+}
+
+absl::StatusOr<std::string> CheckStore::CheckTag(absl::string_view check_id) const {
+  ASSIGN_OR_RETURN(std::string mac, tag_mac_->Mac(check_id));
+  mac.resize(kCheckTagSize);
+  return mac;
 }
 
 absl::StatusOr<std::string> CheckStore::Slot(absl::string_view check_id) const {
@@ -103,7 +147,8 @@ absl::StatusOr<std::string> CheckStore::RowPrefix(absl::string_view kind,
 absl::Status CheckStore::StageCountedRow(const std::string& prefix, absl::Time at,
                                          absl::string_view check_id, PendingWrite* w) const {
   if (!IsRegistryId(check_id)) return absl::InternalError("malformed check id");
-  const std::string key = absl::StrCat(prefix, EncodeU64(KeyMicros(at)), check_id);
+  ASSIGN_OR_RETURN(const std::string tag, CheckTag(check_id));
+  const std::string key = absl::StrCat(prefix, EncodeU64(KeyMicros(at)), tag);
   ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt("", key));
   w->batch()->Put(Cf::kMeta, key, sealed);
   return absl::OkStatus();
@@ -121,7 +166,7 @@ absl::Status CheckStore::ScanCountedRows(
       return absl::DataLossError("a vetting limit row fails authentication");
     }
     if (row->at > until) break;
-    fn(row->at, row->check_id);
+    fn(row->at, row->check);
   }
   return it->status();
 }
@@ -153,7 +198,7 @@ absl::Status CheckStore::Stage(absl::string_view token, absl::Time at, const Sto
   ASSIGN_OR_RETURN(const std::string key, RowKey(token, check.summary().check_id()));
   StoredCheck dated = check;
   dated.set_checked_at_micros(absl::ToUnixMicros(at));
-  ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt(dated.SerializeAsString(), key));
+  ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt(PaddedCheck(std::move(dated)), key));
   w->batch()->Put(Cf::kChecks, key, sealed);
   return absl::OkStatus();
 }
@@ -214,8 +259,15 @@ absl::Status CheckStore::StageConsent(absl::string_view organisation,
 }
 
 absl::StatusOr<std::map<std::string, int>> CheckStore::LimitTakesSince(
-    absl::Time since, DataCheckReport* report) const {
+    absl::Time since, const std::vector<std::string>& check_ids, DataCheckReport* report) const {
   std::map<std::string, int> takes;
+  // The checks asked about by their tags, and by their ids for the rows of before the tags.
+  std::map<std::string, std::string, std::less<>> id_of;
+  for (const std::string& id : check_ids) {
+    ASSIGN_OR_RETURN(std::string tag, CheckTag(id));
+    id_of.emplace(std::move(tag), id);
+    id_of.emplace(id, id);
+  }
   const absl::string_view kind = kLimitTakePrefix;
   const size_t prefix_size = kind.size() + crypto::kHmacSha256Size;
   uint64_t position = 0;
@@ -224,17 +276,21 @@ absl::StatusOr<std::map<std::string, int>> CheckStore::LimitTakesSince(
     const absl::string_view key = it->key();
     if (!absl::StartsWith(key, kind)) break;
     const std::optional<CountedKey> row = ParseCountedKey(key, prefix_size);
-    if (!row.has_value() || !IsRegistryId(row->check_id)) {
+    if (!row.has_value() ||
+        (row->check.size() != kCheckTagSize && !IsRegistryId(row->check))) {
       report->Add(absl::StrCat("vetting limit row ", position, ": malformed key"));
       continue;
     }
     if (row->at < since) continue;
+    const auto check = id_of.find(row->check);
     if (!aead_->Decrypt(it->value(), key).ok()) {
-      report->Add(absl::StrCat("vetting limit row of check ", row->check_id,
-                               ": fails authentication"));
+      report->Add(check != id_of.end()
+                      ? absl::StrCat("vetting limit row of check ", check->second,
+                                     ": fails authentication")
+                      : absl::StrCat("vetting limit row ", position, ": fails authentication"));
       continue;
     }
-    ++takes[std::string(row->check_id)];
+    if (check != id_of.end()) ++takes[check->second];
   }
   RETURN_IF_ERROR(it->status());
   return takes;
@@ -245,13 +301,14 @@ absl::StatusOr<bool> CheckStore::HasLimitTake(absl::string_view organisation,
                                               absl::string_view check_id) const {
   if (token.empty()) return absl::InternalError("check token must be 32 bytes");
   ASSIGN_OR_RETURN(const std::string prefix, RowPrefix(kLimitTakePrefix, organisation, token));
+  ASSIGN_OR_RETURN(const std::string tag, CheckTag(check_id));
   bool found = false;
   auto it = db_->NewIterator(Cf::kMeta, BlockCache::kBypass);
   for (it->Seek(absl::StrCat(prefix, EncodeU64(KeyMicros(since)))); it->Valid(); it->Next()) {
     const absl::string_view key = it->key();
     if (!absl::StartsWith(key, prefix)) break;
     const std::optional<CountedKey> row = ParseCountedKey(key, prefix.size());
-    if (row.has_value() && row->check_id == check_id &&
+    if (row.has_value() && IsRowOf(row->check, check_id, tag) &&
         aead_->Decrypt(it->value(), key).ok()) {
       found = true;
       break;
@@ -271,10 +328,17 @@ absl::StatusOr<std::vector<absl::Time>> CheckStore::RefersBetween(
     absl::string_view organisation, absl::Time since, absl::Time until,
     absl::string_view except_check_id) const {
   ASSIGN_OR_RETURN(const std::string prefix, RowPrefix(kReferPrefix, organisation, ""));
+  std::string except_tag;
+  if (!except_check_id.empty()) {
+    ASSIGN_OR_RETURN(except_tag, CheckTag(except_check_id));
+  }
   std::vector<absl::Time> times;
   RETURN_IF_ERROR(ScanCountedRows(prefix, since, until,
-                                  [&](absl::Time at, absl::string_view check_id) {
-                                    if (check_id != except_check_id) times.push_back(at);
+                                  [&](absl::Time at, absl::string_view check) {
+                                    if (except_check_id.empty() ||
+                                        !IsRowOf(check, except_check_id, except_tag)) {
+                                      times.push_back(at);
+                                    }
                                   }));
   return times;
 }
@@ -422,7 +486,7 @@ absl::StatusOr<int> CheckStore::StageWithhold(absl::string_view token,
     ids->Clear();
     check.mutable_summary()->set_result(registry::v1::VETTING_RESULT_UNSPECIFIED);
     check.mutable_summary()->set_result_withheld(true);
-    ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt(check.SerializeAsString(), key));
+    ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt(PaddedCheck(std::move(check)), key));
     w->batch()->Put(Cf::kChecks, key, sealed);
     ++rewritten;
   }

@@ -8,7 +8,12 @@
 //          value = AES-256-GCM (crypto/aes_gcm.h AesGcm, key derived from the key file's root for
 //                  kCheckStoreKeyPurpose) over a StoredCheck (stored.proto), which holds the
 //                  check's time, with the key as associated data, so a value moved under another
-//                  key fails.
+//                  key fails. The StoredCheck is padded with zero bytes to a multiple of
+//                  kSealedCheckBucket (512) bytes, so that the value's size says neither the
+//                  result (a NOT_CLEAR or REFER names its deciding records, a CLEAR none) nor how
+//                  many records decided it: every check of up to about eight deciding records,
+//                  with the organisation ids and certificate names in use, is one size. Checks
+//                  stored before the padding keep their size until rewritten (StageWithhold).
 //          The key says neither when the check was made nor which check it is: whoever holds the
 //          files sees how many checks a token has, not when they were made, and cannot match a
 //          row to the check id in the limit rows below (which carry a time). Listing a person's
@@ -18,8 +23,13 @@
 //          Earlier registries wrote token || u64be checked-at micros || check id (72 bytes);
 //          RekeyLegacyRows moves such rows to the layout above (registryd does at start-up).
 //   meta key = "limits/person-checks/" || pair token (32 bytes) || u64be checked-at micros ||
-//              check id (32 hex), where pair token = HMAC-SHA256(a key derived from the store's
-//              key for kLimitPairKeyPurpose, organisation id || 0x00 || personal-number token)
+//              check tag (16 bytes), where pair token = HMAC-SHA256(a key derived from the
+//              store's key for kLimitPairKeyPurpose, organisation id || 0x00 || personal-number
+//              token) and check tag = the first 16 bytes of HMAC-SHA256(a key derived from the
+//              store's key for "mac/vetting-limit-check/v1", check id): the check id is the
+//              certificate's, which the employer and the candidate hold, and the files do not
+//              name it. Rows written before the tag end in the check id (32 hex) and are read
+//              as before until they are pruned.
 //          value = AES-256-GCM (the store's key) over nothing, with the key as associated data:
 //                  one row for each check that took from the organisation's daily limit on
 //                  checks of that person (server/rate_limiter.h), so that a restarted registryd
@@ -28,7 +38,8 @@
 //                  rows across people; counting reads only the rows of that organisation and
 //                  person, never another organisation's checks.
 //   meta key = "limits/org-refers/" || org token (32 bytes) || u64be checked-at micros || check
-//              id, where org token = HMAC-SHA256(the same key, organisation id || 0x00)
+//              tag (as above; earlier rows: check id), where org token = HMAC-SHA256(the same
+//              key, organisation id || 0x00)
 //          value = as above: one row for each check answered REFER, so that the alert on an
 //                  organisation's many REFERs (server/rate_limiter.h CountRefer) counts the day's
 //                  answers across a restart.
@@ -92,6 +103,8 @@ class CheckStore {
   static constexpr size_t kSlotSize = 16;
   // How long the limit and REFER rows are kept: twice the 24 hours they are counted over.
   static constexpr absl::Duration kCountedRowsKept = absl::Hours(48);
+  // A sealed check's StoredCheck is padded to a multiple of this many bytes (StoredCheck.padding).
+  static constexpr size_t kSealedCheckBucket = 512;
 
   // `db` is not owned and must outlive the store; `key` is 32 bytes.
   static absl::StatusOr<std::unique_ptr<CheckStore>> Create(Database* db,
@@ -157,12 +170,14 @@ class CheckStore {
   absl::Status StageConsent(absl::string_view organisation, absl::string_view consent_reference,
                             absl::string_view token, PendingWrite* w) const;
 
-  // The limit rows (StageLimitTake) made at `since` or later: for each check id, how many rows
-  // carry it (one for the person, one for each bucket of the name). A row whose key has another
-  // shape or that fails authentication is a problem in `report` and is not counted. For the data
-  // check.
+  // The limit rows (StageLimitTake) made at `since` or later: for each of `check_ids`, how many
+  // rows carry it (one for the person, one for each bucket of the name; a row names its check
+  // by a keyed tag, so only the checks asked about are counted). A row whose key has another
+  // shape or that fails authentication is a problem in `report` (named by its check when it is
+  // one of `check_ids`, else by its position) and is not counted. For the data check.
   absl::StatusOr<std::map<std::string, int>> LimitTakesSince(
-      absl::Time since, DataCheckReport* report) const;
+      absl::Time since, const std::vector<std::string>& check_ids,
+      DataCheckReport* report) const;
 
   // Whether `organisation`'s limit row of check `check_id` of the person (or name bucket) whose
   // token is `token`, made at `since` or later, is stored. For the data check.
@@ -171,7 +186,7 @@ class CheckStore {
 
   // Stages into `w` the row that says `organisation`'s check `check_id`, made at `at`, was
   // answered REFER (meta "limits/org-refers/" + a keyed token of the organisation + time + check
-  // id, sealed over nothing: the files do not name the organisation).
+  // tag, sealed over nothing: the files name neither the organisation nor the check).
   absl::Status StageRefer(absl::string_view organisation, absl::Time at,
                           absl::string_view check_id, PendingWrite* w) const;
 
@@ -223,12 +238,17 @@ class CheckStore {
   CheckStore(Database* db, std::unique_ptr<crypto::AesGcm> aead,
              std::unique_ptr<crypto::HmacSha256Key> pair_mac,
              std::unique_ptr<crypto::HmacSha256Key> slot_mac,
-             std::unique_ptr<crypto::HmacSha256Key> consent_mac)
+             std::unique_ptr<crypto::HmacSha256Key> consent_mac,
+             std::unique_ptr<crypto::HmacSha256Key> tag_mac)
       : db_(db),
         aead_(std::move(aead)),
         pair_mac_(std::move(pair_mac)),
         slot_mac_(std::move(slot_mac)),
-        consent_mac_(std::move(consent_mac)) {}
+        consent_mac_(std::move(consent_mac)),
+        tag_mac_(std::move(tag_mac)) {}
+
+  // The tag that names check `check_id` in its limit and REFER rows' keys.
+  absl::StatusOr<std::string> CheckTag(absl::string_view check_id) const;
 
   // The key of the row of `organisation`'s `consent_reference`.
   absl::StatusOr<std::string> ConsentKey(absl::string_view organisation,
@@ -244,8 +264,8 @@ class CheckStore {
   // A sealed empty row at prefix + time + check id, into `w`.
   absl::Status StageCountedRow(const std::string& prefix, absl::Time at,
                                absl::string_view check_id, PendingWrite* w) const;
-  // Calls `fn` with the time and check id of each row under `prefix` from `since` to `until`
-  // (both included), oldest first.
+  // Calls `fn` with the time and the check tag (an earlier row's check id) of each row under
+  // `prefix` from `since` to `until` (both included), oldest first.
   absl::Status ScanCountedRows(const std::string& prefix, absl::Time since, absl::Time until,
                                const std::function<void(absl::Time, absl::string_view)>& fn) const;
 
@@ -256,6 +276,7 @@ class CheckStore {
   const std::unique_ptr<crypto::HmacSha256Key> pair_mac_;
   const std::unique_ptr<crypto::HmacSha256Key> slot_mac_;
   const std::unique_ptr<crypto::HmacSha256Key> consent_mac_;
+  const std::unique_ptr<crypto::HmacSha256Key> tag_mac_;
 };
 
 }  // namespace registry::storage

@@ -99,6 +99,7 @@ absl::StatusOr<std::unique_ptr<ErasureLedger>> ErasureLedger::Open(
     absl::MutexLock lock(&ledger->mu_);
     ledger->size_ = entries.size();
     if (!entries.empty()) ledger->last_mac_ = entries.back().mac;
+    for (const Entry& e : entries) ledger->erased_.insert(e.record_id);
   }
   // Refuse a database whose erasures the ledger does not hold, before anything is served.
   RETURN_IF_ERROR(ledger->Unapplied().status());
@@ -119,6 +120,7 @@ absl::StatusOr<std::unique_ptr<ErasureLedger>> ErasureLedger::OpenReadOnly(
     absl::MutexLock lock(&ledger->mu_);
     ledger->size_ = entries.size();
     if (!entries.empty()) ledger->last_mac_ = entries.back().mac;
+    for (const Entry& e : entries) ledger->erased_.insert(e.record_id);
   }
   RETURN_IF_ERROR(ledger->Unapplied().status());
   return ledger;
@@ -314,6 +316,7 @@ absl::StatusOr<ErasureLedger::Entry> ErasureLedger::Append(absl::string_view rec
   ::close(fd);
   ++size_;
   last_mac_ = e.mac;
+  erased_.insert(e.record_id);
   StageApplied(e, w);
   return e;
 }
@@ -331,6 +334,11 @@ absl::StatusOr<bool> ErasureLedger::AllApplied() const {
 uint64_t ErasureLedger::size() const {
   absl::MutexLock lock(&mu_);
   return size_;
+}
+
+bool ErasureLedger::Erased(absl::string_view record_id) const {
+  absl::MutexLock lock(&mu_);
+  return erased_.find(record_id) != erased_.end();
 }
 
 }  // namespace registry::storage

@@ -46,7 +46,9 @@
 #define REGISTRY_STORAGE_ERASURE_LEDGER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -144,6 +146,13 @@ class ErasureLedger {
   // Entries in the ledger.
   uint64_t size() const;
 
+  // Whether an entry of the ledger (verified when it was read at the open, or appended since)
+  // erased `record_id`. No file read: the ids are held in memory (tens of bytes per erasure).
+  // For the lookups that meet an index row of a record without a head (RecordStore
+  // SkipLeftoversOfErased): the row of an erased record put back from a backup made before the
+  // erasure is a leftover, not a head deleted from the data folder.
+  bool Erased(absl::string_view record_id) const;
+
  private:
   ErasureLedger(std::string path, crypto::SecretBytes mac_key, const Database* db,
                 bool read_only = false)
@@ -166,6 +175,8 @@ class ErasureLedger {
   const bool read_only_;
   mutable absl::Mutex mu_;
   uint64_t size_ ABSL_GUARDED_BY(mu_) = 0;
+  // The record ids of the entries (Erased).
+  std::set<std::string, std::less<>> erased_ ABSL_GUARDED_BY(mu_);
   std::string last_mac_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "common/deterministic_bytes.h"
@@ -47,6 +48,13 @@ constexpr char kAliasLoose = 'b';
 // index's token, as 'n'): read by vetting only, so that a candidate named by one of the given
 // names is referred. The loose tokens of the words go under 'l' and 'b'.
 constexpr char kGivenWord = 'w';
+// The other ways the person's name is written (StoredHead.name_variant_tokens), exact: read by
+// vetting only, so that a candidate who gives the name's words in the other field, a field's
+// words joined, or one of two surnames, is referred.
+constexpr char kNameVariant = 'v';
+// The label of a name's words in any order (NameVariantTokens): a hyphen, which no canonical
+// name holds (NameNormalizer turns hyphens into spaces), so the token is no name's NameToken.
+constexpr char kAnyOrderLabel[] = "any-order|";
 // No alias rows to search (a personal number).
 constexpr char kNoAliases = 0;
 // An expunged record's uniqueness token (court, case number, personal number), kept after the
@@ -64,8 +72,9 @@ constexpr const char* kSchemaVersion = kCurrentStorageSchema;
 // 6 to 9 filed every conviction abroad under one court, "foreign" (ReindexNames files them all
 // anew), and schemas 6 to 10 filed loose tokens of a loose form that kept the spaces between a
 // name's words, read Macedonian ѓ and ќ as g and k, kept Serbian lj and nj, and filed no word of a
-// given name of several words alone (ReindexNames files them anew); StageCurrentSchema then marks
-// the database 11.
+// given name of several words alone, and schemas 6 to 11 filed none of a name's other ways of
+// being written (rows 'v': ReindexNames files them anew); StageCurrentSchema then marks the
+// database 12.
 constexpr int kOldestUpgradableSchema = 6;
 bool UpgradableSchema(absl::string_view schema) {
   int n = 0;
@@ -86,9 +95,16 @@ constexpr char kErasureClockLabel[] = "kjc-registry/erasure-clock/v1|";
 // One row per committed erasure whose bytes may still be in older files, under a random name:
 // written with the erasure, deleted by the compaction that removes them (CompactAfterErasure).
 constexpr char kCompactionDuePrefix[] = "erasure/compaction-due/";
-// "Number" before a case's number, as CanonicalCaseNumber spells it after folding: "nr" (numër),
-// "br" (broj), "бр" (Cyrillic б, and р mapped to its Latin look-alike) and "no".
-constexpr absl::string_view kNumberWords[] = {"nr", "br", "\xd0\xb1p", "no"};
+// "Number" in a case number, as CanonicalCaseNumber spells it after folding: Albanian "nr" and
+// "numër" (or "numer", typed without the diaeresis), Serbian "br" and "broj" in Latin and "бр" and
+// "број" in Cyrillic (б kept, р, о and ј mapped to their Latin look-alikes), English "no" and
+// "number". The first kNumberAbbreviations of them are the words the earlier forms dropped, and
+// only before the first number.
+constexpr absl::string_view kNumberWords[] = {
+    "nr",    "br",   "\xd0\xb1p",   "no",     "num\xc3\xabr",
+    "numer", "broj", "\xd0\xb1poj", "number",
+};
+constexpr size_t kNumberAbbreviations = 4;
 constexpr char kHeadMacLabel[] = "kjc-registry/head/v1";
 constexpr char kIndexMacLabel[] = "kjc-registry/index-row/v1|";
 constexpr char kDatesLabel[] = "kjc-registry/record-dates/v1|";
@@ -597,6 +613,28 @@ std::vector<std::string> YearSpellings(const std::string& canonical) {
   return out;
 }
 
+// Whether `case_number` (well-formed UTF-8, as typed) has a lower-case "n" standing alone before
+// its first digit, with a space before it, a full stop after it, and a letter before the space:
+// "P n. 5/2020", where the n abbreviates "number". A capital N, or an n first, after a full stop
+// or with no full stop, may be a letter of the register ("N 5/2020", "P.N. 5/2020", "P N 5/2020"),
+// and is kept.
+bool HasNumberAbbreviatedN(absl::string_view case_number) {
+  const icu::UnicodeString s = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(case_number.data(), static_cast<int32_t>(case_number.size())));
+  int32_t i = 0;  // where the first digit is
+  while (i < s.length() && u_charType(s.char32At(i)) != U_DECIMAL_DIGIT_NUMBER) {
+    i += U16_LENGTH(s.char32At(i));
+  }
+  if (i >= s.length()) return false;
+  while (i > 0 && s.charAt(i - 1) == ' ') --i;
+  if (i < 3 || s.charAt(i - 1) != '.' || s.charAt(i - 2) != 'n' || s.charAt(i - 3) != ' ') {
+    return false;
+  }
+  i -= 2;
+  while (i > 0 && s.charAt(i - 1) == ' ') --i;
+  return i > 0 && u_isalpha(s.char32At(i - 1));
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
@@ -627,11 +665,15 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
   bool in_digits = false;
   bool separated = false;  // a separator since the last letter or digit
   bool after_letter = false;  // the character before was a letter
+  bool written = false;  // a letter or a digit was read: the first word is behind
   // The last run of letters: where it starts in `out`, and whether it stands alone (at the start,
   // or after a separator). Reset by a number.
   size_t word_at = std::string::npos;
   bool word_alone = false;
   bool seen_number = false;
+  // A number word dropped right after a number: the next number is another one, so "P 5 nr 6/2020"
+  // is "p5/6/2020", not "p56/2020".
+  bool split_next_number = false;
   const auto end_digits = [&] {
     if (!in_digits) return;
     const size_t first = digits.find_first_not_of('0');
@@ -639,7 +681,30 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
     digits.clear();
     in_digits = false;
   };
+  // Step 5: kCurrent drops every number word standing alone, and a lower-case "n." before the
+  // first number (HasNumberAbbreviatedN); the forms before it only "nr", "br", "бр" and "no" before
+  // the first number.
+  const bool words_anywhere = form == CaseNumberForm::kCurrent;
+  const bool abbreviated_n = words_anywhere && HasNumberAbbreviatedN(case_number);
+  const absl::string_view* const words_end =
+      words_anywhere ? std::end(kNumberWords) : std::begin(kNumberWords) + kNumberAbbreviations;
+  // Drops the last run of letters when it is a number word standing alone (or, with `n_too`,
+  // the n of "P n. 5/2020").
+  const auto drop_number_word = [&](bool n_too) {
+    if (word_at == std::string::npos || !word_alone) return;
+    const absl::string_view word = absl::string_view(out).substr(word_at);
+    if (std::find(std::begin(kNumberWords), words_end, word) == words_end &&
+        !(n_too && word == "n")) {
+      return;
+    }
+    out.resize(word_at);
+    word_at = std::string::npos;
+    if (!out.empty() && absl::ascii_isdigit(static_cast<unsigned char>(out.back()))) {
+      split_next_number = true;
+    }
+  };
   const bool look_alikes_touching = form == CaseNumberForm::kCurrent ||
+                                    form == CaseNumberForm::kBeforeNumberWordsAnywhere ||
                                     form == CaseNumberForm::kBeforeStandAloneLookAlikes;
   int32_t read_as_digits_until = -1;  // the end of a word of look-alikes read as a number
   for (int32_t i = 0; i < folded.length();) {
@@ -654,8 +719,10 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
       const bool after_digit = in_digits && !separated;
       const bool before_digit =
           i < folded.length() && (U_GET_GC_MASK(folded.char32At(i)) & U_GC_ND_MASK) != 0;
-      if (look_alike >= 0 && form == CaseNumberForm::kCurrent && !after_letter &&
-          separated && !out.empty()) {
+      if (look_alike >= 0 &&
+          (form == CaseNumberForm::kCurrent ||
+           form == CaseNumberForm::kBeforeNumberWordsAnywhere) &&
+          !after_letter && separated && written) {
         // A word standing alone (step 7): read as a number when it is look-alikes only and a
         // separator parts it from a number.
         read_as_digits_until = StandAloneLookAlikeWordEnd(folded, at, in_digits);
@@ -667,23 +734,20 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
     }
     if (digit >= 0) {
       after_letter = false;
-      // "nr." / "br." (numër, broj: "number") standing alone before the first number is no part
-      // of it: "P.nr. 5/2020" is "P 5/2020".
-      if (form != CaseNumberForm::kWithNumberWords && !seen_number && word_alone &&
-          word_at != std::string::npos) {
-        const absl::string_view word = absl::string_view(out).substr(word_at);
-        if (std::find(std::begin(kNumberWords), std::end(kNumberWords), word) !=
-            std::end(kNumberWords)) {
-          out.resize(word_at);
-        }
+      written = true;
+      // "nr." / "br." (numër, broj: "number") standing alone is no part of the number:
+      // "P.nr. 5/2020" is "P 5/2020".
+      if (form != CaseNumberForm::kWithNumberWords && (words_anywhere || !seen_number)) {
+        drop_number_word(abbreviated_n && !seen_number);
       }
       word_at = std::string::npos;
       seen_number = true;
       // Two numbers stay two however they are separated: "5/2020" is not "52/020".
-      if (in_digits && separated) {
+      if ((in_digits && separated) || split_next_number) {
         end_digits();
         out.push_back('/');
       }
+      split_next_number = false;
       in_digits = true;
       separated = false;
       digits.push_back(static_cast<char>('0' + digit));
@@ -696,15 +760,32 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
       after_letter = true;
       end_digits();
       if (word_at == std::string::npos || separated) {
-        word_alone = out.empty() || separated;
+        // The word before ends here: a number word goes ("No. P 5/2020", "P nr.nr. 5/2020").
+        if (words_anywhere) drop_number_word(false);
+        word_alone = !written || separated;
         word_at = out.size();
       }
+      written = true;
+      split_next_number = false;
       separated = false;
       const UChar32 latin = LatinLookAlike(c);
       icu::UnicodeString(latin != 0 ? latin : c).toUTF8String(out);
     }
   }
   end_digits();
+  if (words_anywhere) {
+    // A number word after the numbers ("P 5/2020 nr") goes too; a case number of no number
+    // keeps its words.
+    if (seen_number) drop_number_word(false);
+    // The register's letters written after the numbers, with none before them, are the same
+    // register (step 8): "5/2020 P" and "nr. 5/2020 P" are "p5/2020".
+    const size_t last_digit = out.find_last_of("0123456789");
+    if (last_digit != std::string::npos && last_digit + 1 < out.size() &&
+        out.find_first_not_of("0123456789/") > last_digit) {
+      out = absl::StrCat(absl::string_view(out).substr(last_digit + 1),
+                         absl::string_view(out).substr(0, last_digit + 1));
+    }
+  }
   return out;
 }
 
@@ -1060,6 +1141,17 @@ absl::StatusOr<std::vector<std::string>> RecordStore::NameLimitTokens(
   ASSIGN_OR_RETURN(std::vector<std::string> words,
                    GivenWordTokensOfForms(surname, given_name, forms, ""));
   for (std::string& word : words) tokens.push_back(std::move(word));
+  // And its other ways of being written, in each of those forms (FactsForVetting): "Arben
+  // Krasniqi" takes from the bucket of "Krasniqi Arben", "Ali Arben" from that of "AliArben", and
+  // "Hoxha Berisha" from those of "Hoxha" and "Berisha". Each bucket once.
+  ASSIGN_OR_RETURN(NameVariants variants,
+                   NameVariantTokens(surname, given_name, forms, "", ""));
+  std::set<std::string> taken(tokens.begin(), tokens.end());
+  for (std::vector<std::string>* more : {&variants.any_order, &variants.parts}) {
+    for (std::string& token : *more) {
+      if (taken.insert(token).second) tokens.push_back(std::move(token));
+    }
+  }
   return tokens;
 }
 
@@ -1164,6 +1256,74 @@ absl::StatusOr<std::vector<std::string>> RecordStore::GivenWordTokensOfForms(
   return std::vector<std::string>(tokens.begin(), tokens.end());
 }
 
+absl::StatusOr<RecordStore::NameVariants> RecordStore::NameVariantTokens(
+    absl::string_view surname, absl::string_view given_name, const NameForms& forms,
+    absl::string_view birth_date, absl::string_view field_prefix) const {
+  const auto canonical = [&](absl::string_view field,
+                             absl::string_view value) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> c = normalizer_->Normalize(value);
+    if (absl::IsInvalidArgument(c.status())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field_prefix, field, ": ", c.status().message()));
+    }
+    return c;
+  };
+  ASSIGN_OR_RETURN(const std::string s, canonical("surname", surname));
+  ASSIGN_OR_RETURN(const std::string g, canonical("given_name", given_name));
+  std::set<std::string> any_order;
+  std::set<std::string> parts;
+  const auto add = [&](const std::string& surname_form,
+                       const std::string& given_form) -> absl::Status {
+    // The words of both fields, sorted (a word twice stays twice): "Arben, Krasniqi" is
+    // "Krasniqi, Arben", and "Krasniqi, Ali Arben" is "Krasniqi Ali, Arben".
+    std::vector<std::string> words =
+        absl::StrSplit(absl::StrCat(surname_form, " ", given_form), ' ', absl::SkipEmpty());
+    std::sort(words.begin(), words.end());
+    ASSIGN_OR_RETURN(std::string sorted,
+                     name_index_->Token(absl::StrCat(kAnyOrderLabel, absl::StrJoin(words, " "),
+                                                     "|", birth_date)));
+    any_order.insert(std::move(sorted));
+    // Each field's words joined: "Ali Arben" is "AliArben", "Hoxha-Berisha" "HoxhaBerisha".
+    const std::string joined_surname = absl::StrReplaceAll(surname_form, {{" ", ""}});
+    const std::string joined_given = absl::StrReplaceAll(given_form, {{" ", ""}});
+    if (joined_surname != surname_form || joined_given != given_form) {
+      ASSIGN_OR_RETURN(std::string joined,
+                       name_index_->Token(absl::StrCat(joined_surname, "|", joined_given, "|",
+                                                       birth_date)));
+      parts.insert(std::move(joined));
+    }
+    // Each of two (or more) surnames alone, with the whole given name.
+    for (const std::string& word : WordsOf(surname_form)) {
+      ASSIGN_OR_RETURN(std::string one, name_index_->Token(absl::StrCat(word, "|", given_form,
+                                                                        "|", birth_date)));
+      parts.insert(std::move(one));
+    }
+    return absl::OkStatus();
+  };
+  // D with stroke (Đ, Ђ) folds to "dj" ("Đurić" is "djuric"), and a plain D is how it is most
+  // often typed without the letter on the keyboard ("Duric"), which no other form meets: each
+  // form with a "dj" is also filed and read with every "dj" a "d", so that Duric, Djuric and
+  // Đurić, and Đorde for Đorđe, meet in these rows (the exact name still tells them apart, so
+  // such a record refers, never decides).
+  const auto add_with_plain_d = [&](const std::string& surname_form,
+                                    const std::string& given_form) -> absl::Status {
+    RETURN_IF_ERROR(add(surname_form, given_form));
+    if (!absl::StrContains(surname_form, "dj") && !absl::StrContains(given_form, "dj")) {
+      return absl::OkStatus();
+    }
+    return add(absl::StrReplaceAll(surname_form, {{"dj", "d"}}),
+               absl::StrReplaceAll(given_form, {{"dj", "d"}}));
+  };
+  RETURN_IF_ERROR(add_with_plain_d(s, g));
+  for (const auto& [surname_form, given_form] : forms) {
+    RETURN_IF_ERROR(add_with_plain_d(surname_form, given_form));
+  }
+  NameVariants variants;
+  variants.any_order.assign(any_order.begin(), any_order.end());
+  variants.parts.assign(parts.begin(), parts.end());
+  return variants;
+}
+
 absl::Status RecordStore::SetWordTokens(const registry::v1::Person& person,
                                         StoredHead* head) const {
   ASSIGN_OR_RETURN(const std::vector<std::string> loose,
@@ -1179,6 +1339,15 @@ absl::Status RecordStore::SetWordTokens(const registry::v1::Person& person,
     if (t != head->loose_name_token()) head->add_loose_word_tokens(t);
   }
   for (const std::string& t : exact) head->add_given_word_tokens(t);
+  // The name's other ways of being written, as stored (no form by eye: the candidate's side
+  // reads those).
+  ASSIGN_OR_RETURN(const NameVariants variants,
+                   NameVariantTokens(person.surname(), person.given_name(), NameForms(),
+                                     person.birth_date(), "person."));
+  std::set<std::string> variant_tokens(variants.any_order.begin(), variants.any_order.end());
+  variant_tokens.insert(variants.parts.begin(), variants.parts.end());
+  head->clear_name_variant_tokens();
+  for (const std::string& t : variant_tokens) head->add_name_variant_tokens(t);
   return absl::OkStatus();
 }
 
@@ -1256,7 +1425,8 @@ absl::Status RecordStore::StageNameRows(const StoredHead& old_head, const Stored
   RETURN_IF_ERROR(restage(kLoose, LooseRowsOf(old_head), LooseRowsOf(head)));
   RETURN_IF_ERROR(restage(kAlias, old_head.alias_tokens(), head.alias_tokens()));
   RETURN_IF_ERROR(restage(kAliasLoose, AliasLooseRowsOf(old_head), AliasLooseRowsOf(head)));
-  return restage(kGivenWord, old_head.given_word_tokens(), head.given_word_tokens());
+  RETURN_IF_ERROR(restage(kGivenWord, old_head.given_word_tokens(), head.given_word_tokens()));
+  return restage(kNameVariant, old_head.name_variant_tokens(), head.name_variant_tokens());
 }
 
 bool RecordStore::IsAbroad(const registry::v1::Conviction& c) {
@@ -1269,7 +1439,8 @@ std::string RecordStore::DedupCourt(const registry::v1::Conviction& c) const {
   // Words as names are compared (NameNormalizer: case, accents, script, apostrophes), parted by
   // ASCII spaces, hyphens and other punctuation; a run of digits is a word of its own. A word
   // the name rules refuse (a symbol in it) is compared by the case-number rules (case folded,
-  // punctuation dropped), else as typed: each step is deterministic.
+  // punctuation dropped; of the form that keeps a number word such as "No", as the court tokens
+  // stored were made), else as typed: each step is deterministic.
   std::vector<std::string> words;
   std::string run;
   const auto flush = [&](bool digits) {
@@ -1280,7 +1451,9 @@ std::string RecordStore::DedupCourt(const registry::v1::Conviction& c) const {
       word = first == std::string::npos ? "0" : word.substr(first);
     } else if (absl::StatusOr<std::string> named = normalizer_->Normalize(run); named.ok()) {
       word = *std::move(named);
-    } else if (absl::StatusOr<std::string> folded = CanonicalCaseNumber(run); folded.ok()) {
+    } else if (absl::StatusOr<std::string> folded =
+                   CanonicalCaseNumber(run, CaseNumberForm::kBeforeNumberWordsAnywhere);
+               folded.ok()) {
       word = *std::move(folded);
     }
     if (!word.empty()) words.push_back(std::move(word));
@@ -1340,11 +1513,26 @@ absl::StatusOr<std::vector<std::string>> RecordStore::EarlierDedupTokens(
     // And the form before a word of such letters standing alone was: "P l/2020" was "pl2020".
     ASSIGN_OR_RETURN(const std::string word_kept,
                      CanonicalCaseNumber(spelling, CaseNumberForm::kBeforeStandAloneLookAlikes));
-    std::vector<std::string> bases = {spelled, as_typed, letters_kept, word_kept};
+    // And the form before number words were dropped wherever they stand: "No. P 5/2020" was
+    // "nop5/2020", "P numër 5/2020" "pnumër5/2020", "5/2020 P" "5/2020p".
+    ASSIGN_OR_RETURN(const std::string words_kept,
+                     CanonicalCaseNumber(spelling, CaseNumberForm::kBeforeNumberWordsAnywhere));
+    std::vector<std::string> bases = {spelled, as_typed, letters_kept, word_kept, words_kept};
     const size_t number = spelled.find_first_of("0123456789");
     if (number != std::string::npos && spelled[0] != '\xff') {
+      // Other spellings in those forms: a number word right before the number, which the forms
+      // before kCurrent kept unless it was an abbreviation ("P numër 5/2020" was "pnumër5/2020",
+      // and "P.nr. 5/2020" once "pnr5/2020"); an abbreviation before the register's letters
+      // ("Nr. P 5/2020" was "nrp5/2020"); and the register's letters after the numbers
+      // ("5/2020 P" was "5/2020p"). Never a lone "n" ("pn5/2020" is the register PN's).
       for (absl::string_view word : kNumberWords) {
         bases.push_back(absl::StrCat(spelled.substr(0, number), word, spelled.substr(number)));
+      }
+      for (size_t i = 0; i < kNumberAbbreviations; ++i) {
+        bases.push_back(absl::StrCat(kNumberWords[i], spelled));
+      }
+      if (number > 0 && absl::ascii_isdigit(static_cast<unsigned char>(spelled.back()))) {
+        bases.push_back(absl::StrCat(spelled.substr(number), spelled.substr(0, number)));
       }
     }
     // And each with its year in two digits or four.
@@ -1599,11 +1787,26 @@ absl::Status RecordStore::ConfirmErasedMeanwhile(char kind, absl::string_view to
   // record did not exist would clear its person.
   ASSIGN_OR_RETURN(std::optional<std::string> row,
                    db_->Get(Cf::kIndex, IndexKey(kind, token, record_id)));
-  if (row.has_value()) {
+  // Unless the erasure ledger erased the record: the row is a leftover put back with data from
+  // before the erasure, which finds no record, as the erasure meant.
+  if (row.has_value() && !(erased_ && erased_(record_id))) {
     return absl::DataLossError(
         absl::StrCat("record ", record_id, ": an index row names it, but its head is missing"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> RecordStore::StageLeftoverNumberRow(absl::string_view token,
+                                                         absl::string_view record_id,
+                                                         PendingWrite* w) const {
+  if (token.size() != crypto::kBlindIndexTokenSize || !IsRegistryId(record_id)) return false;
+  const std::string key = IndexKey(kPersonalNumber, token, record_id);
+  ASSIGN_OR_RETURN(std::optional<std::string> row, db_->Get(Cf::kIndex, key));
+  if (!row.has_value()) return false;
+  ASSIGN_OR_RETURN(const bool stored, IsStored(record_id));
+  if (stored) return false;
+  w->batch()->Delete(Cf::kIndex, key);
+  return true;
 }
 
 absl::StatusOr<std::vector<Record>> RecordStore::RecordsWithToken(
@@ -2077,7 +2280,8 @@ absl::StatusOr<size_t> RecordStore::ReindexNames(size_t batch_rows, const BatchC
                                                        person.birth_date(), "person.");
     if (loose.ok()) {
       indexed.set_loose_name_token(*loose);
-      // And each word of a given name of several words (since schema 11).
+      // And each word of a given name of several words (since schema 11), and the name's other
+      // ways of being written (since schema 12).
       const absl::Status words = SetWordTokens(person, &indexed);
       if (!words.ok() && !absl::IsInvalidArgument(words)) return words;
     }
@@ -2094,6 +2298,7 @@ absl::StatusOr<size_t> RecordStore::ReindexNames(size_t batch_rows, const BatchC
     unfiled.clear_loose_name_token();
     unfiled.clear_loose_word_tokens();
     unfiled.clear_given_word_tokens();
+    unfiled.clear_name_variant_tokens();
     unfiled.clear_alias_tokens();
     unfiled.clear_alias_loose_tokens();
     unfiled.clear_alias_loose_word_tokens();
@@ -2243,6 +2448,9 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   for (const std::string& token : head.given_word_tokens()) {
     b->Delete(Cf::kIndex, IndexKey(kGivenWord, token, id));
   }
+  for (const std::string& token : head.name_variant_tokens()) {
+    b->Delete(Cf::kIndex, IndexKey(kNameVariant, token, id));
+  }
   for (const std::string& token : tokens) RETURN_IF_ERROR(PutIndexRow(kErased, token, id, &w));
   // Until a compaction has removed the record's bytes from older files, a marker says one is
   // due, committed with the erasure: a crash before the compaction leaves it for the next start,
@@ -2357,6 +2565,14 @@ absl::StatusOr<CandidateTokens> RecordStore::TokensForCandidate(
   // ("Arben Ali Рера" as "Arben Pepa" too; "Mapko Јован Pepa" as "Марко Рера").
   ASSIGN_OR_RETURN(tokens.given_name_words,
                    GivenWordTokensOfForms(surname, given_name, forms, birth_date));
+  // And the name's other ways of being written, in the name as typed and in each of those forms:
+  // its words in any order across the fields ("Arben, Krasniqi" for "Krasniqi, Arben"), its
+  // fields with their inner spaces removed ("AliArben" for "Ali Arben"), and each of two
+  // surnames alone ("Berisha" for "Hoxha Berisha").
+  ASSIGN_OR_RETURN(NameVariants variants,
+                   NameVariantTokens(surname, given_name, forms, birth_date, ""));
+  tokens.names_any_order = std::move(variants.any_order);
+  tokens.name_parts = std::move(variants.parts);
   return tokens;
 }
 
@@ -2372,15 +2588,21 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   ASSIGN_OR_RETURN(std::vector<std::string> named,
                    IdsWithToken(kName, candidate.name, kMaxRecordsOfAPerson));
   // And those that name them as the name reads by eye (a Cyrillic "Рера" on the certificate
-  // passes for "Pepa", a Latin "Pepa" for "Рера"), as the whole given name or as one of theirs:
-  // two index reads for each such form the input has (at most eight), whatever they find.
+  // passes for "Pepa", a Latin "Pepa" for "Рера"), as the whole given name or as one of theirs
+  // (and as one of their other ways of writing it, below): three index reads for each such form
+  // the input has (at most eight), whatever they find.
   // And those that name them by one of their given names when either given name has several
   // words: records filed under the candidate's name as one of their given names (rows 'w'), and
   // under each of the candidate's given names alone, in the name as typed and in each form it
-  // reads as by eye, as the whole given name or as one of theirs: one more index read, and two
-  // for each such word, whatever they find. Such a record refers, never decides (under the
+  // reads as by eye, as the whole given name or as one of theirs: one more index read, and three
+  // for each such word, whatever they find. And those that name them by another way of writing
+  // the name (rows 'v': the words in other fields, a field's words joined, one of two surnames):
+  // each of the tokens above among the records' such rows, the candidate's words in any order
+  // there too, and each of the candidate's fields joined and surnames alone among the records'
+  // names, given-name words and such rows. Such a record refers, never decides (under the
   // candidate's number it does not match the candidate's exact name; under another it refers in
-  // any case).
+  // any case). Each distinct token is read once per row kind: how many reads depends on the
+  // input only.
   // Each id is kept with the index row that found it, once.
   struct FoundBy {
     char kind;
@@ -2390,14 +2612,20 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   {
     std::set<std::string> seen_ids(named.begin(), named.end());
     std::vector<FoundBy> lookups;
-    for (const std::string& as_seen : candidate.names_as_seen) {
-      lookups.push_back({kName, &as_seen});
-      lookups.push_back({kGivenWord, &as_seen});
-    }
+    std::set<std::string> looked_up = {candidate.name};
     lookups.push_back({kGivenWord, &candidate.name});
-    for (const std::string& word : candidate.given_name_words) {
-      lookups.push_back({kName, &word});
-      lookups.push_back({kGivenWord, &word});
+    lookups.push_back({kNameVariant, &candidate.name});
+    for (const std::vector<std::string>* tokens :
+         {&candidate.names_as_seen, &candidate.given_name_words, &candidate.name_parts}) {
+      for (const std::string& token : *tokens) {
+        if (!looked_up.insert(token).second) continue;
+        lookups.push_back({kName, &token});
+        lookups.push_back({kGivenWord, &token});
+        lookups.push_back({kNameVariant, &token});
+      }
+    }
+    for (const std::string& token : candidate.names_any_order) {
+      lookups.push_back({kNameVariant, &token});
     }
     for (const FoundBy& lookup : lookups) {
       ASSIGN_OR_RETURN(std::vector<std::string> more,
@@ -2409,25 +2637,27 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
       }
     }
   }
-  // Whether a head names the candidate by the name, as it reads, or by one of the given names:
-  // every token compared, in constant time.
+  // Whether a head names the candidate by the name, as it reads, by one of the given names or
+  // by another way of writing it: each of the head's name tokens (its name, given-name words
+  // and other ways) compared with each of the candidate's, in constant time. A token of the
+  // words in any order is under a label no other token's input has, so it equals only such a
+  // token.
+  std::vector<const std::string*> candidate_forms = {&candidate.name};
+  for (const std::vector<std::string>* tokens :
+       {&candidate.names_as_seen, &candidate.given_name_words, &candidate.name_parts,
+        &candidate.names_any_order}) {
+    for (const std::string& token : *tokens) candidate_forms.push_back(&token);
+  }
   const auto names_candidate = [&](const StoredHead& head) {
-    bool names = crypto::ConstantTimeEquals(head.name_token(), candidate.name);
-    for (const std::string& as_seen : candidate.names_as_seen) {
-      names |= crypto::ConstantTimeEquals(head.name_token(), as_seen);
-    }
-    for (const std::string& word : head.given_word_tokens()) {
-      names |= crypto::ConstantTimeEquals(word, candidate.name);
-      for (const std::string& as_seen : candidate.names_as_seen) {
-        names |= crypto::ConstantTimeEquals(word, as_seen);
+    bool names = false;
+    const auto compare = [&](const std::string& own) {
+      for (const std::string* form : candidate_forms) {
+        names |= crypto::ConstantTimeEquals(own, *form);
       }
-      for (const std::string& own : candidate.given_name_words) {
-        names |= crypto::ConstantTimeEquals(word, own);
-      }
-    }
-    for (const std::string& own : candidate.given_name_words) {
-      names |= crypto::ConstantTimeEquals(head.name_token(), own);
-    }
+    };
+    compare(head.name_token());
+    for (const std::string& word : head.given_word_tokens()) compare(word);
+    for (const std::string& variant : head.name_variant_tokens()) compare(variant);
     return names;
   };
   std::vector<VettingFacts> facts;
@@ -2709,6 +2939,9 @@ absl::Status RecordStore::CheckAll(
     for (const std::string& token : head->given_word_tokens()) {
       rows.push_back({kGivenWord, token});
     }
+    for (const std::string& token : head->name_variant_tokens()) {
+      rows.push_back({kNameVariant, token});
+    }
     for (const Row& r : rows) {
       const std::string row_key = IndexKey(r.kind, r.token, key);
       ASSIGN_OR_RETURN(std::optional<std::string> value, db_->Get(Cf::kIndex, row_key));
@@ -2793,6 +3026,7 @@ absl::Status RecordStore::CheckAll(
                          : kind == kAliasLoose   ? holds(head->alias_loose_tokens()) ||
                                                        holds(head->alias_loose_word_tokens())
                          : kind == kGivenWord    ? holds(head->given_word_tokens())
+                         : kind == kNameVariant  ? holds(head->name_variant_tokens())
                                                  : token == head->dedup_token();
     if (!current) {
       report->Add(absl::StrCat("index row '", std::string(1, kind), "' for ", id,

@@ -17,7 +17,11 @@
 //                                                         'b' also each word of a given name
 //                                                         of several words in its place, and
 //                                                         'w' each such word exact (vetting
-//                                                         only)
+//                                                         only); 'v' the name's other ways
+//                                                         of being written, exact (vetting
+//                                                         only: the words in any order, the
+//                                                         fields without their spaces, each
+//                                                         word of a surname of several)
 //   meta     "schema/version" = the storage schema (kSchemaVersion in record_store.cc);
 //            "keys/check" = key check value (of the derivation root);
 //            "keys/kek-check/<version>" = a KEK version's check value: a wrapped key under that
@@ -67,7 +71,7 @@ namespace registry::storage {
 
 // The storage schema this registryd writes and reads; an earlier one (RecordStore::EarlierSchema)
 // is upgraded at the first start, and its audit event and log line name this one.
-inline constexpr char kCurrentStorageSchema[] = "11";
+inline constexpr char kCurrentStorageSchema[] = "12";
 
 // Registry metadata the server decides for a new version.
 struct VersionMeta {
@@ -159,25 +163,37 @@ absl::Status ErasedConvictionError();
 //   4. whitespace, punctuation and symbols are removed, except that two numbers they separate
 //      stay two (written with one "/" between them), so "P5/2020", "P-5/2020", "P 5 / 2020",
 //      "P.5/2020", "P 5/2020." and "P 5 2020" are "p5/2020", while "P 52/020" is "p52/20";
-//   5. (kCurrent and kBeforeDigitLookAlikes) the word "nr" or "br" (numër, broj: "number"; "бр"
-//      in Cyrillic) standing alone before the first number is dropped: "P.nr. 5/2020",
-//      "P br. 5/2020" are "p5/2020";
-//   6. (kCurrent only) a letter that looks like a digit (o in Latin, Cyrillic or Greek for 0;
-//      Cyrillic з for 3; l, I, Cyrillic і and Greek ι for 1) is that digit where it touches a
-//      number: right after a digit, or right before one and not after a letter. "P 9173/2O21"
-//      and "P 917З/2021" are "p9173/2021"; "PO 5/2020" keeps its letters;
-//   7. (kCurrent only) so is a word of such letters only, standing alone between separators, that
-//      a separator parts from a number before or after it, unless it is the first word (where
-//      the register's letters stand): "P l/2020" and "P lO/2020" are "p1/2020" and "p10/2020";
-//      "I 5/2020" keeps its letter.
+//   5. (all forms but kWithNumberWords) "number" standing alone as a word is dropped: in kCurrent
+//      every such word wherever it stands, repeated or not, in any case and script, "nr", "numër"
+//      or "numer" (Albanian), "br" or "broj" ("бр", "број" in Cyrillic), "no" or "number", and a
+//      lower-case "n." after the register's letters and before the first number, with a space
+//      before it ("P n. 5/2020"; a capital N, or one first or after a full stop, may be a
+//      register's letter, "P.N. 5/2020", and is kept), so "P.nr. 5/2020", "No. P 5/2020",
+//      "P nr.nr. 5/2020", "P broj 5/2020" and "P 5/2020 nr" are "p5/2020", and a word dropped
+//      between two numbers leaves them two ("P 5 nr 6/2020" is "p5/6/2020"); in the forms before
+//      (kBeforeNumberWordsAnywhere and earlier) only "nr", "br", "бр" or "no" standing alone
+//      right before the first number was;
+//   6. (kCurrent, kBeforeNumberWordsAnywhere, kBeforeStandAloneLookAlikes) a letter that looks
+//      like a digit (o in Latin, Cyrillic or Greek for 0; Cyrillic з for 3; l, I, Cyrillic і and
+//      Greek ι for 1) is that digit where it touches a number: right after a digit, or right
+//      before one and not after a letter. "P 9173/2O21" and "P 917З/2021" are "p9173/2021";
+//      "PO 5/2020" keeps its letters;
+//   7. (kCurrent and kBeforeNumberWordsAnywhere) so is a word of such letters only, standing
+//      alone between separators, that a separator parts from a number before or after it, unless
+//      it is the first word (where the register's letters stand): "P l/2020" and "P lO/2020" are
+//      "p1/2020" and "p10/2020"; "I 5/2020" keeps its letter;
+//   8. (kCurrent only) letters after the numbers, with none before them, are the register's
+//      letters written last and go first: "5/2020 P" and "nr. 5/2020 P" are "p5/2020".
 // Pure. Internal only when ICU's normalisation data cannot be loaded. The case number as entered
 // is what the record stores and shows; this form only enters the token. A record stored, or a
 // conviction erased, before step 5 has its token in the earliest form (kWithNumberWords), before
-// step 6 in kBeforeDigitLookAlikes, and before step 7 in kBeforeStandAloneLookAlikes; the
-// uniqueness check also looks all of them up. Any other change of the rules changes every
-// uniqueness token and needs a schema change (kSchemaVersion).
+// step 6 in kBeforeDigitLookAlikes, before step 7 in kBeforeStandAloneLookAlikes, and before
+// step 5 dropped number words anywhere and step 8 in kBeforeNumberWordsAnywhere; the uniqueness
+// check also looks all of them up. Any other change of the rules changes every uniqueness token
+// and needs a schema change (kSchemaVersion).
 enum class CaseNumberForm {
   kCurrent,
+  kBeforeNumberWordsAnywhere,
   kBeforeStandAloneLookAlikes,
   kBeforeDigitLookAlikes,
   kWithNumberWords
@@ -201,6 +217,18 @@ struct CandidateTokens {
   // place (RecordStore::GivenWordTokens, exact), in the name as typed and in each form of
   // names_as_seen, each once (RecordStore::GivenWordTokensOfForms); none for one word.
   std::vector<std::string> given_name_words;
+  // The name's words in any order across the two fields (surname "Arben", given name
+  // "Krasniqi" as "Krasniqi Arben"; "Krasniqi, Ali Arben" as "Krasniqi Ali, Arben"), one token
+  // for the name as typed and one for each form of names_as_seen, each once
+  // (RecordStore::NameVariantTokens): looked up among the records' own such tokens (rows 'v').
+  std::vector<std::string> names_any_order;
+  // The name with the spaces and hyphens inside each field removed, when a field has several
+  // words ("AliArben" for "Ali Arben", "HoxhaBerisha" for "Hoxha-Berisha"), and each word of a
+  // surname of several words with the whole given name ("Berisha Arben" for "Hoxha Berisha
+  // Arben"), in the name as typed and in each form of names_as_seen, each once: looked up
+  // among the records' names, given-name words and other ways of being written (rows 'n', 'w'
+  // and 'v'), as the records file theirs (StoredHead.name_variant_tokens).
+  std::vector<std::string> name_parts;
 };
 
 // What vetting learns about one record filed under the candidate's personal number, or naming
@@ -210,7 +238,9 @@ struct VettingFacts {
   // The candidate's name and birth date are the record's (compared in constant time). For a
   // record under another number: that it names the candidate, exactly, as the name reads by eye,
   // or by one of the given names when the candidate's or the record's given name has several
-  // words ("Arben" for "Ali Arben"); such a record refers, never decides.
+  // words ("Arben" for "Ali Arben"), or by the same words in other fields, with the spaces in a
+  // field removed, or by one of two surnames (CandidateTokens::names_any_order, name_parts);
+  // such a record refers, never decides.
   bool identity_matches = false;
   // Found by the candidate's exact name and birth date, filed under another personal number: it
   // may be the candidate's under a mistyped or false number, so it can refer, never decide
@@ -356,16 +386,17 @@ class RecordStore {
   // loose tokens of an earlier loose form, schemas 6 to 9 every conviction abroad under one
   // court's uniqueness token, and schemas 6 to 10 loose tokens of a loose form that kept the
   // spaces in a name, read Macedonian ѓ and ќ as g and k and kept lj and nj, and no rows of the
-  // words of a given name of several words (the caller files them anew, ReindexNames). Then it
+  // words of a given name of several words, and schemas 6 to 11 no rows of a name's other ways
+  // of being written (rows 'v'; the caller files them anew, ReindexNames). Then it
   // commits StageCurrentSchema in an audited batch.
   absl::StatusOr<int> EarlierSchema() const;
   void StageCurrentSchema(PendingWrite* w) const;
   // Files every record's names anew in the loose index (rows 'l' and the head's loose tokens,
   // under NameNormalizer::LooseForm as it is now, with each word of a given name of several
-  // words since schema 11, and those words' exact rows 'w') and its aliases in the name indexes
-  // (rows 'a' and 'b', and the head's alias tokens), and a conviction abroad's uniqueness token
-  // (row 'd' and the head's, naming its court since schema 10), for records stored before
-  // schema 11, in
+  // words since schema 11, and those words' exact rows 'w'), the name's other ways of being
+  // written (rows 'v', since schema 12) and its aliases in the name indexes (rows 'a' and 'b',
+  // and the head's alias tokens), and a conviction abroad's uniqueness token (row 'd' and the
+  // head's, naming its court since schema 10), for records stored before schema 12, in
   // writes of at most `batch_rows` records each handed to `commit` (audited by the caller).
   // Reads every record's current version; every record is rewritten. Heads that fail to open
   // are left as they are (the data check names them). An alias that cannot be normalised
@@ -392,6 +423,21 @@ class RecordStore {
   // Whether the record is stored (not erased): its head reads and authenticates. DataLoss for a
   // head that fails authentication.
   absl::StatusOr<bool> IsStored(absl::string_view record_id) const;
+
+  // A lookup that meets an index row of a record without a head answers DataLoss (the head was
+  // deleted from the data folder), unless `erased(record_id)` holds (ErasureLedger::Erased: the
+  // row is a leftover of an erased record, put back from a backup made before the erasure),
+  // which it passes over as it passes over a row an erasure took meanwhile. Set once, before
+  // any lookup (OpenStorage).
+  void SkipLeftoversOfErased(std::function<bool(absl::string_view record_id)> erased) {
+    erased_ = std::move(erased);
+  }
+  // When the personal-number index row of `record_id` under `token` (an erasure ledger entry's)
+  // is there and the record has no head, stages the row's deletion into `w` and returns true: a
+  // leftover put back from before the erasure. One point read of the row; false without it.
+  absl::StatusOr<bool> StageLeftoverNumberRow(absl::string_view token,
+                                              absl::string_view record_id,
+                                              PendingWrite* w) const;
 
   // Every record id, in key order, from after `after` ("" for the start), at most `limit`.
   absl::StatusOr<std::vector<std::string>> RecordIds(absl::string_view after, size_t limit) const;
@@ -455,9 +501,11 @@ class RecordStore {
                                                      absl::string_view birth_date) const;
   // Vetting, step 2: the facts of every record filed under the candidate's personal number (all
   // of them, as the dates in force count them: up to kMaxRecordsOfAPerson), then of every record
-  // filed under the candidate's exact name token, or one of its names_as_seen, under another
-  // number (up to kMaxRecordsOfAPerson each, marked under_other_number; the name index is read
-  // on every check, once more for each form as seen, whatever it finds; such
+  // filed under the candidate's exact name token, or one of its names_as_seen,
+  // given_name_words, names_any_order or name_parts, as its name, one of its given-name words or
+  // one of its other ways of being written (rows 'n', 'w', 'v'), under another number (up to
+  // kMaxRecordsOfAPerson each, marked under_other_number; the name index is read on every
+  // check, once more for each such token and row kind, whatever it finds; such
   // a record's dates in force are computed from all its number's records, which are read and
   // counted as records too, since one naming the person by an alias extends it), by token only,
   // never decrypting a record. A record the name index finds whose head is under the
@@ -503,9 +551,11 @@ class RecordStore {
   // normalised "surname|given name|", as the exact name index folds names (Latin = Cyrillic), for
   // the gate's daily limit on checks of one name (server/call_gate.cc); followed by the token of
   // every other form the vetting lookup reads the name under (OtherNameForms: each field, and
-  // both, as it reads by eye; and for a given name of several words, each word of each form:
-  // GivenWordTokensOfForms), so a name typed in lookalike letters takes from the bucket of
-  // every name it is looked up as. No record is indexed under them
+  // both, as it reads by eye; for a given name of several words, each word of each form:
+  // GivenWordTokensOfForms; and each form's words in any order, its fields without their spaces
+  // and each word of a surname of several: NameVariantTokens), each once, so a name typed in
+  // lookalike letters, with its words moved or joined, or with one of two surnames, takes from
+  // the bucket of every name it is looked up as. No record is indexed under them
   // (every record has a birth date). InvalidArgument "surname: ..." or "given_name: ..." when a
   // name cannot be normalised. Looks nothing up.
   absl::StatusOr<std::vector<std::string>> NameLimitTokens(absl::string_view surname,
@@ -597,8 +647,27 @@ class RecordStore {
   absl::StatusOr<std::vector<std::string>> GivenWordTokensOfForms(
       absl::string_view surname, absl::string_view given_name, const NameForms& forms,
       absl::string_view birth_date) const;
+  // The exact tokens (the name index's) of the other ways a name is written that vetting
+  // compares, for the name as typed and for each of `forms` (OtherNameForms of the same name;
+  // none for a record's): `any_order`, one token per form over its words sorted, both fields
+  // together, under a label no canonical name has (a hyphen); `parts`, per form, the token of
+  // the fields with their inner spaces removed when a field has several words, and the token of
+  // each distinct word of a surname of several words with the whole given name, both as
+  // NameToken's. Each sorted, without repeats. So per form at most one token in `any_order` and
+  // 1 + (the surname's distinct words) in `parts`, and at most nine forms. InvalidArgument as
+  // NameToken.
+  struct NameVariants {
+    std::vector<std::string> any_order;
+    std::vector<std::string> parts;
+  };
+  absl::StatusOr<NameVariants> NameVariantTokens(absl::string_view surname,
+                                                 absl::string_view given_name,
+                                                 const NameForms& forms,
+                                                 absl::string_view birth_date,
+                                                 absl::string_view field_prefix) const;
   // Sets `head`'s given-name word tokens (loose_word_tokens without its loose_name_token, which
-  // must be set, and given_word_tokens) from the person's names.
+  // must be set, and given_word_tokens) and its name_variant_tokens (NameVariantTokens of the
+  // name as stored) from the person's names.
   absl::Status SetWordTokens(const registry::v1::Person& person, StoredHead* head) const;
   // Sets `head`'s alias tokens, exact and loose (with the given name, and with each of its words
   // when it has several), from the person's aliases in the surname's place (sorted, without
@@ -606,7 +675,8 @@ class RecordStore {
   // cannot be normalised; with `skipped`, such an alias is left out and counted instead.
   absl::Status SetAliasTokens(const registry::v1::Person& person, StoredHead* head,
                               size_t* skipped = nullptr) const;
-  // Deletes `old_head`'s loose, alias and given-name word rows ('l', 'a', 'b', 'w') that `head`
+  // Deletes `old_head`'s loose, alias, given-name word and name variant rows ('l', 'a', 'b',
+  // 'w', 'v') that `head`
   // no longer has and puts those it newly has.
   absl::Status StageNameRows(const StoredHead& old_head, const StoredHead& head,
                              PendingWrite* w) const;
@@ -626,11 +696,13 @@ class RecordStore {
                                            absl::string_view personal_number) const;
   // The uniqueness tokens, other than DedupToken's, that a record stored or a conviction erased
   // under another spelling of this case number may be under: the other script (Serbian Cyrillic
-  // and Latin, letter for letter), the year in two digits or four (21, 1921, 2021), a number
-  // word ("nr.", "br.", "бр.", "no.") before the number, and the form before number words were
-  // dropped (CaseNumberForm::kWithNumberWords). Looked up, never stored: a record keeps the token
-  // of its own spelling. For a court abroad, also every spelling's token under the one court
-  // "foreign" that schemas before 10 gave every court abroad (a conviction erased then).
+  // and Latin, letter for letter), the year in two digits or four (21, 1921, 2021), and each
+  // earlier CaseNumberForm of the spelling and of its spellings with a number word ("nr.",
+  // "numër", "br.", "broj", "бр.", "no.", "number") before the number, with "nr.", "br.", "бр."
+  // or "no." before the register's letters, and with those letters after the numbers. Looked
+  // up, never stored: a record keeps the token of its own spelling. For a court abroad, also
+  // every spelling's token under the one court "foreign" that schemas before 10 gave every court
+  // abroad (a conviction erased then).
   absl::StatusOr<std::vector<std::string>> EarlierDedupTokens(
       const registry::v1::Conviction& c, absl::string_view personal_number) const;
   // The record's head; NotFound for unknown or expunged ids. With `verify`, DataLoss when its MAC
@@ -725,6 +797,7 @@ class RecordStore {
   const std::unique_ptr<crypto::AesGcm> dates_aead_;
   DatesRules rules_;
   std::string stand_in_dates_;  // set once by Create
+  std::function<bool(absl::string_view)> erased_;  // SkipLeftoversOfErased
   mutable std::atomic<uint64_t> vetting_heads_read_{0};
   // The last keyring whose KEKs all matched their check values, the current one's recorded.
   mutable absl::Mutex kek_mu_;

@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -33,6 +34,7 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/check_config.h"
+#include "server/data_check.h"
 #include "server/registry_server.h"
 #include "crypto/aes_gcm.h"
 #include "storage/audit_log.h"
@@ -251,13 +253,15 @@ TEST_F(DataCheckTest, AConsistentRegistryPasses) {
   EXPECT_THAT(r.problems(), IsEmpty());
   EXPECT_EQ(r.records(), 2u);
   EXPECT_EQ(r.versions(), 3u);    // a: 2, the third: 1
-  EXPECT_EQ(r.index_rows(), 9u);  // 4 per record, and the expunged conviction's row
+  // 5 per record (number, name, loose name, uniqueness, the words in any order), and the
+  // expunged conviction's row.
+  EXPECT_EQ(r.index_rows(), 11u);
   EXPECT_GE(r.audit_events(), 6u);
   EXPECT_EQ(r.vetting_checks(), 1u);
 
   std::string out;
   EXPECT_EQ(RunOffline(&out), 0) << out;
-  EXPECT_THAT(out, HasSubstr("2 records, 3 versions, 9 index rows, 1 vetting checks"));
+  EXPECT_THAT(out, HasSubstr("2 records, 3 versions, 11 index rows, 1 vetting checks"));
   EXPECT_THAT(out, HasSubstr("consistent"));
 }
 
@@ -309,9 +313,10 @@ TEST_F(DataCheckTest, AnExpungesDryRunIsNoErasure) {
   EXPECT_EQ(r.records(), 1u);
 }
 
-// The case a lookup cannot see: without its personal-number and name rows, the record is
-// invisible to vetting, and nothing fails authentication. (Without the personal-number row
-// alone, the name index still finds it: ARecordWhosePersonalNumberRowWasDeletedIsStillNotClear.)
+// The case a lookup cannot see: without its personal-number, name and name-variant rows, the
+// record is invisible to vetting, and nothing fails authentication. (Without the personal-number
+// row alone, the name index still finds it: ARecordWhosePersonalNumberRowWasDeletedIsStillNotClear;
+// and without the name row too, the row of its words in any order.)
 TEST_F(DataCheckTest, ADeletedIndexRowIsCaught) {
   const std::string id = Create(ExampleRecord());
   ASSERT_EQ(Vet(ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
@@ -319,11 +324,14 @@ TEST_F(DataCheckTest, ADeletedIndexRowIsCaught) {
     const storage::StoredHead head = Head(db, id);
     Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
     Delete(db, storage::Cf::kIndex, absl::StrCat("n", head.name_token(), id));
+    ASSERT_EQ(head.name_variant_tokens_size(), 1);
+    Delete(db, storage::Cf::kIndex, absl::StrCat("v", head.name_variant_tokens(0), id));
   });
   EXPECT_EQ(Vet(ExampleRecord().person()), v1::VETTING_RESULT_CLEAR);  // what the check exists for
 
   const v1::VerifyDataResponse r = Verify();
-  EXPECT_EQ(r.problem_count(), 2u);
+  EXPECT_EQ(r.problem_count(), 3u);
+  EXPECT_THAT(r.problems(), Contains(absl::StrCat("record ", id, ": index row 'v' missing")));
   EXPECT_THAT(r.problems(), Contains(absl::StrCat("record ", id, ": index row 'p' missing")));
   EXPECT_THAT(r.problems(), Contains(absl::StrCat("record ", id, ": index row 'n' missing")));
   std::string out;
@@ -586,7 +594,7 @@ TEST_F(DataCheckTest, EveryDamagedEventIsNamedAndTheCheckGoesOnPastThem) {
     if (absl::ConsumePrefix(&line, "problem: ")) printed.emplace_back(line);
   }
   expect_named(printed);
-  EXPECT_THAT(out, HasSubstr("4 records, 4 versions, 16 index rows, 0 vetting checks"));
+  EXPECT_THAT(out, HasSubstr("4 records, 4 versions, 20 index rows, 0 vetting checks"));
   EXPECT_THAT(out, HasSubstr(": 6 problems\n"));
 }
 
@@ -831,7 +839,7 @@ TEST_F(DataCheckTest, AMissingHeadLeavesOrphansAndAnUnmatchedCreateEvent) {
   const std::string id = Create(ExampleRecord());
   Edit([&](storage::Database* db) { Delete(db, storage::Cf::kRecords, id); });
   const v1::VerifyDataResponse r = Verify();
-  EXPECT_EQ(r.problem_count(), 6u);  // 4 index rows, 1 version, the create event
+  EXPECT_EQ(r.problem_count(), 7u);  // 5 index rows, 1 version, the create event
   EXPECT_THAT(r.problems(),
               Contains(absl::StrCat("record ", id, ": created in the audit log but not stored")));
   EXPECT_THAT(r.problems(),
@@ -1194,7 +1202,7 @@ TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
   EXPECT_EQ(moved.reference(), "vetting checks batch 1: 1 rows");
   const v1::AuditEvent upgraded = testing::StoredEvent(*server_, size - 1);
   EXPECT_EQ(upgraded.actor(), "system:storage-schema");
-  EXPECT_EQ(upgraded.reference(), "schema 6 to 11: 1 checks moved 0 records filed 0 with aliases");
+  EXPECT_EQ(upgraded.reference(), "schema 6 to 12: 1 checks moved 0 records filed 0 with aliases");
   // Once: the next start finds schema 9 and leaves the checks alone.
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(testing::AuditLogSize(*server_), size);
@@ -1280,7 +1288,7 @@ TEST_F(DataCheckTest, AliasesOfAnEarlierSchemaAreFiledAtStartUp) {
   EXPECT_EQ(filed.reference(), "names batch 1: 2 records");
   EXPECT_THAT(filed.record_ids(), ::testing::UnorderedElementsAre(id, other_id));
   EXPECT_EQ(testing::StoredEvent(*server_, size - 1).reference(),
-            "schema 7 to 11: 2 records filed 1 with aliases");
+            "schema 7 to 12: 2 records filed 1 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
   v1::SearchRecordsResponse found;
   ASSERT_NO_FATAL_FAILURE(
@@ -1307,7 +1315,7 @@ TEST_F(DataCheckTest, LooseTokensOfAnEarlierSchemaAreFiledAnewAtStartUp) {
     LeaveAsSchema(db, "8", id, {'l'});
   });
   EXPECT_EQ(testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1).reference(),
-            "schema 8 to 11: 1 records filed 0 with aliases");
+            "schema 8 to 12: 1 records filed 0 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
   ExpectOnlyAPossibleMatch("\xd0\xa2\xd0\xb0\xd1\x87\xd0\xb8",                      // Тачи
                            "\xd0\x94\xd1\x83\xd1\x80\xd0\xb0\xd1\x82\xd0\xb0",  // Дурата
@@ -1325,7 +1333,7 @@ TEST_F(DataCheckTest, GivenNameWordsOfAnEarlierSchemaAreFiledAtStartUp) {
   const std::string id = Create(r);
   Edit([&](storage::Database* db) { LeaveAsSchema(db, "10", id, {'l', 'w'}); });
   EXPECT_EQ(testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1).reference(),
-            "schema 10 to 11: 1 records filed 0 with aliases");
+            "schema 10 to 12: 1 records filed 0 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
   ASSERT_NO_FATAL_FAILURE(
       ExpectOnlyAPossibleMatch("O Brien", "Arben", r.person().birth_date(), id));
@@ -1345,6 +1353,58 @@ TEST_F(DataCheckTest, GivenNameWordsOfAnEarlierSchemaAreFiledAtStartUp) {
   EXPECT_EQ(Vet(candidate), v1::VETTING_RESULT_REFER);
   candidate.set_given_name("Besnik");
   EXPECT_EQ(Vet(candidate), v1::VETTING_RESULT_CLEAR);
+}
+
+// Schema 11 filed none of a name's other ways of being written (its words in any order, each
+// field's words joined, each of two surnames alone): the next start files every record's names
+// anew, so that an employer's candidate who gives one of the two surnames under another number
+// refers, and the data check holds the new rows to the heads.
+TEST_F(DataCheckTest, NameVariantsOfAnEarlierSchemaAreFiledAtStartUp) {
+  v1::CreateRecordRequest r = ExampleRecord();
+  r.mutable_person()->set_surname("Hoxha-Berisha");
+  r.mutable_person()->set_given_name("Arben");
+  const std::string id = Create(r);
+  Edit([&](storage::Database* db) {
+    // The words in any order, the surname joined, and each of its two words alone.
+    EXPECT_EQ(AliasRows(db, 'v', id).size(), 4u);
+    LeaveAsSchema(db, "11", id, {'v'});
+  });
+  EXPECT_EQ(testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1).reference(),
+            "schema 11 to 12: 1 records filed 0 with aliases");
+  EXPECT_EQ(Verify().problem_count(), 0u);
+  Edit([&](storage::Database* db) { EXPECT_EQ(AliasRows(db, 'v', id).size(), 4u); });
+  v1::Person candidate = r.person();
+  candidate.set_surname("Berisha");
+  candidate.set_personal_number("1234500078");
+  EXPECT_EQ(Vet(candidate), v1::VETTING_RESULT_REFER);
+  candidate.set_surname("Arben");
+  candidate.set_given_name("Hoxha Berisha");
+  candidate.set_personal_number("1234500079");
+  EXPECT_EQ(Vet(candidate), v1::VETTING_RESULT_REFER);
+  candidate.set_surname("Berisha");
+  candidate.set_given_name("Besnik");
+  candidate.set_personal_number("1234500080");
+  EXPECT_EQ(Vet(candidate), v1::VETTING_RESULT_CLEAR);
+}
+
+// The rows of a name's other ways of being written are held to the head as the others: one
+// deleted from the data folder is named, and an erasure leaves none.
+TEST_F(DataCheckTest, ADeletedNameVariantRowIsCaught) {
+  v1::CreateRecordRequest r = ExampleRecord();
+  r.mutable_person()->set_given_name("Ali Arben");
+  const std::string id = Create(r);
+  EXPECT_EQ(Verify().problem_count(), 0u);
+  Edit([&](storage::Database* db) {
+    const std::vector<std::string> rows = AliasRows(db, 'v', id);
+    // The words in any order and the given name joined.
+    ASSERT_EQ(rows.size(), 2u);
+    Delete(db, storage::Cf::kIndex, rows[1]);
+  });
+  const v1::VerifyDataResponse report = Verify();
+  EXPECT_EQ(report.problem_count(), 1u);
+  EXPECT_THAT(report.problems(), Contains(HasSubstr("index row 'v' missing")));
+  ASSERT_TRUE(Expunge(id).ok());
+  Edit([&](storage::Database* db) { EXPECT_THAT(AliasRows(db, 'v', id), IsEmpty()); });
 }
 
 // An entry damaged where it lies is one problem: it fails authentication. It is still the entry
@@ -1458,6 +1518,187 @@ TEST_F(DataCheckTest, AKekCheckValueDeletedUnderItsDataKeysIsNamedAndRefusedAtSt
     ASSERT_TRUE(kept.ok()) << kept.status();
     EXPECT_FALSE(kept->has_value()) << "a check value was recorded again";
   }));
+}
+
+// A consent reference is bound to its first candidate in a consent row kept for ever. Deleting the
+// row while registryd was stopped let the organisation give the reference for another candidate,
+// and the data check called the data consistent. Every answered check's consent row is held to
+// it now: present, authentic and naming its candidate; a missing one, and a check under a
+// reference given before for another candidate, are named by check id, never the person or the
+// reference.
+TEST_F(DataCheckTest, ADeletedConsentRowAndTheReferenceGivenAgainForAnotherAreCaught) {
+  const v1::Person person = ExampleRecord().person();
+  Create(ExampleRecord());
+  const v1::VettingCheckRequest first = CandidateOf(person);
+  std::string answered;
+  ASSERT_TRUE(VetForCheckId(first, &answered).ok());
+  ASSERT_FALSE(answered.empty());
+  v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+
+  const std::string prefix = "consents/vetting/";
+  Edit([&](storage::Database* db) {
+    std::vector<std::string> keys;
+    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kMeta);
+    for (it->Seek(prefix); it->Valid() && absl::StartsWith(it->key(), prefix); it->Next()) {
+      keys.emplace_back(it->key());
+    }
+    ASSERT_EQ(keys.size(), 1u);
+    Delete(db, storage::Cf::kMeta, keys[0]);
+  });
+  r = Verify();
+  EXPECT_EQ(r.problem_count(), 1u);
+  const std::string missing =
+      absl::StrCat("vetting check ", answered,
+                   ": answered under a consent reference whose consent row is missing, so the "
+                   "reference could be given for another candidate");
+  ExpectReportedOnlineAndOffline(r, missing);
+  EXPECT_THAT(missing, ::testing::Not(HasSubstr(person.personal_number())));
+  EXPECT_THAT(missing, ::testing::Not(HasSubstr(first.consent_reference())));
+
+  // What the deletion is for: the reference given again, for another candidate, is answered.
+  const v1::VettingCheckRequest other =
+      CandidateOf(FictionalRecord(1).person(), first.consent_reference());
+  ASSERT_NE(other.personal_number(), person.personal_number());
+  std::string again;
+  ASSERT_TRUE(VetForCheckId(other, &again).ok());
+  r = Verify();
+  EXPECT_EQ(r.problem_count(), 2u);
+  EXPECT_THAT(r.problems(),
+              Contains(absl::StrCat("vetting check ", again,
+                                    ": answered under a consent reference its organisation gave "
+                                    "for another candidate in check ",
+                                    answered)));
+  EXPECT_THAT(r.problems(), Contains(absl::StrCat("vetting check ", answered,
+                                                  ": its consent row binds the reference to "
+                                                  "another candidate")));
+}
+
+// A consent row edited in the data folder fails authentication: it is named by the check.
+TEST_F(DataCheckTest, ADamagedConsentRowIsNamedByItsCheck) {
+  const v1::Person person = ExampleRecord().person();
+  std::string answered;
+  ASSERT_TRUE(VetForCheckId(CandidateOf(person), &answered).ok());
+  const std::string prefix = "consents/vetting/";
+  Edit([&](storage::Database* db) {
+    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kMeta);
+    it->Seek(prefix);
+    ASSERT_TRUE(it->Valid() && absl::StartsWith(it->key(), prefix));
+    std::string value(it->value());
+    value.back() ^= 1;
+    storage::Batch batch;
+    batch.Put(storage::Cf::kMeta, std::string(it->key()), value);
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 1u);
+  EXPECT_THAT(r.problems(), Contains(absl::StrCat("vetting check ", answered,
+                                                  ": its consent row fails authentication")));
+}
+
+// registryd's own data check ran first a whole interval after each start, so a registry restarted
+// more often never ran it, and what was changed in the data folder while it was stopped went
+// unnoticed. The first run is due an interval after the last one the audit log holds, or soon
+// after the start when that is past or there is none; never later than an interval.
+TEST(DataCheckScheduleTest, TheFirstRunIsAnIntervalAfterTheLastOrSoonWhenThatIsPast) {
+  const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
+  const absl::Duration day = absl::Hours(24);
+  const absl::Duration soon = absl::Minutes(5);
+  EXPECT_EQ(server::FirstDataCheckDelay(std::nullopt, now, day, soon), soon);
+  EXPECT_EQ(server::FirstDataCheckDelay(now - absl::Hours(1), now, day, soon), absl::Hours(23));
+  EXPECT_EQ(server::FirstDataCheckDelay(now - day, now, day, soon), soon);
+  EXPECT_EQ(server::FirstDataCheckDelay(now - 30 * day, now, day, soon), soon);
+  EXPECT_EQ(server::FirstDataCheckDelay(now - day + absl::Minutes(1), now, day, soon), soon);
+  // A last check dated after now (the clock set back) waits an interval, no more.
+  EXPECT_EQ(server::FirstDataCheckDelay(now + absl::Hours(5), now, day, soon), day);
+}
+
+// A start more than an interval after the last data check runs it soon, in the background,
+// and it finds what was changed in the data folder while registryd was stopped.
+TEST_F(DataCheckTest, AStartLongAfterTheLastDataCheckRunsItSoonAndFindsWhatChangedMeanwhile) {
+  FakeClock clock(absl::Now());
+  Start(TestServerOptions::OnClock(&clock));
+  const std::string id = Create(FictionalRecord(1));
+  absl::StatusOr<uint64_t> checked = server_->server()->RunDataCheckOnce();
+  ASSERT_TRUE(checked.ok() && *checked == 0) << checked.status();
+  const uint64_t size = testing::AuditLogSize(*server_);
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+    const storage::StoredHead head = Head(db, id);
+    Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
+  }));
+  clock.Advance(absl::Hours(server_->config().data_check_interval_hours()) + absl::Minutes(1));
+  server::RegistryServerOptions options;
+  options.config = server_->config();
+  options.clock = &clock;
+  options.start_scheduler = false;
+  options.start_backup_scheduler = false;
+  options.start_data_checks = true;
+  options.data_check_start_delay = absl::ZeroDuration();
+  absl::Notification ran;
+  absl::StatusOr<uint64_t> problems = absl::UnknownError("the data check did not run");
+  options.after_data_check = [&](const absl::StatusOr<uint64_t>& found) {
+    if (ran.HasBeenNotified()) return;
+    problems = found;
+    ran.Notify();
+  };
+  absl::StatusOr<std::unique_ptr<server::RegistryServer>> started =
+      server::RegistryServer::Start(std::move(options));
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_TRUE(ran.WaitForNotificationWithTimeout(absl::Minutes(2)));
+  ASSERT_TRUE(problems.ok()) << problems.status();
+  EXPECT_EQ(*problems, 1u);
+  EXPECT_GT((*started)->audit_log()->CurrentHead().size, size);
+  (*started)->Shutdown(absl::Seconds(1));
+}
+
+// Index rows of an erased record put back from an old backup, without the head, made every
+// vetting check and court search through them fail with DATA_LOSS: a denial of service for the
+// person and any namesake. The erasure ledger erased the record, so such a row is a leftover:
+// lookups pass over it, the start deletes the personal-number row (the ledger names its token),
+// and the data check names the rest as orphaned rows. A head deleted where the ledger erased
+// nothing is still DATA_LOSS.
+TEST_F(DataCheckTest, IndexRowsOfAnErasedRecordPutBackFindNothingAndAreNamed) {
+  const v1::CreateRecordRequest r = ExampleRecord();
+  const std::string id = Create(r);
+  StoredRows index_rows;
+  Edit([&](storage::Database* db) { index_rows = CopyRows(db, {storage::Cf::kIndex}); });
+  ASSERT_TRUE(Expunge(id).ok());
+  server_->Stop();
+  ASSERT_NO_FATAL_FAILURE(
+      testing::EditStoppedData(*server_, [&](storage::Database* db) { PutRows(db, index_rows); }));
+  std::string out;
+  EXPECT_EQ(RunOffline(&out), 1) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("index row 'p' for ", id, ": orphaned")));
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("index row 'n' for ", id, ": orphaned")));
+
+  // The start deleted the personal-number row, in an audited batch.
+  bool deleted = false;
+  const uint64_t size = testing::AuditLogSize(*server_);
+  for (uint64_t i = 0; i < size; ++i) {
+    deleted = deleted || testing::StoredEvent(*server_, i).reference() ==
+                             "erasure ledger entry 0: leftover personal-number row deleted";
+  }
+  EXPECT_TRUE(deleted);
+  std::string answered;
+  const grpc::Status vetted = VetForCheckId(CandidateOf(r.person()), &answered);
+  EXPECT_TRUE(vetted.ok()) << vetted.error_message();
+  v1::SearchRecordsResponse found;
+  ASSERT_NO_FATAL_FAILURE(SearchByName(r.person().surname(), r.person().given_name(),
+                                       r.person().birth_date(), &found));
+  EXPECT_EQ(found.records_size(), 0);
+  EXPECT_EQ(found.possible_matches_size(), 0);
+  const v1::VerifyDataResponse report = Verify();
+  EXPECT_THAT(report.problems(),
+              Contains(HasSubstr(absl::StrCat("index row 'n' for ", id, ": orphaned"))));
+  EXPECT_THAT(report.problems(),
+              ::testing::Not(Contains(HasSubstr(absl::StrCat("index row 'p' for ", id)))));
+
+  // A head deleted from the data folder, of a record the ledger never erased.
+  const v1::CreateRecordRequest other = FictionalRecord(2);
+  const std::string other_id = Create(other);
+  Edit([&](storage::Database* db) { Delete(db, storage::Cf::kRecords, other_id); });
+  EXPECT_EQ(VetForCheckId(CandidateOf(other.person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
 }
 
 }  // namespace

@@ -1768,5 +1768,61 @@ TEST_F(ErasureTest, BackupsArePrunedByAgeButNeverTheNewest) {
   EXPECT_THAT(BackupIds(), ElementsAre(next.backup_id()));
 }
 
+// "Number" in a case number wherever a clerk puts it ("No. P 77/2025", "P numër 77/2025",
+// "nr. 77/2025 P") brought an expunged conviction back, and the employer's check with it: each
+// such spelling is refused, by a create, an import row and an amendment alike.
+TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgainWithANumberWordAnywhereInItsCaseNumber) {
+  Start();
+  v1::CreateRecordRequest req = DistinctiveRecord();
+  req.mutable_conviction()->set_court_id("basic-prizren");
+  req.mutable_conviction()->set_case_number("P.nr. 77/2025");
+  ASSERT_TRUE(Expunge(Create(req)).ok());
+  const std::string other = Create(FictionalRecord(3));
+  ASSERT_FALSE(other.empty());
+
+  const std::vector<std::string> spellings = {
+      "No. P 77/2025",   "P nr.nr. 77/2025", "P num\xc3\xabr 77/2025", "P broj 77/2025",
+      "nr. 77/2025 P",   "Nr. P 77/2025",    "Br. P 77/2025",          "P numer 77/2025",
+      "P n. 77/2025",    "P 77/2025"};
+  v1::ImportRecordsRequest import;
+  for (const std::string& spelling : spellings) {
+    v1::CreateRecordRequest again = req;
+    again.mutable_conviction()->set_case_number(spelling);
+    grpc::Status s = testing::CreateRecordAs(*server_, "clerk", again, nullptr);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << spelling << ": " << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr("expunged")) << spelling;
+    v1::ImportRow* row = import.add_rows();
+    row->set_line(import.rows_size());
+    *row->mutable_record() = again;
+
+    v1::AmendRecordRequest amend;
+    amend.set_record_id(other);
+    *amend.mutable_person() = again.person();
+    *amend.mutable_conviction() = again.conviction();
+    amend.mutable_update_mask()->add_paths("person.personal_number");
+    amend.mutable_update_mask()->add_paths("conviction.court_id");
+    amend.mutable_update_mask()->add_paths("conviction.case_number");
+    amend.set_reason("case number corrected");
+    v1::AmendRecordResponse amended;
+    s = ClerkCall(&v1::RecordService::Stub::AmendRecord, amend, &amended);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << spelling << ": " << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr("expunged")) << spelling;
+  }
+  v1::ImportRecordsResponse imported;
+  {
+    const grpc::Status s = ClerkCall(&v1::RecordService::Stub::ImportRecords, import, &imported);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  ASSERT_EQ(imported.results_size(), static_cast<int>(spellings.size()));
+  for (int i = 0; i < imported.results_size(); ++i) {
+    EXPECT_EQ(imported.results(i).outcome(), v1::ImportRowResult::OUTCOME_INVALID) << spellings[i];
+    EXPECT_THAT(imported.results(i).error(), HasSubstr("expunged")) << spellings[i];
+  }
+  EXPECT_EQ(CourtSearch(req.person().personal_number()), 0);
+  EXPECT_EQ(Vet(req.person()), v1::VETTING_RESULT_CLEAR);
+}
+
 }  // namespace
 }  // namespace registry::testing

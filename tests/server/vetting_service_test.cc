@@ -491,6 +491,142 @@ TEST_F(VettingServiceTest, ACandidateNamedByOneOfTwoGivenNamesIsReferNeverClear)
   EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_CLEAR);
 }
 
+// The candidate's name under `personal_number`, born `birth_date`, with a consent reference of
+// its own (another on each call).
+v1::VettingCheckRequest NamedCandidate(const std::string& personal_number,
+                                       const std::string& surname, const std::string& given_name,
+                                       const std::string& birth_date) {
+  v1::VettingCheckRequest candidate = CandidateOf(ExampleRecord().person());
+  candidate.set_personal_number(personal_number);
+  candidate.set_surname(surname);
+  candidate.set_given_name(given_name);
+  candidate.set_birth_date(birth_date);
+  static int consents = 0;
+  candidate.set_consent_reference(absl::StrCat("C-named-", ++consents));
+  return candidate;
+}
+
+// A personal number no record is under, another on each call: each check of one is its own
+// person's (the daily limit on checks of one person stays out of the way).
+std::string Another() {
+  static int n = 0;
+  return absl::StrCat("40000009", 10 + n++ % 90);
+}
+
+// A name whose words the employer (or the candidate) puts in the other field ("Arben, Krasniqi"
+// for "Krasniqi, Arben"; "Krasniqi, Ali Arben" for "Krasniqi Ali, Arben"), under another number,
+// with the record's birth date: the record names the candidate, so it refers (before, a signed
+// CLEAR), never NOT_CLEAR. Under the record's own number it is a name mismatch, REFER as before;
+// the name as registered decides there. Other words, or another birth date, are someone else.
+TEST_F(VettingServiceTest, ACandidateWhoseNameWordsAreInTheOtherFieldIsReferNeverClear) {
+  ASSERT_FALSE(CreateRecord(RecordOf("4000000301", "Krasniqi", "Arben", "1982-03-03")).empty());
+  ASSERT_FALSE(
+      CreateRecord(RecordOf("4000000302", "Krasniqi Ali", "Arben", "1982-03-04")).empty());
+  for (const auto& [surname, given, born] : std::vector<std::tuple<std::string, std::string,
+                                                                   std::string>>{
+           {"Arben", "Krasniqi", "1982-03-03"}, {"Krasniqi", "Ali Arben", "1982-03-04"},
+           {"Arben", "Krasniqi Ali", "1982-03-04"}, {"Ali Arben", "Krasniqi", "1982-03-04"}}) {
+    SCOPED_TRACE(surname + ", " + given);
+    EXPECT_EQ(ResultOf(NamedCandidate(Another(), surname, given, born)),
+              v1::VETTING_RESULT_REFER);
+  }
+  EXPECT_EQ(ResultOf(NamedCandidate("4000000301", "Arben", "Krasniqi", "1982-03-03")),
+            v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(ResultOf(NamedCandidate("4000000301", "Krasniqi", "Arben", "1982-03-03")),
+            v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ(ResultOf(NamedCandidate(Another(), "Arben", "Krasniqi", "1982-03-05")),
+            v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(ResultOf(NamedCandidate(Another(), "Arben", "Gashi", "1982-03-03")),
+            v1::VETTING_RESULT_CLEAR);
+}
+
+// A record of two surnames ("Hoxha Berisha", or "Hoxha-Berisha") names a candidate who gives one
+// of them with the same given name and birth date, and a record of one surname a candidate who
+// gives it with another: under another number it refers (before, a signed CLEAR), never
+// NOT_CLEAR; under the record's own number one surname is a name mismatch, REFER as before.
+TEST_F(VettingServiceTest, ACandidateWhoGivesOneOfTwoSurnamesIsReferNeverClear) {
+  ASSERT_FALSE(
+      CreateRecord(RecordOf("4000000401", "Hoxha Berisha", "Arben", "1982-04-04")).empty());
+  ASSERT_FALSE(
+      CreateRecord(RecordOf("4000000402", "Gashi-Morina", "Drita", "1982-04-05")).empty());
+  ASSERT_FALSE(CreateRecord(RecordOf("4000000403", "Kelmendi", "Besnik", "1982-04-06")).empty());
+  for (const auto& [surname, given, born] : std::vector<std::tuple<std::string, std::string,
+                                                                   std::string>>{
+           {"Berisha", "Arben", "1982-04-04"}, {"Hoxha", "Arben", "1982-04-04"},
+           {"Morina", "Drita", "1982-04-05"}, {"Gashi", "Drita", "1982-04-05"},
+           {"Kelmendi Hoti", "Besnik", "1982-04-06"}, {"Hoti-Kelmendi", "Besnik", "1982-04-06"}}) {
+    SCOPED_TRACE(surname + ", " + given);
+    EXPECT_EQ(ResultOf(NamedCandidate(Another(), surname, given, born)),
+              v1::VETTING_RESULT_REFER);
+  }
+  EXPECT_EQ(ResultOf(NamedCandidate("4000000401", "Berisha", "Arben", "1982-04-04")),
+            v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(ResultOf(NamedCandidate("4000000401", "Hoxha-Berisha", "Arben", "1982-04-04")),
+            v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ(ResultOf(NamedCandidate(Another(), "Berisha", "Arben", "1982-04-07")),
+            v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(ResultOf(NamedCandidate(Another(), "Berisha", "Besnik", "1982-04-04")),
+            v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(ResultOf(NamedCandidate(Another(), "Hoti", "Besnik", "1982-04-06")),
+            v1::VETTING_RESULT_CLEAR);
+}
+
+// A given name or surname of two words written as one ("AliArben", "HoxhaBerisha"), or one
+// written as two, with the same birth date: under another number the record refers (before, a
+// signed CLEAR), never NOT_CLEAR; under its own number the joined spelling is a name mismatch,
+// REFER as before, and a hyphen for the space is the name itself.
+TEST_F(VettingServiceTest, ACandidateWhoseNameWordsAreJoinedOrSplitIsReferNeverClear) {
+  ASSERT_FALSE(CreateRecord(RecordOf("4000000501", "Gashi", "Ali Arben", "1982-05-05")).empty());
+  ASSERT_FALSE(CreateRecord(RecordOf("4000000502", "Morina", "LuanDren", "1982-05-06")).empty());
+  ASSERT_FALSE(
+      CreateRecord(RecordOf("4000000503", "HoxhaBerisha", "Besnik", "1982-05-07")).empty());
+  ASSERT_FALSE(
+      CreateRecord(RecordOf("4000000504", "Hoti Kelmendi", "Drita", "1982-05-08")).empty());
+  for (const auto& [surname, given, born] : std::vector<std::tuple<std::string, std::string,
+                                                                   std::string>>{
+           {"Gashi", "AliArben", "1982-05-05"}, {"Morina", "Luan Dren", "1982-05-06"},
+           {"Morina", "Luan-Dren", "1982-05-06"}, {"Hoxha Berisha", "Besnik", "1982-05-07"},
+           {"Hoxha-Berisha", "Besnik", "1982-05-07"}, {"HotiKelmendi", "Drita", "1982-05-08"}}) {
+    SCOPED_TRACE(surname + ", " + given);
+    EXPECT_EQ(ResultOf(NamedCandidate(Another(), surname, given, born)),
+              v1::VETTING_RESULT_REFER);
+  }
+  EXPECT_EQ(ResultOf(NamedCandidate("4000000501", "Gashi", "AliArben", "1982-05-05")),
+            v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(ResultOf(NamedCandidate("4000000501", "Gashi", "Ali-Arben", "1982-05-05")),
+            v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ(ResultOf(NamedCandidate(Another(), "Gashi", "AliArben", "1982-05-09")),
+            v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(ResultOf(NamedCandidate(Another(), "Gashi", "AlArben", "1982-05-05")),
+            v1::VETTING_RESULT_CLEAR);
+}
+
+// D with stroke typed as a plain D ("Duric" for "Đurić", "Dokic Dorde" for "Ђокић Ђорђе", or
+// one of two so typed), with the same birth date: under another number the record refers
+// (before, a signed CLEAR, where every other letter typed without its mark referred), never
+// NOT_CLEAR; another birth date or another name is still CLEAR.
+TEST_F(VettingServiceTest, ACandidateWithAPlainDForDWithStrokeIsReferNeverClear) {
+  ASSERT_FALSE(CreateRecord(RecordOf("4000000601", "Đurić", "Nenad", "1988-08-08")).empty());
+  ASSERT_FALSE(CreateRecord(RecordOf("4000000602", "Ђокић", "Ђорђе", "1979-01-02")).empty());
+  ASSERT_FALSE(CreateRecord(RecordOf("4000000603", "Djukić", "Ana", "1990-03-04")).empty());
+  for (const auto& [surname, given, born] : std::vector<std::tuple<std::string, std::string,
+                                                                   std::string>>{
+           {"Duric", "Nenad", "1988-08-08"}, {"DURIC", "Nenad", "1988-08-08"},
+           {"Durić", "Nenad", "1988-08-08"}, {"Dokic", "Dorde", "1979-01-02"},
+           {"Đokić", "Đorde", "1979-01-02"}, {"Dokić", "Đorđe", "1979-01-02"},
+           {"Dukic", "Ana", "1990-03-04"}}) {
+    SCOPED_TRACE(surname + ", " + given);
+    EXPECT_EQ(ResultOf(NamedCandidate(Another(), surname, given, born)),
+              v1::VETTING_RESULT_REFER);
+  }
+  EXPECT_EQ(ResultOf(NamedCandidate("4000000601", "Duric", "Nenad", "1988-08-08")),
+            v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(ResultOf(NamedCandidate(Another(), "Duric", "Nenad", "1988-08-09")),
+            v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(ResultOf(NamedCandidate(Another(), "Doric", "Nenad", "1988-08-08")),
+            v1::VETTING_RESULT_CLEAR);
+}
+
 TEST_F(VettingServiceTest, ARecordNamingTheCandidateUnderAnotherNumberIsReferNeverClear) {
   const std::string id = CreateRecord(RecordOf("4000000001", kThaci, "Dardan", "1985-07-15"));
   ASSERT_FALSE(id.empty());

@@ -5,6 +5,7 @@
 #include "storage/check_store.h"
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -613,6 +614,116 @@ TEST_F(CheckStoreTest, ReferRowsAreTheOrganisationsOwnAndNameNoOrganisation) {
     EXPECT_EQ(std::string(it->key()).find("school"), std::string::npos);
   }
   EXPECT_EQ(rows, 4);
+}
+
+// A stolen data folder told each check's broad outcome by the size of its sealed value (a CLEAR
+// 165 bytes, a NOT_CLEAR or REFER 199: each deciding record adds its id). Every check, whatever
+// its result, its status and up to eight deciding records, and the rewrite that withholds one, is
+// one size now; a check sealed before the padding still reads.
+TEST_F(CheckStoreTest, ASealedChecksSizeTellsNeitherItsResultNorHowManyRecordsDecidedIt) {
+  const std::string record(32, 'e');
+  Record(kPersonA, 1, registry::v1::VETTING_RESULT_CLEAR);
+  Record(kPersonA, 2, registry::v1::VETTING_RESULT_NOT_CLEAR, {record});
+  Record(kPersonA, 3, registry::v1::VETTING_RESULT_REFER, std::vector<std::string>(8, record));
+  {
+    StoredCheck refused = MakeCheck(4, registry::v1::VETTING_RESULT_UNSPECIFIED);
+    refused.mutable_summary()->set_status_code(8);
+    PendingWrite w;
+    ASSERT_TRUE(checks_->Stage(kPersonA, kNoon + absl::Seconds(4), refused, &w).ok());
+    ASSERT_TRUE(db_->Write(w.staged()).ok());
+  }
+  PendingWrite withhold;
+  ASSERT_TRUE(checks_->StageWithhold(kPersonA, record, &withhold).ok());
+  ASSERT_TRUE(db_->Write(withhold.staged()).ok());
+  std::set<size_t> sizes;
+  for (const auto& [key, value] : Raw()) sizes.insert(value.size());
+  ASSERT_EQ(sizes.size(), 1u);
+  EXPECT_EQ(*sizes.begin() % CheckStore::kSealedCheckBucket,
+            crypto::kAesGcmNonceSize + crypto::kAesGcmTagSize);
+
+  // A check sealed as before the padding: read as it was written.
+  StoredCheck earlier = MakeCheck(5, registry::v1::VETTING_RESULT_NOT_CLEAR, {"r-0001"});
+  earlier.set_checked_at_micros(absl::ToUnixMicros(kNoon + absl::Seconds(5)));
+  absl::StatusOr<std::string> slot = checks_->Slot(earlier.summary().check_id());
+  ASSERT_TRUE(slot.ok()) << slot.status();
+  const std::string key = kPersonB + *slot;
+  absl::StatusOr<std::unique_ptr<crypto::AesGcm>> aead = crypto::AesGcm::Create(key_);
+  ASSERT_TRUE(aead.ok()) << aead.status();
+  absl::StatusOr<std::string> sealed = (*aead)->Encrypt(earlier.SerializeAsString(), key);
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  Batch batch;
+  batch.Put(Cf::kChecks, key, *sealed);
+  ASSERT_TRUE(db_->Write(batch).ok());
+  auto listed = checks_->List(kPersonB, std::nullopt, 10, AllStored);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->checks.size(), 1u);
+  EXPECT_EQ(listed->checks[0].check_id(), earlier.summary().check_id());
+  EXPECT_EQ(listed->checks[0].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);
+}
+
+// The check id is the certificate's, which the employer and the candidate hold: a limit or REFER
+// row's key carried it in the clear, linking the certificate to the organisation's other rows of
+// that person or name. The key carries a keyed tag of it now; a row of the earlier layout (the
+// check id itself) still counts, is found by the data check and is left out as the REFER alert's
+// own check.
+TEST_F(CheckStoreTest, ALimitRowsKeyDoesNotNameItsCheckAndEarlierRowsStillCount) {
+  const std::string id = MakeCheck(1, {}).summary().check_id();
+  const std::string earlier_id = MakeCheck(2, {}).summary().check_id();
+  PendingWrite w;
+  ASSERT_TRUE(checks_->StageLimitTake("school-7", kPersonA, kNoon, id, &w).ok());
+  ASSERT_TRUE(checks_->StageRefer("school-7", kNoon, id, &w).ok());
+  ASSERT_TRUE(db_->Write(w.staged()).ok());
+  std::vector<std::string> keys;
+  {
+    std::unique_ptr<Iterator> it = db_->NewIterator(Cf::kMeta);
+    for (it->Seek("limits/"); it->Valid() && absl::StartsWith(it->key(), "limits/"); it->Next()) {
+      keys.emplace_back(it->key());
+    }
+  }
+  ASSERT_EQ(keys.size(), 2u);
+  absl::StatusOr<std::unique_ptr<crypto::AesGcm>> aead = crypto::AesGcm::Create(key_);
+  ASSERT_TRUE(aead.ok()) << aead.status();
+  Batch batch;
+  for (const std::string& key : keys) {
+    EXPECT_EQ(key.find(id), std::string::npos);
+    // The same row as an earlier registry wrote it for another check, a second later: the check
+    // id in place of the tag, sealed over nothing with the key as associated data.
+    const size_t micros_at = key.size() - 16 - 8;
+    std::string earlier = key.substr(0, micros_at);
+    earlier += EncodeU64(static_cast<uint64_t>(absl::ToUnixMicros(kNoon + absl::Seconds(1))));
+    earlier += earlier_id;
+    absl::StatusOr<std::string> sealed = (*aead)->Encrypt("", earlier);
+    ASSERT_TRUE(sealed.ok()) << sealed.status();
+    batch.Put(Cf::kMeta, earlier, *sealed);
+  }
+  ASSERT_TRUE(db_->Write(batch).ok());
+
+  const absl::Time since = kNoon - absl::Hours(1);
+  absl::StatusOr<uint32_t> count = checks_->CountLimitTakes("school-7", kPersonA, since);
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, 2u);
+  for (const std::string& check : {id, earlier_id}) {
+    absl::StatusOr<bool> has = checks_->HasLimitTake("school-7", kPersonA, since, check);
+    ASSERT_TRUE(has.ok()) << has.status();
+    EXPECT_TRUE(*has) << check;
+  }
+  absl::StatusOr<bool> other = checks_->HasLimitTake("school-7", kPersonA, since,
+                                                     MakeCheck(3, {}).summary().check_id());
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_FALSE(*other);
+  DataCheckReport report;
+  auto takes = checks_->LimitTakesSince(since, {id, earlier_id}, &report);
+  ASSERT_TRUE(takes.ok()) << takes.status();
+  EXPECT_EQ(report.problem_count, 0u);
+  EXPECT_EQ(*takes, (std::map<std::string, int>{{id, 1}, {earlier_id, 1}}));
+  const auto refers = [&](const std::string& except) {
+    auto times = checks_->RefersBetween("school-7", since, kNoon + absl::Hours(1), except);
+    EXPECT_TRUE(times.ok()) << times.status();
+    return times.value_or(std::vector<absl::Time>());
+  };
+  EXPECT_THAT(refers(""), ElementsAre(kNoon, kNoon + absl::Seconds(1)));
+  EXPECT_THAT(refers(id), ElementsAre(kNoon + absl::Seconds(1)));
+  EXPECT_THAT(refers(earlier_id), ElementsAre(kNoon));
 }
 
 }  // namespace
