@@ -355,11 +355,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSet
   // cut after 2 s never read the registry's answer, and a console that had failed one call while
   // registryd was down never reached it again once it was back.
   arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20000);
-  std::shared_ptr<grpc::ChannelCredentials> credentials =
-      crls.has_value()
-          ? CredentialsRefusingRevokedServers(tls.pem_root_certs, tls.pem_cert_chain,
-                                              tls.pem_private_key, *std::move(crls))
-          : grpc::SslCredentials(tls);
+  // The server's certificate is checked as grpc::SslCredentials checks it, and then refused
+  // before anything is sent when it is a CA's (its key could sign certificates of its own) or
+  // the revocation lists name it.
+  std::shared_ptr<grpc::ChannelCredentials> credentials = CredentialsCheckingTheServer(
+      tls.pem_root_certs, tls.pem_cert_chain, tls.pem_private_key, std::move(crls));
   std::shared_ptr<grpc::Channel> channel =
       grpc::CreateCustomChannel(settings.server, credentials, arguments);
   if (channel == nullptr) {

@@ -127,9 +127,9 @@ namespace {
 
 // Runs after the handshake verified the server's certificate against the CA, before the
 // connection is handed to gRPC's transport: nothing of a call has been sent yet.
-class RevocationVerifier final : public grpc::experimental::ExternalCertificateVerifier {
+class ServerVerifier final : public grpc::experimental::ExternalCertificateVerifier {
  public:
-  explicit RevocationVerifier(ServerCrls crls) : crls_(std::move(crls)) {}
+  explicit ServerVerifier(std::optional<ServerCrls> crls) : crls_(std::move(crls)) {}
 
   bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request,
               std::function<void(grpc::Status)> /*callback*/,
@@ -150,7 +150,9 @@ class RevocationVerifier final : public grpc::experimental::ExternalCertificateV
     // certificate as surely as its own revocation does. The leaf alone when gRPC gives no chain.
     grpc::string_ref pem = request->peer_cert_full_chain();
     if (pem.empty()) pem = request->peer_cert();
-    const std::string why = crls_.RevokedBecause(absl::string_view(pem.data(), pem.size()));
+    const absl::string_view chain(pem.data(), pem.size());
+    std::string why = ServerCertificateRefusedBecause(chain);
+    if (why.empty() && crls_.has_value()) why = crls_->RevokedBecause(chain);
     *sync_status = why.empty() ? grpc::Status::OK
                                : grpc::Status(grpc::StatusCode::UNAUTHENTICATED, why);
     return true;
@@ -159,15 +161,30 @@ class RevocationVerifier final : public grpc::experimental::ExternalCertificateV
   void Cancel(grpc::experimental::TlsCustomVerificationCheckRequest* /*request*/) override {}
 
  private:
-  const ServerCrls crls_;
+  const std::optional<ServerCrls> crls_;
   grpc::experimental::HostNameCertificateVerifier host_names_;
 };
 
 }  // namespace
 
-std::shared_ptr<grpc::ChannelCredentials> CredentialsRefusingRevokedServers(
+std::string ServerCertificateRefusedBecause(absl::string_view chain_pem) {
+  const std::vector<X509Ptr> presented = ParseCertificates(chain_pem);
+  if (presented.empty()) {
+    return "the registry's certificate cannot be read, so it cannot be checked";
+  }
+  X509* const leaf = presented.front().get();
+  // Cached decoding of the extensions; one that does not decode reads as absent.
+  if ((X509_get_extension_flags(leaf) & EXFLAG_CA) == 0) return "";
+  return absl::StrCat("the registry's certificate is a CA's certificate (basicConstraints "
+                      "CA:TRUE), not a server's: the server presented certificate ",
+                      crypto::SerialHex(X509_get0_serialNumber(leaf)), " (",
+                      crypto::DistinguishedName(X509_get_subject_name(leaf)),
+                      "), whose key could sign certificates of its own");
+}
+
+std::shared_ptr<grpc::ChannelCredentials> CredentialsCheckingTheServer(
     const std::string& ca_pem, const std::string& cert_pem, const std::string& key_pem,
-    ServerCrls crls) {
+    std::optional<ServerCrls> crls) {
   grpc::experimental::TlsChannelCredentialsOptions options;
   options.set_certificate_provider(
       std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
@@ -176,8 +193,7 @@ std::shared_ptr<grpc::ChannelCredentials> CredentialsRefusingRevokedServers(
   options.watch_identity_key_cert_pairs();
   options.set_verify_server_certs(true);
   options.set_certificate_verifier(
-      grpc::experimental::ExternalCertificateVerifier::Create<RevocationVerifier>(
-          std::move(crls)));
+      grpc::experimental::ExternalCertificateVerifier::Create<ServerVerifier>(std::move(crls)));
   return grpc::experimental::TlsCredentials(options);
 }
 

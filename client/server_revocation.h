@@ -7,8 +7,10 @@
 // for an intermediate CA between the registry CA and the server's certificate: revoking it
 // withdraws every certificate it issued. With a crl.pem, CreateChannel (connection.h) refuses a
 // server when the list names its certificate or any CA certificate of its chain, before anything
-// is sent, and ExplainUnavailable says so. Without one, nothing is checked and nothing is said:
-// whether to keep revocation lists in the officials' folders is the operator's choice.
+// is sent, and ExplainUnavailable says so. Without one, no revocation is checked nor said:
+// whether to keep revocation lists in the officials' folders is the operator's choice. With or
+// without one, it refuses a server whose own certificate is a CA's
+// (ServerCertificateRefusedBecause), in the same way.
 //
 //   ASSIGN_OR_RETURN(std::optional<ServerCrls> crls, ReadServerCrls(settings, ca_pem));
 //   if (crls && !crls->RevokedBecause(server_chain_pem).empty()) ...  // refuse
@@ -71,13 +73,22 @@ std::string ServerCrlFile(const ConnectionSettings& settings);
 absl::StatusOr<std::optional<ServerCrls>> ReadServerCrls(const ConnectionSettings& settings,
                                                          absl::string_view ca_pem);
 
+// "" when the server's own certificate (the first of `chain_pem`, as the server presented it)
+// is fit to be a server's; else why it is refused, a sentence naming the certificate (serial and
+// subject): a CA's certificate (basicConstraints CA:TRUE) is no server's, even one the registry
+// CA signed for the server's name and for serverAuth, since its key could sign certificates of
+// its own, an official's or another server's. registryd refuses to serve one (at start and on
+// reload); a server that presents one anyway is not taken for the registry.
+std::string ServerCertificateRefusedBecause(absl::string_view chain_pem);
+
 // Mutual-TLS channel credentials (the CA, the client certificate and its key, PEM) that verify
 // the server's certificate and its name as grpc::SslCredentials does, and then refuse, before
-// the connection carries anything, a server whose certificate, or a CA certificate of whose
-// chain, `crls` list.
-std::shared_ptr<grpc::ChannelCredentials> CredentialsRefusingRevokedServers(
+// the connection carries anything, a server whose own certificate is a CA's
+// (ServerCertificateRefusedBecause), and, with `crls`, one whose certificate, or a CA certificate
+// of whose chain, they list.
+std::shared_ptr<grpc::ChannelCredentials> CredentialsCheckingTheServer(
     const std::string& ca_pem, const std::string& cert_pem, const std::string& key_pem,
-    ServerCrls crls);
+    std::optional<ServerCrls> crls);
 
 }  // namespace registry::client
 

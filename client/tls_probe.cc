@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <iterator>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -191,6 +192,23 @@ std::string LastSslError() {
   return reason == nullptr ? "" : reason;
 }
 
+// Whether the certificate PEM in file `path` names the uses it is made for (extendedKeyUsage)
+// and client authentication is not among them: a server's certificate, which a registry refuses
+// from a client however valid it is.
+bool NotMadeForClientAuthentication(const std::string& path) {
+  absl::StatusOr<std::string> pem = ReadFileToString(path, "client certificate");
+  if (!pem.ok()) return false;
+  std::unique_ptr<BIO, BioFree> bio = MemoryBio(*pem);
+  std::unique_ptr<X509, X509Free> cert(
+      bio == nullptr ? nullptr
+                     : PEM_read_bio_X509(bio.get(), nullptr, &RefusePassphrase, nullptr));
+  ERR_clear_error();
+  if (cert == nullptr) return false;
+  // UINT32_MAX: the certificate has no extendedKeyUsage, and may be used for anything.
+  const uint32_t uses = X509_get_extended_key_usage(cert.get());
+  return uses != UINT32_MAX && (uses & (XKU_SSL_CLIENT | XKU_ANYEKU)) == 0;
+}
+
 }  // namespace
 
 absl::Status CheckOwnCertificate(absl::string_view cert_pem, absl::string_view path,
@@ -264,15 +282,9 @@ absl::Status CheckIdentityFiles(absl::string_view ca_pem, absl::string_view cert
 
 namespace {
 
-// Why the server's certificate chain on `ssl` is refused by the revocation list beside the CA
-// file (ServerCrls::RevokedBecause): its own certificate or a CA certificate of its chain is
-// listed. "" when none is, or there is no usable list (CreateChannel said why it is unusable
-// before any call).
-std::string ServerRevokedBecause(const ConnectionSettings& settings, SSL* ssl) {
-  absl::StatusOr<std::string> ca = ReadFileToString(settings.ca_file, "CA certificate");
-  if (!ca.ok()) return "";
-  absl::StatusOr<std::optional<ServerCrls>> crls = ReadServerCrls(settings, *ca);
-  if (!crls.ok() || !crls->has_value()) return "";
+// The server's certificate chain on `ssl`, PEM, its own certificate first; "" when it cannot be
+// had.
+std::string PresentedChain(SSL* ssl) {
   std::unique_ptr<X509, decltype(&X509_free)> cert(SSL_get1_peer_certificate(ssl), &X509_free);
   if (cert == nullptr) return "";
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), &BIO_free);
@@ -285,7 +297,20 @@ std::string ServerRevokedBecause(const ConnectionSettings& settings, SSL* ssl) {
   }
   char* data = nullptr;
   const long n = BIO_get_mem_data(bio.get(), &data);
-  return (*crls)->RevokedBecause(absl::string_view(data, n > 0 ? static_cast<size_t>(n) : 0));
+  return std::string(data, n > 0 ? static_cast<size_t>(n) : 0);
+}
+
+// Why the server's certificate chain `chain` is refused by the revocation list beside the CA
+// file (ServerCrls::RevokedBecause): its own certificate or a CA certificate of its chain is
+// listed. "" when none is, or there is no usable list (CreateChannel said why it is unusable
+// before any call).
+std::string ServerRevokedBecause(const ConnectionSettings& settings, const std::string& chain) {
+  if (chain.empty()) return "";
+  absl::StatusOr<std::string> ca = ReadFileToString(settings.ca_file, "CA certificate");
+  if (!ca.ok()) return "";
+  absl::StatusOr<std::optional<ServerCrls>> crls = ReadServerCrls(settings, *ca);
+  if (!crls.ok() || !crls->has_value()) return "";
+  return (*crls)->RevokedBecause(chain);
 }
 
 }  // namespace
@@ -403,7 +428,12 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
   errno = 0;
   if (const int connected = SSL_connect(ssl.get()); connected != 1) {
     ended(connected, /*handshake_done=*/false);
-  } else if (std::string revoked = ServerRevokedBecause(settings, ssl.get()); !revoked.empty()) {
+  } else if (const std::string chain = PresentedChain(ssl.get());
+             !chain.empty() && !ServerCertificateRefusedBecause(chain).empty()) {
+    // Said before a byte is written, as a revoked one is: this server is not the registry.
+    probe.outcome = TlsProbe::Outcome::kServerCertificateIsACa;
+    probe.detail = ServerCertificateRefusedBecause(chain);
+  } else if (std::string revoked = ServerRevokedBecause(settings, chain); !revoked.empty()) {
     // Said before a byte is written: the preface is nothing, but this server is not the registry.
     probe.outcome = TlsProbe::Outcome::kServerRevoked;
     probe.detail = std::move(revoked);
@@ -551,7 +581,20 @@ absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::
           ": whoever holds that certificate's key could stand in for the registry, so tell the "
           "registry's operators, and ask them for the registry's current address and revocation "
           "list"));
+    case TlsProbe::Outcome::kServerCertificateIsACa:
+      return absl::UnavailableError(absl::StrCat(
+          probe.detail, "; nothing was sent to the server at ", server,
+          ": the registry serves with a server's certificate (CA:FALSE) and refuses to serve with "
+          "a CA's, so this is not the registry as it should be; tell the registry's operators"));
     case TlsProbe::Outcome::kCertificateRefused:
+      // Not revoked, nor of another CA: a certificate made for another use (a server's).
+      if (NotMadeForClientAuthentication(settings.cert_file)) {
+        return absl::UnauthenticatedError(absl::StrCat(
+            "the server refused this certificate: ", settings.cert_file,
+            " is not made for client authentication (its extended key usage leaves it out, as a "
+            "server's certificate does); use your own identity, the folder the registry office "
+            "gave you (--identity)"));
+      }
       return absl::UnauthenticatedError(absl::StrCat(
           "the server refused this certificate (revoked, unknown CA or not yet valid): ",
           settings.cert_file, " (", probe.detail, ")"));

@@ -51,6 +51,10 @@ struct TlsProbe {
     // The server's certificate verifies, but the revocation list beside the CA file lists it
     // (server_revocation.h): its key may be in other hands. Nothing is sent to it.
     kServerRevoked,
+    // The server's certificate verifies, but it is a CA's (basicConstraints CA:TRUE), not a
+    // server's (ServerCertificateRefusedBecause): its key could sign certificates of its own.
+    // Nothing is sent to it.
+    kServerCertificateIsACa,
     // The server refused this client certificate: it sent an alert that names the certificate
     // (bad_certificate, certificate_revoked, unknown_ca, access_denied, ...), or, as a gRPC
     // server does, it closed a TLS 1.3 connection right after a handshake in which it asked for

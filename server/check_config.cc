@@ -438,16 +438,18 @@ bool NamesAHost(const X509* cert, std::vector<std::string>* uris) {
 }  // namespace
 
 std::vector<std::string> ServerCertificateProblems(const std::string& cert_file, absl::Time now) {
+  absl::StatusOr<std::string> pem = ReadFile(cert_file);
+  if (!pem.ok()) return {absl::StrCat("tls.cert_file: ", pem.status().message())};
+  return ServerCertificatePemProblems(cert_file, *pem, now);
+}
+
+std::vector<std::string> ServerCertificatePemProblems(const std::string& cert_file,
+                                                      const std::string& pem, absl::Time now) {
   std::vector<std::string> problems;
   const auto problem = [&problems](auto&&... parts) {
     problems.push_back(absl::StrCat("tls.cert_file: ", parts...));
   };
-  absl::StatusOr<std::string> pem = ReadFile(cert_file);
-  if (!pem.ok()) {
-    problem(pem.status().message());
-    return problems;
-  }
-  std::vector<X509Ptr> chain = Certificates(*pem);
+  std::vector<X509Ptr> chain = Certificates(pem);
   if (chain.empty()) {
     problem(cert_file, " holds no PEM certificate");
     return problems;

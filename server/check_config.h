@@ -100,6 +100,11 @@ absl::Status WritableFileFolder(absl::string_view field, const std::string& file
 // (ServerCertificateServes), by real time, as the clients' handshakes judge the dates.
 std::vector<std::string> ServerCertificateProblems(const std::string& cert_file, absl::Time now);
 
+// ServerCertificateProblems of `pem`, the bytes read from `cert_file`: for a reload, which checks
+// the very bytes it then serves (registryd's copy of the server's certificate, tls_identity.h).
+std::vector<std::string> ServerCertificatePemProblems(const std::string& cert_file,
+                                                      const std::string& pem, absl::Time now);
+
 // Start-up's form of ServerCertificateProblems: FailedPrecondition with every line, joined by
 // "; ", or OK when there is none.
 absl::Status ServerCertificateServes(const std::string& cert_file, absl::Time now);

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/durable_file.h"
@@ -55,8 +56,14 @@ absl::StatusOr<registry::v1::KeyFile> ReadKeyFile(const std::string& path) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   if (!google::protobuf::util::JsonStringToMessage(json, &file, options).ok()) {
-    // The parser's message may quote input, which is key material: keep it out.
-    return absl::InvalidArgumentError(absl::StrCat("key file ", path, " is not a valid KeyFile"));
+    // The parser's message may quote input, which is key material: keep it out. What the file
+    // must be is said instead; a PEM file there (a TLS key, such as an identity's key.pem) is
+    // named as one.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "key file ", path, " is not a valid KeyFile: ",
+        absl::StrContains(json, "-----BEGIN ") ? "it is a PEM file (a TLS key or certificate); "
+                                                : "",
+        "key_file names the JSON file that `registryd --generate_key_file` writes"));
   }
   return file;
 }

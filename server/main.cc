@@ -758,8 +758,9 @@ int main(int argc, char** argv) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      // The policy, and the client CA bundle with the revocation lists. (gRPC re-reads the
-      // server certificate and key for TLS every few seconds on its own.)
+      // The policy, the server's certificate and key (a watcher looks at them every few seconds
+      // too), and the client CA bundle with the revocation lists.
+      registry::server::LogServerCertificate((*server)->ReloadServerCertificate());
       absl::Status s = (*server)->ReloadPolicy();
       if (s.ok()) {
         registry::LogLine("info", "access policy reloaded").Write();

@@ -96,6 +96,85 @@ std::string FieldNamedBy(absl::string_view message) {
   return NamesPolicyFields(path) ? std::string(path) : "";
 }
 
+// The role segment of an identity of `role` (spiffe://<trust domain>/<segment>/<name>), as the
+// registry's CA scripts issue them (deploy/pki/registry-pki.sh client PKI ROLE NAME); "" for none.
+absl::string_view RoleSegmentOf(registry::v1::Role role) {
+  switch (role) {
+    case registry::v1::ROLE_CLERK: return "clerk";
+    case registry::v1::ROLE_COURT: return "court";
+    case registry::v1::ROLE_VETTING: return "vetting";
+    case registry::v1::ROLE_AUDITOR: return "auditor";
+    case registry::v1::ROLE_ADMIN: return "admin";
+    default: return "";
+  }
+}
+
+// The role whose segment is `segment`; ROLE_UNSPECIFIED for none.
+registry::v1::Role RoleOfSegment(absl::string_view segment) {
+  for (const registry::v1::Role role :
+       {registry::v1::ROLE_CLERK, registry::v1::ROLE_COURT, registry::v1::ROLE_VETTING,
+        registry::v1::ROLE_AUDITOR, registry::v1::ROLE_ADMIN}) {
+    if (RoleSegmentOf(role) == segment) return role;
+  }
+  return registry::v1::ROLE_UNSPECIFIED;
+}
+
+// Whether every character of `text` (not empty) is a letter, a digit or one of `others`.
+bool MadeOf(absl::string_view text, absl::string_view others, bool upper) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [&](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return absl::ascii_islower(u) || absl::ascii_isdigit(u) ||
+           (upper && absl::ascii_isupper(u)) || others.find(c) != absl::string_view::npos;
+  });
+}
+
+// What is wrong with principal `index`'s id, as the check of the whole policy says it ("" for
+// nothing): an identity names its holder's role, so a policy that gave a clerk's certificate
+// (spiffe://<domain>/clerk/<name>) the administrator's role, or a certificate of another trust
+// domain any role, would hand a role to whoever holds a certificate that never claimed it.
+// `domain` is the trust domain of principals[0], set by it: the registry's config names none, nor
+// does its CA, so all principals must share the first one's.
+std::string IdentityProblem(int index, const registry::v1::Principal& pr, std::string* domain) {
+  const std::string field = absl::StrCat("principals[", index, "].id: \"", pr.id(), "\" ");
+  const absl::string_view role_name = registry::v1::Role_Name(pr.role());
+  const absl::string_view segment_wanted = RoleSegmentOf(pr.role());
+  absl::string_view rest = pr.id();
+  std::vector<absl::string_view> parts;
+  if (absl::ConsumePrefix(&rest, "spiffe://")) parts = absl::StrSplit(rest, '/');
+  if (parts.size() != 3 || !MadeOf(parts[0], ".-_", false) || parts[2] == "." ||
+      parts[2] == ".." || !MadeOf(parts[2], ".-_", true)) {
+    return absl::StrCat(field, "is not an identity of the registry's form spiffe://<trust "
+                        "domain>/<role>/<name>, <role> one of clerk, court, vetting, auditor, "
+                        "admin: give the URI SAN of a certificate issued for this ", role_name,
+                        " (registry-pki.sh client PKI ", segment_wanted, " NAME)");
+  }
+  const absl::string_view segment = parts[1];
+  const registry::v1::Role named = RoleOfSegment(segment);
+  if (named == registry::v1::ROLE_UNSPECIFIED) {
+    return absl::StrCat(field, "names no role of the registry (\"", segment, "\" is not one of "
+                        "clerk, court, vetting, auditor, admin): give the URI SAN of a "
+                        "certificate issued for this ", role_name, " (registry-pki.sh client PKI ",
+                        segment_wanted, " NAME)");
+  }
+  if (named != pr.role()) {
+    return absl::StrCat(field, "is an identity of role ", segment, ", but the principal is given ",
+                        role_name, ": an identity's role segment names its holder's role; give "
+                        "it ", registry::v1::Role_Name(named), ", or list the URI SAN of a "
+                        "certificate issued for role ", segment_wanted, " (spiffe://", parts[0],
+                        "/", segment_wanted, "/", parts[2], ": registry-pki.sh client PKI ",
+                        segment_wanted, " NAME)");
+  }
+  if (domain->empty()) {
+    *domain = std::string(parts[0]);
+  } else if (parts[0] != *domain) {
+    return absl::StrCat(field, "is in trust domain \"", parts[0], "\", but principals[0] is "
+                        "in \"", *domain, "\": every principal is an identity of the one "
+                        "trust domain the registry's CA issues (REGISTRY_PKI_DOMAIN); list the "
+                        "URI SAN of a certificate issued in \"", *domain, "\", or remove it");
+  }
+  return "";
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const Policy>> Policy::Compile(registry::v1::AccessPolicy proto) {
@@ -137,7 +216,9 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Compile(registry::v1::Acce
       return absl::InvalidArgumentError(absl::StrCat("organisations: duplicate id ", org.id()));
     }
   }
-  for (const auto& pr : proto.principals()) {
+  std::string trust_domain;
+  for (int index = 0; index < proto.principals_size(); ++index) {
+    const registry::v1::Principal& pr = proto.principals(index);
     if (pr.id().empty()) return absl::InvalidArgumentError("principals: empty id");
     if (!IdentityUriShaped(pr.id())) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -147,6 +228,9 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Compile(registry::v1::Acce
     }
     if (pr.role() == registry::v1::ROLE_UNSPECIFIED) {
       return absl::InvalidArgumentError(absl::StrCat("principals: ", pr.id(), " has no role"));
+    }
+    if (std::string wrong = IdentityProblem(index, pr, &trust_domain); !wrong.empty()) {
+      return absl::InvalidArgumentError(wrong);
     }
     auto org = p->organisations_.find(pr.organisation());
     if (org == p->organisations_.end()) {

@@ -33,9 +33,12 @@ namespace registry::server {
 class Policy {
  public:
   // Validates: principals' ids are URIs (certificate URI SANs), unique, with a role and an
-  // existing organisation; vetting organisations have a rate limit and position categories; an
-  // organisation's region exists; regions have unique ids and a refer_contact of text;
-  // fingerprints are 64 hex.
+  // existing organisation; each id is spiffe://<trust domain>/<role segment>/<name>, its role
+  // segment naming the principal's role (clerk ROLE_CLERK, court ROLE_COURT, vetting
+  // ROLE_VETTING, auditor ROLE_AUDITOR, admin ROLE_ADMIN), all in principals[0]'s trust domain
+  // (refused as "principals[N].id: ...", saying what to list instead); vetting organisations
+  // have a rate limit and position categories; an organisation's region exists; regions have
+  // unique ids and a refer_contact of text; fingerprints are 64 hex.
   // InvalidArgument naming the first bad entry otherwise.
   static absl::StatusOr<std::shared_ptr<const Policy>> Compile(registry::v1::AccessPolicy policy);
 

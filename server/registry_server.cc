@@ -169,6 +169,15 @@ void LogClientCas(const absl::Status& reloaded, const std::vector<std::string>& 
 
 }  // namespace
 
+void LogServerCertificate(const absl::Status& reloaded) {
+  if (reloaded.ok()) {
+    Log("info", "server certificate reloaded");
+  } else {
+    Log("error", "server certificate refused; the previous one stays in force",
+        reloaded.message());
+  }
+}
+
 absl::StatusOr<SigningKeys> DeriveSigningKeys(const crypto::SecretBytes& root) {
   SigningKeys keys;
   ASSIGN_OR_RETURN(crypto::SecretBytes audit_seed, crypto::DeriveKey(root, kAuditSigningPurpose));
@@ -266,6 +275,10 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
                                                                     ledger_key, st.db.get())
                              : storage::ErasureLedger::Open(config.erasure_ledger_file(),
                                                             ledger_key, st.db.get()));
+  // An index row of a record the ledger erased, put back without its head, finds nothing: it is
+  // not a head deleted from the data folder (docs/security.md row 18).
+  st.records->SkipLeftoversOfErased(
+      [ledger = st.ledger.get()](absl::string_view id) { return ledger->Erased(id); });
   st.eraser = std::make_unique<Eraser>(st.records.get(), st.checks.get(), st.ledger.get(),
                                        st.audit.get(), clock);
   if (st.watermark == nullptr) RETURN_IF_ERROR(open_watermark());
@@ -1267,10 +1280,24 @@ absl::Status RegistryServer::BuildGrpcServer() {
                               "/client-ca.in-force.pem");
     RETURN_IF_ERROR(revocation_->KeepTlsCopy(client_cas));
   }
+  // Nor the server's certificate and key from tls.cert_file and tls.key_file, but from
+  // registryd's copy of the pair in force (TlsIdentity), in the same folder: gRPC checks nothing
+  // of what it reads, and served a CA's certificate put there at run time, which start-up
+  // refuses.
+  {
+    const std::string& ledger = config.erasure_ledger_file();
+    const size_t slash = ledger.rfind('/');
+    const std::string folder = slash == std::string::npos ? "." : ledger.substr(0, slash);
+    ASSIGN_OR_RETURN(tls_identity_,
+                     TlsIdentity::Load(config.tls().cert_file(), config.tls().key_file(),
+                                       absl::StrCat(folder, "/server-cert.in-force.pem"),
+                                       absl::StrCat(folder, "/server-key.in-force.pem"),
+                                       revocation_clock_));
+  }
   const int64_t refresh_seconds =
       std::max<int64_t>(1, absl::ToInt64Seconds(options_.tls_refresh));
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-      config.tls().key_file(), config.tls().cert_file(), client_cas,
+      tls_identity_->key_copy(), tls_identity_->cert_copy(), client_cas,
       static_cast<unsigned int>(refresh_seconds));
   grpc::experimental::TlsServerCredentialsOptions tls(provider);
   tls.watch_root_certs();
@@ -1386,6 +1413,11 @@ absl::Status RegistryServer::StartBackgroundJobs() {
     revocation_->StartWatching(options_.revocation_poll, revocation_clock_,
                                revocation_->FollowsCrls() ? LogRevocation : LogClientCas);
   }
+  // gRPC reads the copy of the server's certificate every tls_refresh: the files are looked at
+  // as often, so a replaced pair is served as soon as before, once it passes start-up's checks.
+  if (tls_identity_ != nullptr && options_.tls_refresh > absl::ZeroDuration()) {
+    tls_identity_->StartWatching(options_.tls_refresh, LogServerCertificate);
+  }
   if (options_.unaudited_summary_interval > absl::ZeroDuration()) {
     summary_.Start(options_.unaudited_summary_interval, [this] {
       FlushUnauditedRefusals().IgnoreError();  // logged inside
@@ -1400,6 +1432,16 @@ absl::Status RegistryServer::StartBackgroundJobs() {
     });
   }
   if (options_.start_data_checks) {
+    // The last data check, as the start-up walk back to it found it (before the recall below
+    // takes over its walk): the first run is due an interval after it, or soon when that is past.
+    std::optional<absl::Time> last_data_check;
+    if (recall_walk_.data_check.has_value()) {
+      absl::StatusOr<absl::Time> at = ParseInstant(recall_walk_.data_check->time());
+      if (at.ok()) last_data_check = *at;
+    }
+    const absl::Duration every = absl::Hours(options_.config.data_check_interval_hours());
+    const absl::Duration first = FirstDataCheckDelay(last_data_check, clock_->Now(), every,
+                                                     options_.data_check_start_delay);
     recall_ = std::thread([this] {
       absl::Status recalled = RecallLastChecks();
       if (!recalled.ok()) {
@@ -1408,9 +1450,10 @@ absl::Status RegistryServer::StartBackgroundJobs() {
         Log("error", "cannot read the last checks from the audit log", recalled.message());
       }
     });
-    data_checker_.Start(absl::Hours(options_.config.data_check_interval_hours()), [this] {
+    data_checker_.Start(first, every, [this] {
       absl::StatusOr<uint64_t> problems = RunDataCheckOnce();
       if (!problems.ok()) Log("error", "data check failed", problems.status().message());
+      if (options_.after_data_check) options_.after_data_check(problems);
     });
   }
   if (options_.start_scheduler) {
@@ -1791,6 +1834,11 @@ absl::Status RegistryServer::ReloadRevocation() {
   return revocation_->Reload();
 }
 
+absl::Status RegistryServer::ReloadServerCertificate() {
+  if (tls_identity_ == nullptr) return absl::OkStatus();
+  return tls_identity_->Reload();
+}
+
 std::vector<std::string> RegistryServer::RevocationProblems() const {
   if (revocation_ == nullptr) return {};
   return revocation_->Problems(revocation_clock_->Now());
@@ -1828,6 +1876,7 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   if (recall_.joinable()) recall_.join();
   if (policies_ != nullptr) policies_->StopWatching();
   if (revocation_ != nullptr) revocation_->StopWatching();
+  if (tls_identity_ != nullptr) tls_identity_->StopWatching();
   // After the last call: its REFER counted (and any alert written), and the refusals counted
   // since the last summary get theirs.
   if (gate_ != nullptr) gate_->AwaitAfterReplyWork();

@@ -42,6 +42,7 @@
 #include "server/reference_data.h"
 #include "server/refusal_limiter.h"
 #include "server/revocation.h"
+#include "server/tls_identity.h"
 #include "server/vetting_service.h"
 #include "storage/audit_log.h"
 #include "storage/audit_watermark.h"
@@ -97,8 +98,17 @@ struct RegistryServerOptions {
   bool start_scheduler = true;
   // Run the backup schedule (config backup.interval_hours). Default true.
   bool start_backup_scheduler = true;
-  // Run the data check every data_check_interval_hours (RunDataCheckOnce). Default true.
+  // Run the data check every data_check_interval_hours (RunDataCheckOnce). Default true. The
+  // first run is data_check_interval_hours after the last one the audit log holds, or
+  // data_check_start_delay after the start when that is past or there is none
+  // (FirstDataCheckDelay).
   bool start_data_checks = true;
+  // How soon after the start an overdue data check runs (in the background, while serving).
+  // Default 5 minutes, past the start's own work (the retention run, the recall of the last
+  // checks).
+  absl::Duration data_check_start_delay = absl::Minutes(5);
+  // Tests only: runs after each scheduled data check, with its problems or its error.
+  std::function<void(const absl::StatusOr<uint64_t>&)> after_data_check;
   // Poll the policy file for changes this often; zero disables the watcher. Default 2 s.
   absl::Duration policy_poll = absl::Seconds(2);
   // Poll the client CA bundle and the CRL folder for changes this often (when
@@ -276,6 +286,11 @@ struct SigningKeys {
 };
 absl::StatusOr<SigningKeys> DeriveSigningKeys(const crypto::SecretBytes& derivation_root);
 
+// The log line of a reload of the server's certificate (ReloadServerCertificate): "server
+// certificate reloaded", or "server certificate refused; the previous one stays in force" with
+// why in start-up's words.
+void LogServerCertificate(const absl::Status& reloaded);
+
 class RegistryServer {
  public:
   // Starts everything. FailedPrecondition / InvalidArgument / NotFound for bad keys, policy,
@@ -317,6 +332,13 @@ class RegistryServer {
   // says the bundle was refused. CRL problems do not fail the reload: they are in
   // RevocationProblems().
   absl::Status ReloadRevocation();
+
+  // Re-reads the server's certificate and key (SIGHUP; a watcher does every tls_refresh too).
+  // gRPC serves registryd's copy of the pair in force (TlsIdentity), rewritten only with a pair
+  // that passes start-up's checks; a pair refused (a CA's certificate, expired, a key not the
+  // certificate's, ...) leaves the previous one served, and the status says why in start-up's
+  // words.
+  absl::Status ReloadServerCertificate();
   // What is wrong with the revocation lists now (see Revocation::Problems); empty when every
   // client CA has a current CRL or no CRL folder is configured.
   std::vector<std::string> RevocationProblems() const;
@@ -443,6 +465,8 @@ class RegistryServer {
   std::unique_ptr<KeyRotator> rotator_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<Revocation> revocation_;
+  // The server's certificate and key that gRPC serves (BuildGrpcServer).
+  std::unique_ptr<TlsIdentity> tls_identity_;
   // Null when the clock is not checked (RegistryServerOptions::clock_guard_elapsed).
   std::unique_ptr<ClockGuard> clock_guard_;
   // The hold of erasures was written to the audit log (once until the clock is trusted again).

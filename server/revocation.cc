@@ -338,6 +338,17 @@ absl::Status Revocation::ReadBundle(std::vector<Ca>* cas) const {
     return absl::FailedPreconditionError(
         absl::StrCat("tls.client_ca_file: no certificate in ", ca_file_));
   }
+  // A certificate that is no CA's (an official's or the server's, put in place of the bundle)
+  // signs no client certificate: taken, it refused every official. Refused as a whole, at start
+  // as on reload, so the CAs in force stay.
+  for (size_t i = 0; i < cas->size(); ++i) {
+    if ((X509_get_extension_flags((*cas)[i].cert.get()) & EXFLAG_CA) != 0) continue;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "tls.client_ca_file: certificate ", i + 1, " of ", ca_file_, " (", (*cas)[i].subject,
+        ") is not a CA's certificate (no basicConstraints CA:TRUE), so it signs no client "
+        "certificate: the bundle holds the CA certificates that issue the officials' "
+        "certificates (registry-pki.sh's client-ca.pem)"));
+  }
   return absl::OkStatus();
 }
 

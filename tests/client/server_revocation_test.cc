@@ -1,7 +1,8 @@
 // registry-cli refuses a registry whose certificate the registry CA has revoked, when the
 // identity folder holds the CA's revocation list (client/server_revocation.h): whoever holds a
 // leaked server key could otherwise stand in for the registry and receive the personal numbers
-// of the searches sent to it. A fake registry over real mutual TLS counts what reaches it.
+// of the searches sent to it. It refuses a registry whose own certificate is a CA's too, with or
+// without that list. A fake registry over real mutual TLS counts what reaches it.
 #include "client/server_revocation.h"
 
 #include <openssl/pem.h>
@@ -260,8 +261,9 @@ TEST_F(RevokedServerTest, AServerTheCrlDoesNotListOrAFolderWithoutACrlIsReachedA
   EXPECT_EQ(vetting_.searches.load(), 2);
 }
 
-// With a CRL the channel is built on gRPC's TLS credentials rather than its SSL credentials: the
-// server's name is still checked, and a certificate of the registry CA for another name refused.
+// The channel is built on gRPC's TLS credentials rather than its SSL credentials, with a CRL
+// or without: the server's name is still checked, and a certificate of the registry CA for
+// another name refused.
 TEST_F(RevokedServerTest, WithACrlTheServersNameIsStillChecked) {
   const TestPki::Identity elsewhere = TestPki::Get().IssueClient(
       "elsewhere", absl::StrCat("basicConstraints = critical, CA:FALSE\n"
@@ -270,9 +272,50 @@ TEST_F(RevokedServerTest, WithACrlTheServersNameIsStillChecked) {
                                 "subjectAltName = DNS:elsewhere.example"));
   Start(elsewhere);
   PutCrl(CrlListing({}));
-  const CliRun run = Search();
+  CliRun run = Search();
   EXPECT_NE(run.code, 0);
   EXPECT_EQ(vetting_.searches.load(), 0) << "a server of another name was taken";
+
+  std::filesystem::remove(identity_ + "/crl.pem");
+  run = Search();
+  EXPECT_NE(run.code, 0);
+  EXPECT_EQ(vetting_.searches.load(), 0) << "a server of another name was taken without a CRL";
+}
+
+// A CA's certificate (CA:TRUE) that the registry CA signed for the server's name and for
+// serverAuth was taken as the registry's: its key could sign certificates of its own, and
+// registryd refuses to serve with one. The clients refuse it as a revoked one is refused, before
+// anything is sent, with or without a CRL beside the CA file, and say why.
+TEST_F(RevokedServerTest, AServerPresentingACaCertificateReceivesNothing) {
+  const TestPki::Identity server = TestPki::Get().IssueClient(
+      "localhost", "basicConstraints = critical, CA:TRUE\n"
+                   "keyUsage = critical, digitalSignature, keyCertSign, cRLSign\n"
+                   "extendedKeyUsage = serverAuth\n"
+                   "subjectKeyIdentifier = hash\n"
+                   "authorityKeyIdentifier = keyid:always\n"
+                   "subjectAltName = DNS:localhost, IP:127.0.0.1");
+  Start(server);
+  for (const bool with_crl : {false, true}) {
+    SCOPED_TRACE(with_crl ? "with a CRL" : "without a CRL");
+    if (with_crl) PutCrl(CrlListing({}));
+    const CliRun run = Search();
+    EXPECT_NE(run.code, 0);
+    EXPECT_EQ(vetting_.searches.load(), 0) << "the search reached a server with a CA's certificate";
+    EXPECT_THAT(run.err, HasSubstr("the registry's certificate is a CA's certificate "
+                                   "(basicConstraints CA:TRUE), not a server's"));
+    EXPECT_THAT(run.err, HasSubstr("(CN=localhost)"));
+    EXPECT_THAT(run.err, HasSubstr("nothing was sent"));
+  }
+}
+
+// The check itself: the server's own certificate decides, not a CA certificate after it.
+TEST(ServerCertificateTest, OnlyAServersOwnCertificateThatIsACasIsRefused) {
+  const TestPki& pki = TestPki::Get();
+  EXPECT_EQ(ServerCertificateRefusedBecause(pki.ReadFile("server/cert.pem")), "");
+  EXPECT_EQ(ServerCertificateRefusedBecause(pki.ReadFile("server/cert.pem") + pki.CaPem()), "");
+  EXPECT_THAT(ServerCertificateRefusedBecause(pki.CaPem()),
+              HasSubstr("is a CA's certificate (basicConstraints CA:TRUE), not a server's"));
+  EXPECT_THAT(ServerCertificateRefusedBecause(""), HasSubstr("cannot be read"));
 }
 
 // A crl.pem that is not a CRL, or a CRL no CA of ca.pem signed, is refused naming the file:

@@ -693,6 +693,17 @@ TEST_F(RefusedCertificateTest, ARevokedOrUnknownCertificateIsToldItWasRefused) {
   EXPECT_EQ(ProbeTls(settings).outcome, TlsProbe::Outcome::kServerNotTrusted);
 }
 
+// A server's certificate used as a client's (--identity pki/server) was told "revoked, unknown
+// CA or not yet valid", none of which it is: it is not made for client authentication.
+TEST_F(RefusedCertificateTest, AServersCertificateIsSaidNotToBeMadeForClientAuthentication) {
+  const CliRun run = Health(server_->address(), "server");
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.err, StartsWith("error: UNAUTHENTICATED: the server refused this certificate: "));
+  EXPECT_THAT(::registry::testing::Flowed(run.err),
+              HasSubstr("server/cert.pem is not made for client authentication"));
+  EXPECT_THAT(run.err, Not(HasSubstr("revoked, unknown CA")));
+}
+
 TEST_F(RefusedCertificateTest, AServerThatIsDownIsSaidToBeDown) {
   const std::string address = server_->address();
   server_->Stop();

@@ -1094,6 +1094,47 @@ TEST_F(CheckConfigTest, APolicyOrAConfigGivingAKeyTwiceIsAProblemNamingTheFileAn
   EXPECT_THAT(out, HasSubstr("registryd.json: listen_address: given twice"));
 }
 
+// A policy that gives a clerk's identity the administrator's role (or any identity a role its URI
+// does not name, or another trust domain) is a problem of the check and stops a start, naming
+// the principal's place in the list.
+TEST_F(CheckConfigTest, APolicyGivingAnIdentityARoleItsUriDoesNotNameIsAProblemAndStopsAStart) {
+  const std::string policy =
+      testing::ReadFileOrDie(REGISTRY_SOURCE_DIR "/deploy/dev/policy.json");
+  const std::string first = R"("principals": [)";
+  ASSERT_TRUE(absl::StrContains(policy, first));
+  for (const std::string& added :
+       {std::string(R"({"id": "spiffe://registry.kjc.dev/clerk/unlisted", "role": "ROLE_ADMIN",
+                       "organisation": "kjc-security"}, )"),
+        std::string(R"({"id": "spiffe://registry.kjc.dev/vetting/x", "role": "ROLE_COURT",
+                       "organisation": "basic-court-prishtine"}, )")}) {
+    SCOPED_TRACE(added);
+    Put("policy.json", absl::StrReplaceAll(policy, {{first, first + added}}));
+    const std::vector<std::string> problems = Check();
+    ASSERT_EQ(problems.size(), 1u) << absl::StrJoin(problems, "\n");
+    EXPECT_THAT(problems[0],
+                ::testing::StartsWith(absl::StrCat("policy_file: ", dir_,
+                                                   "/policy.json: principals[0].id: ")));
+    std::string out;
+    EXPECT_EQ(Run(&out), 2) << out;
+    EXPECT_THAT(out, HasSubstr("principals[0].id: "));
+    EXPECT_EQ(Start(&out), 2) << out;
+    EXPECT_THAT(out, HasSubstr("principals[0].id: "));
+  }
+  // Another trust domain, last in the list.
+  const std::string last = R"("ROLE_ADMIN", "organisation": "kjc-security"})";
+  ASSERT_TRUE(absl::StrContains(policy, last));
+  Put("policy.json",
+      absl::StrReplaceAll(policy, {{last, last + R"(, {"id": "spiffe://other.example/admin/x",
+                                   "role": "ROLE_ADMIN", "organisation": "kjc-security"})"}}));
+  const std::vector<std::string> problems = Check();
+  ASSERT_EQ(problems.size(), 1u) << absl::StrJoin(problems, "\n");
+  EXPECT_THAT(problems[0], HasSubstr("/policy.json: principals[6].id: "));
+  EXPECT_THAT(problems[0], HasSubstr("trust domain \"other.example\""));
+
+  Put("policy.json", policy);
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+}
+
 TEST_F(CheckConfigTest, MissingFilesAndAnUnreadableConfigAreProblems) {
   std::filesystem::remove(dir_ + "/keys.json");
   std::filesystem::remove(dir_ + "/tls/cert.pem");

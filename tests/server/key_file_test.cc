@@ -166,6 +166,23 @@ TEST_F(KeyFileTest, MalformedJsonIsRefusedWithoutQuotingIt) {
   }
 }
 
+// key_file set to an identity's key.pem was told only "is not a valid KeyFile": it says the file
+// is a PEM one, and which file key_file names, without quoting the key.
+TEST_F(KeyFileTest, APemFileIsSaidToBeOneAndTheKeyFileNamed) {
+  WriteRaw(Path(), "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n", 0600);
+  auto read = ReadKeyFile(Path());
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(read.status().message(), "it is a PEM file")) << read.status();
+  EXPECT_TRUE(absl::StrContains(read.status().message(), "registryd --generate_key_file"))
+      << read.status();
+  EXPECT_FALSE(absl::StrContains(read.status().message(), "c2VjcmV0")) << read.status();
+  WriteRaw(Path(), "not json", 0600);
+  read = ReadKeyFile(Path());
+  EXPECT_TRUE(absl::StrContains(read.status().message(), "registryd --generate_key_file"))
+      << read.status();
+  EXPECT_FALSE(absl::StrContains(read.status().message(), "PEM")) << read.status();
+}
+
 // A key given twice: protobuf's parser would add the second "keks" list to the first, or keep
 // the last "derivation_root", where a person (or jq) reading the file takes one of them. Refused,
 // naming the key's path and quoting no value.

@@ -1,8 +1,9 @@
 // The access policy: Policy::Compile refuses every invalid file with InvalidArgument naming the
 // bad entry, and LoadPolicyFile a file that gives a key twice; a running server picks up a new
 // policy on ReloadPolicy (SIGHUP) and when the file changes, keeps the old policy when the new
-// one is invalid, audits every reload and, at the next start, a policy file changed while it was
-// stopped, and refuses certificates on the deny list whatever the principals say.
+// one is invalid (a principal whose identity names another role or trust domain included),
+// audits every reload and, at the next start, a policy file changed while it was stopped, and
+// refuses certificates on the deny list whatever the principals say.
 #include "server/policy.h"
 
 #include <sys/stat.h>
@@ -119,9 +120,83 @@ TEST(PolicyCompileTest, PrincipalThatIsNotAUriIsRefused) {
     SCOPED_TRACE(bad);
     ExpectRefused(p, {"principals", "not a URI"});
   }
+}
+
+// An identity names its holder's role (spiffe://<trust domain>/<role>/<name>, as the registry's
+// CA issues it): a policy that gave a clerk's certificate the administrator's role, a vetting
+// client's a court's, or any role to a URI of another shape or another trust domain, made an
+// administrator or a court of whoever held it. Such a principal is refused, naming its place in
+// the list and what to list instead; the matching roles compile.
+TEST(PolicyCompileTest, APrincipalWhoseIdentityDoesNotNameItsRoleIsRefused) {
+  const struct {
+    std::string id;
+    v1::Role role;
+    std::vector<std::string> words;
+  } cases[] = {
+      {"spiffe://registry.kjc/clerk/unlisted", v1::ROLE_ADMIN,
+       {"principals[0].id: ", "spiffe://registry.kjc/clerk/unlisted", "role clerk",
+        "ROLE_ADMIN", "give it ROLE_CLERK", "spiffe://registry.kjc/admin/unlisted",
+        "registry-pki.sh client PKI admin NAME"}},
+      {"spiffe://registry.kjc/vetting/x", v1::ROLE_COURT,
+       {"principals[0].id: ", "role vetting", "give it ROLE_VETTING"}},
+      {"spiffe://registry.kjc/admins/x", v1::ROLE_ADMIN,
+       {"principals[0].id: ", "names no role", "\"admins\""}},
+      {"urn:kjc:registry:clerk-1", v1::ROLE_CLERK,
+       {"principals[0].id: ", "spiffe://<trust domain>/<role>/<name>"}},
+      {"https://registry.kjc/clerk/c1", v1::ROLE_CLERK, {"principals[0].id: ", "<role>"}},
+      {"spiffe://registry.kjc/clerk", v1::ROLE_CLERK, {"principals[0].id: ", "<name>"}},
+      {"spiffe://registry.kjc/clerk/c1/more", v1::ROLE_CLERK, {"principals[0].id: "}},
+      {"spiffe://registry.kjc/clerk/", v1::ROLE_CLERK, {"principals[0].id: "}},
+      {"spiffe:///clerk/c1", v1::ROLE_CLERK, {"principals[0].id: "}},
+      {"spiffe://Registry.KJC/clerk/c1", v1::ROLE_CLERK, {"principals[0].id: "}},
+      {"spiffe://registry.kjc/clerk/..", v1::ROLE_CLERK, {"principals[0].id: "}},
+      {"spiffe://registry.kjc/clerk/c1?role=admin", v1::ROLE_CLERK, {"principals[0].id: "}},
+      {"spiffe://registry.kjc/Clerk/c1", v1::ROLE_CLERK, {"principals[0].id: ", "names no role"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.id);
+    v1::AccessPolicy p = ValidPolicy();
+    p.mutable_principals(0)->set_id(c.id);
+    p.mutable_principals(0)->set_role(c.role);
+    ExpectRefused(p, c.words);
+  }
+  // The index is the principal's place in the list.
   v1::AccessPolicy p = ValidPolicy();
-  p.mutable_principals(0)->set_id("urn:kjc:registry:clerk-1");
-  EXPECT_TRUE(Policy::Compile(p).ok());
+  p.mutable_principals(1)->set_role(v1::ROLE_CLERK);
+  ExpectRefused(p, {"principals[1].id: ", "role vetting", "ROLE_CLERK"});
+  // Every role with its own segment, and a name in capitals, dots and underscores.
+  p = ValidPolicy();
+  for (const auto& [segment, role] :
+       std::vector<std::pair<std::string, v1::Role>>{{"court", v1::ROLE_COURT},
+                                                     {"auditor", v1::ROLE_AUDITOR},
+                                                     {"admin", v1::ROLE_ADMIN}}) {
+    v1::Principal* added = p.add_principals();
+    added->set_id(absl::StrCat("spiffe://registry.kjc/", segment, "/Dev_", segment, ".1"));
+    added->set_role(role);
+    added->set_organisation("kjc-registry");
+  }
+  EXPECT_TRUE(Policy::Compile(p).ok()) << Policy::Compile(p).status();
+}
+
+// The registry's config names no trust domain, nor does its CA: every principal is held to the
+// first one's, so that a certificate of another domain (another CA's, trusted beside the
+// registry's) is given no role.
+TEST(PolicyCompileTest, APrincipalOfAnotherTrustDomainIsRefused) {
+  v1::AccessPolicy p = ValidPolicy();
+  v1::Principal* other = p.add_principals();
+  other->set_id("spiffe://other.example/clerk/x");
+  other->set_role(v1::ROLE_CLERK);
+  other->set_organisation("kjc-registry");
+  ExpectRefused(p, {"principals[2].id: ", "spiffe://other.example/clerk/x",
+                    "trust domain \"other.example\"", "principals[0] is in \"registry.kjc\""});
+  other->set_role(v1::ROLE_ADMIN);
+  other->set_id("spiffe://other.example/admin/x");
+  ExpectRefused(p, {"principals[2].id: ", "trust domain \"other.example\""});
+  // A policy wholly in another domain is one domain.
+  for (v1::Principal& pr : *p.mutable_principals()) {
+    pr.set_id(absl::StrReplaceAll(pr.id(), {{"registry.kjc/", "other.example/"}}));
+  }
+  EXPECT_TRUE(Policy::Compile(p).ok()) << Policy::Compile(p).status();
 }
 
 TEST(PolicyCompileTest, ReferContactsComeFromTheOrganisationsRegion) {
@@ -160,7 +235,7 @@ TEST(PolicyCompileTest, DuplicatePrincipalIsRefused) {
   v1::AccessPolicy p = ValidPolicy();
   v1::Principal* again = p.add_principals();
   again->set_id("spiffe://registry.kjc/clerk/c1");
-  again->set_role(v1::ROLE_AUDITOR);
+  again->set_role(v1::ROLE_CLERK);
   again->set_organisation("kjc-registry");
   ExpectRefused(p, {"duplicate", "spiffe://registry.kjc/clerk/c1"});
 }
@@ -494,6 +569,44 @@ TEST(PolicyReloadTest, InvalidPolicyLeavesTheOldOneInForce) {
   server->WritePolicy(DevPolicyWithout(kClerkId));
   ASSERT_TRUE(server->server()->ReloadPolicy().ok());
   EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// A policy that makes a clerk's certificate an administrator (the dev PKI's unlisted clerk, whose
+// URI the CA issued as a clerk's) is refused on reload as any bad file is: the policy in force
+// stays, the unlisted clerk is still refused, and the refusal is audited naming the principal's
+// place in the list, never its identity.
+TEST(PolicyReloadTest, APolicyGivingAClerksIdentityTheAdminRoleIsRefusedOnReloadAndAudited) {
+  auto server = TestServer::Start();
+  auto unlisted = server->Channel("unlisted");
+  ASSERT_EQ(PublicKeyAs(unlisted), grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::AccessPolicy bad = testing::DevPolicy();
+  v1::Principal* admin = bad.add_principals();
+  admin->set_id(kUnlistedClerkId);
+  admin->set_role(v1::ROLE_ADMIN);
+  admin->set_organisation("kjc-security");
+  server->WritePolicy(bad);
+  const uint64_t before = AuditLogSize(*server);
+  const absl::Status reloaded = server->server()->ReloadPolicy();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kInvalidArgument) << reloaded;
+  const std::string field = absl::StrCat("principals[", bad.principals_size() - 1, "].id");
+  EXPECT_THAT(std::string(reloaded.message()),
+              ::testing::AllOf(::testing::HasSubstr(field + ": "),
+                               ::testing::HasSubstr("give it ROLE_CLERK")));
+
+  ASSERT_EQ(AuditLogSize(*server), before + 1);
+  const v1::AuditEvent event = StoredEvent(*server, before);
+  EXPECT_EQ(event.actor(), "system:policy");
+  EXPECT_EQ(event.action(), "reload-policy");
+  EXPECT_EQ(testing::OutcomeName(event), "INVALID_ARGUMENT");
+  EXPECT_EQ(event.detail(), field);
+  EXPECT_THAT(event.reference(),
+              ::testing::EndsWith("refused; the previous policy stays in force"));
+  EXPECT_FALSE(absl::StrContains(event.SerializeAsString(), kUnlistedClerkId));
+
+  // Not an administrator: the admin's own calls are refused to it as to any unlisted caller.
+  EXPECT_EQ(PublicKeyAs(unlisted), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(PublicKeyAs(server->Channel("admin")), grpc::StatusCode::OK);
 }
 
 // A reload of a file that gives "principals" twice, the first list adding a clerk the policy

@@ -2,14 +2,18 @@
 // certificate, a certificate from an untrusted CA, an expired certificate, or a plaintext
 // connection never reach a handler (the audit log does not grow). (Revoked certificates are
 // refused by the call gate: revocation_test.cc.) A server certificate replaced on disk reaches
-// new connections within seconds, without a restart.
+// new connections within seconds, without a restart, when it passes start-up's checks; one that
+// does not (a CA's, a key not its own) is refused and the previous one served, and a client CA
+// bundle of certificates that are no CA's is refused on reload.
 #include <cstdlib>
 
 #include "absl/time/clock.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "server/check_config.h"
 #include "server/identity.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/test_pki.h"
@@ -115,6 +119,99 @@ TEST_F(ServerTlsTest, ReplacedServerCertificateReachesNewConnections) {
     seen = ServerCertificateSeenBy(server_->Channel("clerk"));
   }
   EXPECT_EQ(seen, second) << "the replaced server certificate was not served within 20 s";
+}
+
+constexpr char kCaServerExtensions[] =
+    "basicConstraints = critical, CA:TRUE\n"
+    "keyUsage = critical, digitalSignature, keyCertSign, cRLSign\n"
+    "extendedKeyUsage = serverAuth\n"
+    "subjectKeyIdentifier = hash\n"
+    "authorityKeyIdentifier = keyid:always\n"
+    "subjectAltName = DNS:localhost, IP:127.0.0.1";
+
+// Start-up refuses a CA's certificate as the server's; gRPC, reading tls.cert_file on its own,
+// served one swapped in at run time. Now gRPC reads registryd's copy of the pair in force, which
+// a reload (SIGHUP's, or the watcher's every tls_refresh) rewrites only with a pair that passes
+// start-up's checks: the CA's pair is refused in start-up's words, the previous certificate is
+// still served, and a good pair put in place afterwards is served.
+TEST_F(ServerTlsTest, ACaCertificateSwappedInAsTheServersIsRefusedAndThePreviousOneServed) {
+  const TestPki& pki = TestPki::Get();
+  const std::string first = pki.LoadIdentity("server").fingerprint;
+  ASSERT_EQ(ServerCertificateSeenBy(server_->Channel("clerk")), first);
+  const TestPki::Identity ca_server = pki.IssueClient("localhost", kCaServerExtensions);
+  const std::string cert_file = server_->tls_dir() + "/cert.pem";
+  testing::WriteFileAtomically(server_->tls_dir() + "/key.pem", ca_server.key_pem);
+  testing::WriteFileAtomically(cert_file, ca_server.cert_pem);
+
+  const absl::Status reloaded = server_->server()->ReloadServerCertificate();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kFailedPrecondition) << reloaded;
+  EXPECT_EQ(reloaded, server::ServerCertificateServes(cert_file, absl::Now()))
+      << "not in start-up's words";
+  EXPECT_THAT(std::string(reloaded.message()),
+              ::testing::HasSubstr(" is a CA's certificate (basicConstraints CA:TRUE), not a "
+                                   "server's"));
+  // gRPC reads a new pair every tls_refresh (1 s here): for three of its reads, every new
+  // connection still meets the previous certificate.
+  const absl::Time until = absl::Now() + 3 * absl::Seconds(1);
+  while (absl::Now() < until) {
+    const std::string seen = ServerCertificateSeenBy(server_->Channel("clerk"));
+    ASSERT_NE(seen, ca_server.fingerprint) << "the CA's certificate was served";
+    EXPECT_EQ(seen, first);
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+
+  // A good pair is served again, as soon as a new connection is made after the reload.
+  const std::string second = pki.LoadIdentity("server2").fingerprint;
+  testing::WriteFileAtomically(server_->tls_dir() + "/key.pem", pki.ReadFile("server2/key.pem"));
+  testing::WriteFileAtomically(cert_file, pki.ReadFile("server2/cert.pem"));
+  ASSERT_TRUE(server_->server()->ReloadServerCertificate().ok());
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  std::string seen = ServerCertificateSeenBy(server_->Channel("clerk"));
+  while (seen != second && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+    seen = ServerCertificateSeenBy(server_->Channel("clerk"));
+  }
+  EXPECT_EQ(seen, second) << "the good certificate was not served within 20 s";
+}
+
+// A key that is not the certificate's is refused on reload as --check_config refuses it; the
+// pair in force is still served.
+TEST_F(ServerTlsTest, AKeyThatIsNotTheServerCertificatesIsRefusedOnReload) {
+  const TestPki& pki = TestPki::Get();
+  testing::WriteFileAtomically(server_->tls_dir() + "/key.pem", pki.ReadFile("server2/key.pem"));
+  const absl::Status reloaded = server_->server()->ReloadServerCertificate();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kFailedPrecondition) << reloaded;
+  EXPECT_EQ(reloaded.message(),
+            "tls.key_file: the key does not belong to the certificate in tls.cert_file");
+  EXPECT_EQ(ServerCertificateSeenBy(server_->Channel("clerk")),
+            pki.LoadIdentity("server").fingerprint);
+}
+
+// A client CA bundle of certificates that are no CA's (an official's certificate put in its
+// place) was taken on reload, and every official was refused. It is refused as at start: the
+// client CAs in force stay, and the officials are still served.
+TEST_F(ServerTlsTest, AClientCaBundleOfCertificatesThatAreNoCasIsRefusedOnReload) {
+  const TestPki& pki = TestPki::Get();
+  ASSERT_EQ(GetVettingPublicKeyOn(server_->Channel("court")).error_code(), grpc::StatusCode::OK);
+  const std::string bundle = server_->tls_dir() + "/ca.pem";
+  testing::WriteFileAtomically(bundle, pki.ReadFile("clerk/cert.pem"));
+  const absl::Status reloaded = server_->server()->ReloadRevocation();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kFailedPrecondition) << reloaded;
+  EXPECT_THAT(std::string(reloaded.message()),
+              ::testing::AllOf(::testing::StartsWith(absl::StrCat(
+                                   "tls.client_ca_file: certificate 1 of ", bundle, " (")),
+                               ::testing::HasSubstr("dev-clerk) is not a CA's certificate")));
+  EXPECT_EQ(GetVettingPublicKeyOn(server_->Channel("court")).error_code(), grpc::StatusCode::OK);
+  EXPECT_EQ(GetVettingPublicKeyOn(server_->Channel("clerk")).error_code(), grpc::StatusCode::OK);
+
+  // The registry CA with a leaf after it is refused whole.
+  testing::WriteFileAtomically(bundle, pki.CaPem() + pki.ReadFile("clerk/cert.pem"));
+  EXPECT_THAT(std::string(server_->server()->ReloadRevocation().message()),
+              ::testing::HasSubstr("certificate 2 of "));
+  // Given back, the bundle is taken.
+  testing::WriteFileAtomically(bundle, pki.CaPem());
+  EXPECT_TRUE(server_->server()->ReloadRevocation().ok());
+  EXPECT_EQ(GetVettingPublicKeyOn(server_->Channel("court")).error_code(), grpc::StatusCode::OK);
 }
 
 }  // namespace

@@ -1,0 +1,90 @@
+// The server's own certificate and key as registryd serves them over TLS.
+//
+// gRPC re-reads the files it is given every few seconds, checking nothing but that they parse:
+// given tls.cert_file itself, it served whatever was put there while registryd ran, a CA's
+// certificate (CA:TRUE) included, which start-up and --check_config refuse. So gRPC reads
+// registryd's copy of the pair in force instead, and that copy is rewritten only with a pair
+// that passes the checks of start-up: the certificate's (ServerCertificatePemProblems: a CA's,
+// expired, not for serverAuth, naming no host, ...) and that the key is the certificate's. A
+// refused pair leaves the previous one in force, and the reload's error says why, in start-up's
+// words.
+//
+//   ASSIGN_OR_RETURN(auto served, TlsIdentity::Load(cert, key, copy_cert, copy_key, clock));
+//   ... FileWatcherCertificateProvider(served->key_copy(), served->cert_copy(), ...)
+#ifndef REGISTRY_SERVER_TLS_IDENTITY_H_
+#define REGISTRY_SERVER_TLS_IDENTITY_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "server/polling_thread.h"
+#include "server/reloadable.h"
+
+namespace registry::server {
+
+// Thread-safe.
+class TlsIdentity {
+ public:
+  // Reads tls.cert_file and tls.key_file, checks them as Reload does, and writes the copies
+  // (ReplaceFileDurably: whole, mode 0600) at `cert_copy` and `key_copy`, which belong in a
+  // folder held to registryd's owner and group. FailedPrecondition naming every problem when
+  // the pair is refused; the copies' write error when they cannot be written.
+  static absl::StatusOr<std::unique_ptr<TlsIdentity>> Load(std::string cert_file,
+                                                           std::string key_file,
+                                                           std::string cert_copy,
+                                                           std::string key_copy,
+                                                           const Clock* clock);
+  ~TlsIdentity();
+
+  const std::string& cert_copy() const { return cert_copy_; }
+  const std::string& key_copy() const { return key_copy_; }
+
+  // Reads the pair again. When it passes the checks and differs from the pair in force, the
+  // copies are rewritten (the key first); otherwise nothing is written. When it is refused, the
+  // pair in force stays and the error says why: every problem ServerCertificatePemProblems
+  // finds, joined by "; " as start-up says them, or that the key is not the certificate's.
+  absl::Status Reload();
+
+  // Polls the two files every `interval` and reloads when either changes; `report` gets each
+  // reload's status.
+  void StartWatching(absl::Duration interval, std::function<void(const absl::Status&)> report);
+  // Stops the watcher thread, if any. Idempotent; the destructor calls it.
+  void StopWatching();
+
+ private:
+  // The PEM bytes of the pair in force.
+  struct Pair {
+    std::string cert;
+    std::string key;
+  };
+
+  TlsIdentity(std::string cert_file, std::string key_file, std::string cert_copy,
+              std::string key_copy, const Clock* clock)
+      : cert_file_(std::move(cert_file)),
+        key_file_(std::move(key_file)),
+        cert_copy_(std::move(cert_copy)),
+        key_copy_(std::move(key_copy)),
+        clock_(clock),
+        pair_([this] { return FileStamp(cert_file_) + "|" + FileStamp(key_file_); },
+              [this] { return Read(); }) {}
+
+  // Reads and checks the pair, and writes the copies when it differs from the pair in force.
+  absl::StatusOr<std::shared_ptr<const Pair>> Read();
+
+  const std::string cert_file_;
+  const std::string key_file_;
+  const std::string cert_copy_;
+  const std::string key_copy_;
+  const Clock* const clock_;
+  Reloadable<Pair> pair_;
+  PollingThread watcher_;
+};
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_TLS_IDENTITY_H_
