@@ -217,7 +217,7 @@ std::vector<CommandSpec> BuildCommands() {
        1,
        1,
        {{"legal-basis", "REF", "the provision ordering erasure, e.g. \"CC 04/L-082 art. 103\"",
-         true, false, ValueCheck::kReference},
+         true, false, ValueCheck::kLegalBasis},
         {"yes", "", "do not ask for confirmation"}},
        &RunRecordExpunge,
        {{"record_id", "ID"}, {"legal_basis", "legal-basis"}}},

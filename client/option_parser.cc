@@ -320,6 +320,7 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
       }
       if (spec.check == ValueCheck::kDate) problem = DateProblem(value);
       if (spec.check == ValueCheck::kReference) problem = ReferenceProblem(value);
+      if (spec.check == ValueCheck::kLegalBasis) problem = LegalBasisProblem(value);
       if (spec.check == ValueCheck::kPersonalNumber) problem = PersonalNumberProblem(value);
       if (spec.check == ValueCheck::kName) problem = InvisibleCharacterProblem(value);
       if (spec.check == ValueCheck::kInputPath && value.empty()) {
@@ -423,6 +424,10 @@ std::string PersonalNumberProblem(absl::string_view text) {
 
 std::string ReferenceProblem(absl::string_view text) {
   return ReferenceShaped(text) ? "" : ReferenceRuleFor(text);
+}
+
+std::string LegalBasisProblem(absl::string_view text) {
+  return LegalBasisShaped(text) ? "" : LegalBasisRuleFor(text);
 }
 
 std::optional<bool> YesNoAnswer(absl::string_view answer) {

@@ -32,6 +32,9 @@ enum class ValueCheck {
   kNone,
   // What the audit log records of a call: 1..64 ASCII letters, digits, spaces and "/-.:_".
   kReference,
+  // An expunction's legal basis: a reference that also takes the Latin and Cyrillic letters of
+  // Albanian and Serbian (LegalBasisShaped, common/reference_text.h).
+  kLegalBasis,
   // A real calendar date YYYY-MM-DD.
   kDate,
   // A file the command writes (through AtomicFileWriter): a name, and nothing there yet or a
@@ -178,6 +181,8 @@ std::string DateProblem(absl::string_view text);
 std::string PersonalNumberProblem(absl::string_view text);
 // "" when `text` has the shape of a reference (see ValueCheck::kReference), else the rule.
 std::string ReferenceProblem(absl::string_view text);
+// "" when `text` has the shape of a legal basis (see ValueCheck::kLegalBasis), else the rule.
+std::string LegalBasisProblem(absl::string_view text);
 
 // A person's answer to a yes/no question on the terminal: true for "y" or "yes", false for "n" or
 // "no", in any case and without the spaces around it; nullopt for anything else (to be asked

@@ -564,6 +564,23 @@ void AppendOffenceTableProblems(const v1::CreateRecordRequest& request,
                  (e.paragraph() == offence.paragraph() || e.paragraph() == 0);
         });
     if (!known) {
+      // An article the table lists by its paragraphs alone (06/L-074 art. 234), given whole or
+      // by a paragraph it does not list: its paragraphs, in the registry's words. The whole
+      // table, of 22 entries, never said that the paragraph was what was missing.
+      std::vector<std::string> paragraphs;
+      for (const v1::OffenceEntry& e : choices.offences) {
+        if (e.law() == offence.law() && e.article() == offence.article()) {
+          paragraphs.push_back(OffenceCode(e));
+        }
+      }
+      if (!paragraphs.empty()) {
+        problems->push_back({&Field("offence"),
+                             absl::StrCat(offence.law(), " article ", offence.article(),
+                                          " is recorded by its paragraph: give one of ",
+                                          absl::StrJoin(paragraphs, ", ")),
+                             numbered ? i : -1});
+        continue;
+      }
       std::vector<std::string> codes;
       for (const v1::OffenceEntry& e : choices.offences) codes.push_back(OffenceCode(e));
       problems->push_back({&Field("offence"),

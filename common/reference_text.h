@@ -142,6 +142,61 @@ inline std::string ReferenceRuleFor(absl::string_view text) {
   return look_alike.empty() ? std::string(kReferenceRule) : look_alike;
 }
 
+
+// A legal basis (an expunction's): a reference in the words a clerk cites the law in, which are
+// Albanian or Serbian ("neni 103 i Kodit Penal", "član 103 Krivičnog zakonika"): the reference's
+// alphabet (ASCII letters, digits, spaces and /-.:_) with the letters of the Latin and Cyrillic
+// alphabets besides (ë ç č ć š ž đ, Latin-1 and Latin Extended-A letters, the Serbian Latin
+// digraphs dž lj nj as one letter, Cyrillic U+0400..U+045F), 1..kMaxReference of them (code
+// points, not bytes), with at least one letter or digit. Nothing else a reference refuses is
+// taken: control and invisible characters, look-alikes of the separators, the section sign, any
+// other punctuation. The audit log holds it as written, as it holds any reference, so a personal
+// number in it is refused all the same (docs/security.md row 40).
+inline constexpr char kLegalBasisRule[] =
+    "1..64 letters (Latin or Cyrillic), digits, spaces or /-.:_, with a letter or digit";
+
+// Whether `c` is a letter a legal basis takes: an ASCII one, or one of the Latin and Cyrillic
+// alphabets Albanian and Serbian write (none of the look-alikes of a separator is one).
+inline bool IsLegalBasisLetter(uint32_t c) {
+  if (c < 0x80) return absl::ascii_isalpha(static_cast<unsigned char>(c));
+  return (c >= 0x00C0 && c <= 0x017F && c != 0x00D7 && c != 0x00F7) ||  // Latin-1, Extended-A
+         (c >= 0x01C4 && c <= 0x01CC) ||                                  // DŽ Dž dž LJ ... nj
+         (c >= 0x0400 && c <= 0x045F);                                    // Cyrillic
+}
+
+inline bool LegalBasisShaped(absl::string_view text) {
+  if (text.empty() || text.size() > 4 * kMaxReference) return false;
+  size_t count = 0;
+  bool letter_or_digit = false;
+  for (size_t i = 0; i < text.size();) {
+    const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
+    const unsigned char lead = byte(0);
+    // Every character a legal basis takes is one or two bytes of UTF-8 (lead bytes C2..DF, so
+    // never an overlong form): a longer sequence is refused whatever it encodes.
+    const size_t length = lead < 0x80 ? 1 : 2;
+    if (lead >= 0x80 && (lead < 0xC2 || lead > 0xDF || i + 2 > text.size() ||
+                         (byte(1) & 0xC0) != 0x80)) {
+      return false;
+    }
+    const uint32_t c = length == 1 ? lead : ((lead & 0x1Fu) << 6) | (byte(1) & 0x3Fu);
+    i += length;
+    if (++count > kMaxReference) return false;
+    const bool alnum = IsLegalBasisLetter(c) || (c >= '0' && c <= '9');
+    if (!alnum && c != ' ' && c != '/' && c != '-' && c != '.' && c != ':' && c != '_') {
+      return false;
+    }
+    letter_or_digit = letter_or_digit || alnum;
+  }
+  return letter_or_digit;
+}
+
+// The rule a legal basis that is not LegalBasisShaped breaks: a look-alike of a separator named
+// as such, as for any reference, else kLegalBasisRule.
+inline std::string LegalBasisRuleFor(absl::string_view text) {
+  std::string look_alike = SeparatorLookAlikeRuleOf(text);
+  return look_alike.empty() ? std::string(kLegalBasisRule) : look_alike;
+}
+
 }  // namespace registry
 
 #endif  // REGISTRY_COMMON_REFERENCE_TEXT_H_

@@ -100,9 +100,10 @@ absl::Status RejectUnknownFields(const Message& m, const std::string& path) {
 // spaces only, or one that is not a reference even without them, is told the shape rule.
 constexpr char kPaddedRule[] = "begins or ends with a space";
 
-bool PaddedReference(absl::string_view value) {
+bool PaddedReference(absl::string_view value, bool legal_basis = false) {
   const absl::string_view trimmed = absl::StripAsciiWhitespace(value);
-  return trimmed.size() != value.size() && ReferenceShaped(trimmed);
+  return trimmed.size() != value.size() &&
+         (legal_basis ? LegalBasisShaped(trimmed) : ReferenceShaped(trimmed));
 }
 
 // What the audit log and the server's log record as the actor of a call whose certificate names
@@ -484,8 +485,13 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
                         void (registry::v1::AuditEvent::*set)(const std::string&),
                         bool listed = true) {
     if (value.empty()) return;
-    const bool padded = PaddedReference(value);
-    const bool shaped = ReferenceShaped(value) && !padded;
+    // An expunction's legal basis cites the law in the clerk's words, Albanian or Serbian: it
+    // takes their letters besides the reference's alphabet (LegalBasisShaped), and nothing else
+    // a reference refuses. Every other reference stays ASCII.
+    const bool legal_basis = field == "legal_basis";
+    const bool padded = PaddedReference(value, legal_basis);
+    const bool shaped =
+        (legal_basis ? LegalBasisShaped(value) : ReferenceShaped(value)) && !padded;
     const absl::string_view text = padded ? absl::StripAsciiWhitespace(value) : value;
     const bool personal = (shaped || padded) && deps_.validator != nullptr &&
                           deps_.validator->HoldsPersonalNumber(text);
@@ -498,8 +504,9 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
     if (misshapen.empty() && (!shaped || personal)) {
       misshapen = std::string(field);
       misshapen_rule = personal ? "must not hold a personal number"
-                       : padded ? kPaddedRule
-                                : ReferenceRuleFor(value);
+                       : padded      ? kPaddedRule
+                       : legal_basis ? LegalBasisRuleFor(value)
+                                     : ReferenceRuleFor(value);
     }
   };
   using Event = registry::v1::AuditEvent;

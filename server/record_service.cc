@@ -205,11 +205,23 @@ absl::Status AsAmendmentProblems(absl::Status invalid, const google::protobuf::F
       continue;
     }
     if (absl::EndsWith(problem, "not in the court table") ||
-        absl::EndsWith(problem, "not in the offence table")) {
+        absl::EndsWith(problem, "not in the offence table") ||
+        absl::StrContains(problem, " is recorded by its paragraph: ")) {
       problems.push_back(absl::StrCat(
           problem,
           " (left as it was: the reference tables no longer list what the record holds; amend "
           "it too, or have the entry put back in the reference data)"));
+      continue;
+    }
+    // Rules a record stored before them may break whatever is amended: the court's dates, an
+    // article given whole and by a paragraph, life imprisonment under 21.
+    if (absl::StrContains(problem, "did not judge yet on the judgment date") ||
+        absl::StrContains(problem, "no longer judged on the judgment date") ||
+        absl::StrContains(problem, "is the same article as another offence") ||
+        absl::StrContains(problem, "life imprisonment is not imposed on a person under 21")) {
+      problems.push_back(absl::StrCat(
+          problem, " (left as it was: the record was entered before the registry checked this; "
+                   "amend it too)"));
       continue;
     }
     problems.push_back(absl::StrCat(problem,
@@ -799,7 +811,7 @@ grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
     // Its shape was checked, and it was recorded, by the gate.
     if (req->legal_basis().empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("legal_basis: ", kReferenceRule, ", citing the law"));
+          absl::StrCat("legal_basis: ", kLegalBasisRule, ", citing the law"));
     }
     const bool confirms = req->confirms_erased_with_it();
     std::set<std::string> confirmed;

@@ -35,6 +35,14 @@ constexpr int kMaxBans = 10;
 // The longest term of imprisonment a sentence may suspend (Criminal Codes 04/L-082 and 06/L-074:
 // up to two years, with a verification period of one to five years; deploy/reference/README.md).
 constexpr uint32_t kMaxSuspendedMonths = 24;
+// What follows "<law> article <N>" when the table lists that article by its paragraphs alone and
+// the offence names none of them, before the codes to choose from: "06/L-074 article 234 is
+// recorded by its paragraph: give one of 06/L-074:234:1, 06/L-074:234:2, ...". The console
+// knows the rule by this part (client/console/record_form.cc).
+constexpr absl::string_view kRecordedByParagraph = " is recorded by its paragraph: give one of ";
+// The age under which, at the time of the offence, life-long imprisonment is not imposed
+// (Criminal Codes 04/L-082 and 06/L-074; docs/domain.md).
+constexpr int kMinAgeForLifeImprisonment = 21;
 
 constexpr UChar32 kHyphen = 0x2010;
 constexpr UChar32 kLeftSingleQuote = 0x2018;
@@ -215,6 +223,14 @@ bool IsStyledLetter(UChar32 c) {
   }
 }
 
+// A hyphen or an apostrophe at the start or the end of a name ("-Berisha", "Hoxha-", "'Ali",
+// "O'") joins nothing: a name cut short or pasted with its punctuation. It prints unlike the
+// person's papers while the search keys drop it, so the clerk is told to type it only between
+// letters. Spaces around the name are not counted as its ends (" -Berisha" is refused too).
+constexpr absl::string_view kNameEdgeRule =
+    "begins or ends with a hyphen or an apostrophe: type one only between two letters, as in "
+    "Hoxha-Berisha or O'Brien";
+
 // A letter is written in the name at most with two marks (ệ: e, circumflex, dot below): more are
 // marks piled on a letter, which no alphabet of the person's papers writes.
 constexpr int kMaxMarksOnALetter = 2;
@@ -276,6 +292,9 @@ bool IsNameSeparator(UChar32 c) {
   return c == ' ' || c == '-' || c == kHyphen || c == '\'' || c == kLeftSingleQuote ||
          c == kRightSingleQuote || c == kModifierApostrophe;
 }
+
+// A hyphen or an apostrophe (kNameEdgeRule): the separators that join the letters around them.
+bool IsNameJoiner(UChar32 c) { return c != ' ' && IsNameSeparator(c); }
 
 // Control, format (bidi overrides, zero-width characters), private-use, unassigned and
 // surrogate code points, and line/paragraph separators: invisible or layout-changing.
@@ -577,6 +596,9 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
     }
   }
   if (!has_letter) return Invalid(field, kRule);
+  const auto first = std::find_if(cps.begin(), cps.end(), [](char32_t c) { return c != ' '; });
+  const auto last = std::find_if(cps.rbegin(), cps.rend(), [](char32_t c) { return c != ' '; });
+  if (IsNameJoiner(*first) || IsNameJoiner(*last)) return Invalid(field, kNameEdgeRule);
   return mixed ? Invalid(field, kNameScriptRule) : absl::OkStatus();
 }
 
@@ -850,6 +872,33 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   const KnownDay final_known = final_day.has_value() ? KnownDay{final_day, *final_day}
                                                      : KnownDay{judgment_known.earliest, today};
 
+  // A court of Kosovo that did not judge on the judgment date (courts.json valid_from, valid_to):
+  // on 1 January 2013 the Basic Courts and the Court of Appeals took over from the District
+  // Courts and the Municipal Courts (Law 03/L-199 on Courts). A Basic Court's judgment of 2012,
+  // or a District Court's of 2014, is a court or a date chosen wrongly: the court is named, the
+  // clerk told which courts judged then and to check both. The judgment date is left unnamed, as
+  // either may be the wrong one and the court is the field a clerk picks from a list.
+  if (judgment.has_value() && court != nullptr && !court->foreign()) {
+    switch (ReferenceData::CourtJudgedOn(*court, *judgment)) {
+      case ReferenceData::CourtDay::kNotYet:
+        problems->Add(Invalid("conviction.court_id",
+                              "did not judge yet on the judgment date (the Basic Courts and the "
+                              "Court of Appeals judge from 1 January 2013, the District Courts "
+                              "and the Municipal Courts before it): check the court and the "
+                              "judgment date"));
+        break;
+      case ReferenceData::CourtDay::kNoLonger:
+        problems->Add(Invalid("conviction.court_id",
+                              "no longer judged on the judgment date (the District Courts and "
+                              "the Municipal Courts judged until 31 December 2012, the Basic "
+                              "Courts and the Court of Appeals since): check the court and the "
+                              "judgment date"));
+        break;
+      case ReferenceData::CourtDay::kJudged:
+        break;
+    }
+  }
+
   // An offence of a code not yet in force on the judgment date (below): a court of Kosovo cannot
   // have applied a code before it took effect, so the judgment date is named with the offence,
   // either being the wrong one (a judgment typed 2018 for 2019 steered the clerk to record
@@ -883,17 +932,59 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
     problems->Add(Invalid("conviction.offences", "1..20 offences"));
   }
   std::set<std::tuple<std::string, uint32_t, uint32_t>> offences;
+  // The articles (law, article) the offences before the one checked name whole (paragraph 0),
+  // and those they name by a paragraph.
+  std::set<std::pair<std::string, uint32_t>> named_whole;
+  std::set<std::pair<std::string, uint32_t>> named_by_paragraph;
+  // The codes of the paragraphs of `o`'s article the table lists, when it lists the article
+  // by its paragraphs alone (06/L-074 art. 234, whose paragraphs 3 to 5 concern a child): in
+  // the table's order, "06/L-074:234:1", ...; empty for an article the table does not hold at
+  // all. Only the table's own codes are said, never what was typed.
+  const auto paragraph_codes = [&](const registry::v1::Offence& o) {
+    std::vector<std::string> codes;
+    for (const registry::v1::OffenceEntry& e : reference_->RegistrableOffences()) {
+      if (e.law() == o.law() && e.article() == o.article() && e.paragraph() != 0) {
+        codes.push_back(absl::StrCat(e.law(), ":", e.article(), ":", e.paragraph()));
+      }
+    }
+    return codes;
+  };
   for (int i = 0; i < std::min(c.offences_size(), kMaxOffences); ++i) {
     const registry::v1::Offence& o = c.offences(i);
     const std::string field = absl::StrCat("conviction.offences[", i, "]");
-    if (o.article() < 1 || o.article() > kMaxArticle || o.paragraph() > kMaxParagraph) {
+    const bool in_range =
+        o.article() >= 1 && o.article() <= kMaxArticle && o.paragraph() <= kMaxParagraph;
+    const bool in_table =
+        in_range &&
+        o.law().size() <= kMaxLawCharacters &&  // "NN/L-NNN": longer is no law's number
+        reference_->FindOffence(o.law(), o.article(), o.paragraph()) != nullptr;
+    const std::pair<std::string, uint32_t> article(o.law(), o.article());
+    if (!in_range) {
       // The text is a key of the console's catalog (client/console/catalog.cc): spelled out.
       problems->Add(Invalid(field, "article must be 1..999 and paragraph 0..99"));
-    } else if (o.law().size() > kMaxLawCharacters ||  // "NN/L-NNN": longer is no law's number
-               reference_->FindOffence(o.law(), o.article(), o.paragraph()) == nullptr) {
-      problems->Add(Invalid(field, "not in the offence table"));
+    } else if (!in_table) {
+      // An article the table lists by its paragraphs alone, given whole (the paragraph left out
+      // or 0, which elsewhere means the whole article) or by a paragraph it does not list: the
+      // clerk is told the paragraphs to choose from, not the whole table.
+      const std::vector<std::string> codes = paragraph_codes(o);
+      if (codes.empty()) {
+        problems->Add(Invalid(field, "not in the offence table"));
+      } else {
+        problems->Add(Invalid(field, absl::StrCat(o.law(), " article ", o.article(),
+                                                  kRecordedByParagraph,
+                                                  absl::StrJoin(codes, ", "))));
+      }
     } else if (!offences.emplace(o.law(), o.article(), o.paragraph()).second) {
       problems->Add(Invalid(field, "duplicate offence"));
+    } else if ((o.paragraph() == 0 ? named_by_paragraph : named_whole).count(article) > 0) {
+      // An article named whole and by a paragraph of it: the whole article holds the paragraph,
+      // so one of the two repeats the other (the article ticked, then its paragraph typed), and
+      // a certificate would list the offence twice. Said of the later of the two. A key of the
+      // console's catalog too.
+      problems->Add(Invalid(field,
+                            "is the same article as another offence, one whole (paragraph 0) and "
+                            "one by its paragraph: give the paragraphs the judgment names, or the "
+                            "whole article alone"));
     } else if (const std::optional<absl::CivilDay> in_force = not_yet_in_force(o)) {
       // A court of Kosovo cannot have applied a code before it took effect: the article
       // numbers differ between the codes, so the wrong code records another offence. Before
@@ -905,6 +996,7 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
                               ", after the judgment date: check the judgment date, or record "
                               "the article of the code the court applied")));
     }
+    if (in_table) (o.paragraph() == 0 ? named_whole : named_by_paragraph).insert(article);
   }
 
   // Sentence.
@@ -1043,6 +1135,19 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
     problems->Add(Invalid("conviction.sentence.type",
                           "life imprisonment is not a juvenile's sentence: check the sentence "
                           "and the juvenile flag"));
+  } else if (type == registry::v1::SENTENCE_TYPE_LIFE_IMPRISONMENT && birth.has_value() &&
+             judgment.has_value() && *judgment < Birthday(*birth, kMinAgeForLifeImprisonment)) {
+    // Life-long imprisonment is not imposed on a person under 21 when the offence was committed
+    // (the Criminal Codes 04/L-082 and 06/L-074, in their article on life-long imprisonment;
+    // docs/domain.md). The record holds no date of the offence: the judgment date is the latest
+    // it can be, so a person under 21 on the judgment date was under 21 at the offence. (One
+    // over 21 on the judgment date may still have been under 21 at the offence: not refused.)
+    // The sentence is named, with the two dates that decide the age, either being possibly the
+    // wrong one.
+    problems->Add(Invalid("conviction.sentence.type",
+                          "life imprisonment is not imposed on a person under 21 at the time of "
+                          "the offence, and the person was under 21 on the judgment date: check "
+                          "the sentence, the date of birth and the judgment date"));
   }
 }
 

@@ -20,7 +20,8 @@
 // Rules that are choices rather than quotations of the law:
 //  - Names are letters of the Latin and Cyrillic scripts, in which a judgment of a court of
 //    Kosovo writes them (with combining marks, at most two on a letter), spaces, hyphens (- ‐)
-//    and apostrophes (' ‘ ’ ʼ), 1..100 letters, with at least one letter. A letter of another
+//    and apostrophes (' ‘ ’ ʼ), 1..100 letters, with at least one letter; a hyphen or an
+//    apostrophe never at the start or the end of the name ("-Berisha", "O'"). A letter of another
 //    script (Greek capitals that look Latin, Georgian, Arabic) is refused naming the script and
 //    the letter by its code point; a superscript or modifier letter (ª ʰ) and a fullwidth or
 //    mathematical one (Ｂ 𝐁) with the plain letter to type. An alias that is the surname again,
@@ -121,7 +122,8 @@ class RecordValidator {
   //   person.citizenships               at most 5, distinct, each two upper-case letters
   //   person.personal_number            matches the pattern (ValidatePersonalNumber)
   //   person.last_known_address         0..200 code points of text
-  //   conviction.court_id               in the court table
+  //   conviction.court_id               in the court table; for a court of Kosovo, one that
+  //                                     judged on judgment_date (its valid_from, valid_to)
   //   conviction.foreign_court/_country for the foreign court: 1..200 code points of text and two
   //                                     upper-case letters other than "XK"; otherwise both empty
   //   conviction.case_number            1..64 letters, digits, spaces or "/-.:", not only
@@ -129,7 +131,11 @@ class RecordValidator {
   //   conviction.judgment_date          required, on or after the 14th birthday, not after today
   //   conviction.final_date             required, judgment_date <= final_date <= today
   //   conviction.offences               1..20, each in the offence table with article 1..999 and
-  //                                     paragraph 0..99, no repeats ("conviction.offences[i]")
+  //                                     paragraph 0..99, no repeats ("conviction.offences[i]"),
+  //                                     no article both whole and by a paragraph; an article the
+  //                                     table lists by its paragraphs alone is told with them:
+  //                                     "06/L-074 article 234 is recorded by its paragraph: give
+  //                                     one of 06/L-074:234:1, ..."
   //   conviction.sentence.type          set to a known type
   //   conviction.sentence.months        1..600 for imprisonment and suspended sentences, else 0
   //   conviction.bans                   at most 10; each type set, end_date empty (for life) or
@@ -138,6 +144,8 @@ class RecordValidator {
   //   conviction.suspension_end_date    empty, or with a suspended sentence a date one to five
   //                                     years (inclusive) after final_date
   //   conviction.juvenile               true when the person was under 18 on judgment_date
+  //   conviction.sentence.type          not life imprisonment for a juvenile, nor for a person
+  //                                     under 21 on judgment_date (so under 21 at the offence)
   // A rule that compares two fields names both, either of which may be the wrong one: a judgment
   // before the 14th birthday or, unmarked juvenile, before the 18th (the birth date and the
   // judgment date, then the juvenile flag), a final date before the judgment date, an offence of
@@ -172,7 +180,8 @@ class RecordValidator {
   bool HoldsPersonalNumber(absl::string_view text) const;
 
   // Names: valid UTF-8, 1..100 letters, Latin or Cyrillic letters with at most two combining
-  // marks each, spaces, hyphens, apostrophes (' ‘ ’ ʼ), at least one letter; not the eth Ð ð, no
+  // marks each, spaces, hyphens, apostrophes (' ‘ ’ ʼ), at least one letter, no hyphen or
+  // apostrophe at the start or the end (spaces around the name aside); not the eth Ð ð, no
   // superscript, modifier, fullwidth or mathematical letter, no invisible character, no letter of
   // another script (said by its code point, never the name). Returns OK also for an empty value
   // when !required; else InvalidArgument "<field>: ...".

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -25,13 +26,27 @@ absl::Status Invalid(absl::string_view file, absl::string_view entry, absl::stri
   return absl::InvalidArgumentError(absl::StrCat(file, ": ", entry, ": ", rule));
 }
 
-// "NN/L-NNN", e.g. "06/L-074".
+bool AllDigits(absl::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return absl::ascii_isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+// "NN/L-NNN", a law of the Assembly, e.g. "06/L-074"; or "UNMIK/YYYY/N", an UNMIK regulation
+// of one to three digits, e.g. "UNMIK/2003/25", the Provisional Criminal Code of Kosovo. Both
+// within kMaxLawCharacters, and neither holds the ':' that separates a law from its article in
+// an offence code ("UNMIK/2003/25:193:0").
 bool IsLawNumber(absl::string_view law) {
-  if (law.size() != 8 || law.substr(2, 3) != "/L-") return false;
-  for (size_t i : {0, 1, 5, 6, 7}) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(law[i]))) return false;
+  if (law.size() == 8 && law.substr(2, 3) == "/L-") {
+    return AllDigits(law.substr(0, 2)) && AllDigits(law.substr(5, 3));
   }
-  return true;
+  constexpr absl::string_view kRegulation = "UNMIK/";
+  if (law.size() > kMaxLawCharacters || law.substr(0, kRegulation.size()) != kRegulation) {
+    return false;
+  }
+  const absl::string_view number = law.substr(kRegulation.size());
+  return number.size() >= 6 && number.size() <= 8 && AllDigits(number.substr(0, 4)) &&
+         number[4] == '/' && AllDigits(number.substr(5));
 }
 
 bool IsSwitchName(absl::string_view name) {
@@ -61,6 +76,9 @@ absl::Status ReadTable(const std::string& dir, absl::string_view name,
   return absl::OkStatus();
 }
 
+constexpr absl::string_view kLawRule =
+    "law must look like \"06/L-074\" (a law) or \"UNMIK/2003/25\" (an UNMIK regulation)";
+
 absl::Status CheckOffences(const v1::OffenceTable& table) {
   constexpr absl::string_view kFile = "offences.json";
   for (int i = 0; i < table.switches_size(); ++i) {
@@ -73,7 +91,7 @@ absl::Status CheckOffences(const v1::OffenceTable& table) {
   for (int i = 0; i < table.offences_size(); ++i) {
     const v1::OffenceEntry& e = table.offences(i);
     const std::string entry = absl::StrCat("offences[", i, "]");
-    if (!IsLawNumber(e.law())) return Invalid(kFile, entry, "law must look like \"06/L-074\"");
+    if (!IsLawNumber(e.law())) return Invalid(kFile, entry, kLawRule);
     if (e.article() < 1 || e.article() > kMaxArticle) {
       return Invalid(kFile, entry, absl::StrCat("article must be 1..", kMaxArticle));
     }
@@ -94,7 +112,7 @@ absl::Status CheckOffences(const v1::OffenceTable& table) {
   for (int i = 0; i < table.laws_size(); ++i) {
     const v1::LawEntry& l = table.laws(i);
     const std::string entry = absl::StrCat("laws[", i, "]");
-    if (!IsLawNumber(l.law())) return Invalid(kFile, entry, "law must look like \"06/L-074\"");
+    if (!IsLawNumber(l.law())) return Invalid(kFile, entry, kLawRule);
     if (!ParseDate(l.in_force_from()).ok()) {
       return Invalid(kFile, entry, "in_force_from must be a date YYYY-MM-DD");
     }
@@ -126,6 +144,25 @@ absl::Status CheckCourts(const v1::CourtTable& table) {
     if (!ids.insert(c.id()).second) return Invalid(kFile, entry, "duplicate id");
     if (c.foreign() && ++foreign > 1) {
       return Invalid(kFile, entry, "only one court may be marked foreign");
+    }
+    // A court's dates, both inclusive: the foreign court has none (any court abroad, any day).
+    std::optional<absl::CivilDay> from;
+    std::optional<absl::CivilDay> to;
+    for (const auto& [name, value, day] :
+         {std::make_tuple("valid_from", &c.valid_from(), &from),
+          std::make_tuple("valid_to", &c.valid_to(), &to)}) {
+      if (value->empty()) continue;
+      if (c.foreign()) {
+        return Invalid(kFile, entry, absl::StrCat(name, " must be empty for the foreign court"));
+      }
+      absl::StatusOr<absl::CivilDay> parsed = ParseDate(*value);
+      if (!parsed.ok()) {
+        return Invalid(kFile, entry, absl::StrCat(name, " must be a date YYYY-MM-DD"));
+      }
+      *day = *parsed;
+    }
+    if (from.has_value() && to.has_value() && *to < *from) {
+      return Invalid(kFile, entry, "valid_to must be on or after valid_from");
     }
   }
   return absl::OkStatus();
@@ -260,6 +297,19 @@ bool ReferenceData::SomeLawInForceOn(absl::CivilDay day) const {
     if (from.ok() && *from <= day) return true;
   }
   return false;
+}
+
+ReferenceData::CourtDay ReferenceData::CourtJudgedOn(const v1::CourtEntry& court,
+                                                     absl::CivilDay day) {
+  if (const absl::StatusOr<absl::CivilDay> from = ParseDate(court.valid_from());
+      !court.valid_from().empty() && from.ok() && day < *from) {
+    return CourtDay::kNotYet;
+  }
+  if (const absl::StatusOr<absl::CivilDay> to = ParseDate(court.valid_to());
+      !court.valid_to().empty() && to.ok() && day > *to) {
+    return CourtDay::kNoLonger;
+  }
+  return CourtDay::kJudged;
 }
 
 const v1::CourtEntry* ReferenceData::FindCourt(absl::string_view id) const {

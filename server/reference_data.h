@@ -44,10 +44,12 @@ class ReferenceData {
   static constexpr size_t kMaxCourtIdBytes = 64;
 
   // Loads offences.json, courts.json and retention.json from `dir` and validates them:
-  //  - offences: law matches "NN/L-NNN", article 1..999, paragraph 0..99, title 1..200 bytes,
-  //    requires_switch and switches [a-z0-9_]{0,64}, (law, article, paragraph) unique;
+  //  - offences: law matches "NN/L-NNN" or "UNMIK/YYYY/N" (an UNMIK regulation), article
+  //    1..999, paragraph 0..99, title 1..200 bytes, requires_switch and switches
+  //    [a-z0-9_]{0,64}, (law, article, paragraph) unique;
   //  - courts: at least one; id 1..64 of [a-z0-9-], unique; name 1..200 bytes; at most one
-  //    entry with foreign: true;
+  //    entry with foreign: true, which has no dates; valid_from and valid_to empty or dates,
+  //    valid_from <= valid_to;
   //  - retention: at least one rule; min_sentence_months <= 600; 1 <= delete_after_years <= 100;
   //    employer_visible_years <= delete_after_years; the last rule has min_sentence_months 0,
   //    and both adult and juvenile convictions have a rule with min_sentence_months 0, so every
@@ -70,6 +72,12 @@ class ReferenceData {
 
   // Returns the court with this id, or nullptr.
   const registry::v1::CourtEntry* FindCourt(absl::string_view id) const;
+
+  // Whether `court` judged on `day` (its valid_from and valid_to, both inclusive, either empty
+  // for no bound): the Basic Courts and the Court of Appeals from 1 January 2013, the District
+  // Courts and the Municipal Courts until 31 December 2012 (Law 03/L-199 on Courts).
+  enum class CourtDay { kJudged, kNotYet, kNoLonger };
+  static CourtDay CourtJudgedOn(const registry::v1::CourtEntry& court, absl::CivilDay day);
 
   // The offences that may be registered (those whose switch, if any, is on), in the table's
   // order, and every court: what a clerk chooses from.

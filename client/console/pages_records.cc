@@ -192,15 +192,16 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
     offence.set_paragraph(entry.paragraph());
     const bool checked = std::find(chosen.begin(), chosen.end(), code) != chosen.end();
     // The table lists whole articles; a judgment names a paragraph of one (art. 230 para. 1),
-    // which the registry takes for the article's entry. Empty: the whole article.
+    // which the registry takes for the article's entry, or several for concurrent counts under
+    // one article ("1, 4", each an offence). Empty: the whole article.
     std::string paragraph;
     if (entry.paragraph() == 0) {
       paragraphs = true;
       const std::string name = ParagraphInputName(code);
       const std::string typed = First(values, name);
-      uint32_t unused = 0;
+      std::vector<uint32_t> unused;
       // Refused (RecordFromForm): a paragraph that is none, or one beside an unticked box.
-      const bool bad = checked ? !ParseParagraph(typed, &unused)
+      const bool bad = checked ? !ParseParagraphs(typed, &unused)
                                : !absl::StripAsciiWhitespace(typed).empty();
       const std::string described =
           absl::StrCat("offence-paragraph-hint", bad && offence_invalid ? " offence-error" : "");

@@ -41,6 +41,10 @@ std::vector<std::string> All(const FormValues& values, absl::string_view name) {
 constexpr absl::string_view kNoPersonalNumberClause =
     ", and a person without a Kosovo personal number cannot be recorded yet (docs/domain.md)";
 
+// What registryd says of an article the offence table lists by its paragraphs alone, between the
+// article and the paragraphs to choose from (server/record_validation.cc).
+constexpr absl::string_view kRecordedByParagraph = " is recorded by its paragraph: give one of ";
+
 // The start of every paragraph input's name (ParagraphInputName).
 constexpr absl::string_view kParagraphPrefix = "offence-paragraph:";
 
@@ -119,6 +123,9 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"article must be 1..999 and paragraph 0..99", "rule.article"},
       {"not in the offence table", "rule.offence"},
       {"duplicate offence", "rule.duplicate_offence"},
+      {"is the same article as another offence, one whole (paragraph 0) and one by its "
+       "paragraph: give the paragraphs the judgment names, or the whole article alone",
+       "rule.offence_whole_and_paragraph"},
       {"1..600 for imprisonment or a suspended sentence", "rule.months"},
       {"1..24 for a suspended sentence (the term of imprisonment, at most two years); the end of "
        "its verification period is a date of its own",
@@ -129,6 +136,21 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"must be empty for life imprisonment: it has no length in months", "rule.months_life"},
       {"life imprisonment is not a juvenile's sentence: check the sentence and the juvenile flag",
        "rule.life_juvenile"},
+      {"life imprisonment is not imposed on a person under 21 at the time of the offence, and the "
+       "person was under 21 on the judgment date: check the sentence, the date of birth and the "
+       "judgment date",
+       "rule.life_under_21"},
+      {"begins or ends with a hyphen or an apostrophe: type one only between two letters, as in "
+       "Hoxha-Berisha or O'Brien",
+       "rule.name_edge"},
+      {"did not judge yet on the judgment date (the Basic Courts and the Court of Appeals judge "
+       "from 1 January 2013, the District Courts and the Municipal Courts before it): check the "
+       "court and the judgment date",
+       "rule.court_not_yet"},
+      {"no longer judged on the judgment date (the District Courts and the Municipal Courts "
+       "judged until 31 December 2012, the Basic Courts and the Court of Appeals since): check "
+       "the court and the judgment date",
+       "rule.court_no_longer"},
       {"empty (for life) or a date YYYY-MM-DD on or after the date the judgment became final, "
        "within 100 years of it",
        "rule.ban_end"},
@@ -163,6 +185,8 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       // A reference the gate refuses: a case reference, a legal basis, an export's recipient
       // (common/reference_text.h, server/call_gate.cc).
       {kReferenceRule, "rule.reference"},
+      // An expunction's legal basis, which takes the letters of Albanian and Serbian too.
+      {kLegalBasisRule, "rule.legal_basis"},
       {"must not hold a personal number", "rule.reference_personal_number"},
   };
   return *kRules;
@@ -215,10 +239,18 @@ std::string ParagraphInputName(absl::string_view code) {
   return name;
 }
 
-bool ParseParagraph(absl::string_view typed, uint32_t* paragraph) {
-  typed = absl::StripAsciiWhitespace(typed);
-  *paragraph = 0;
-  return typed.empty() || WholeNumber(typed, 99, paragraph);
+bool ParseParagraphs(absl::string_view typed, std::vector<uint32_t>* paragraphs) {
+  paragraphs->clear();
+  for (absl::string_view one : absl::StrSplit(typed, absl::ByAnyChar(", \t"), absl::SkipEmpty())) {
+    uint32_t paragraph = 0;
+    if (!WholeNumber(one, 99, &paragraph)) {
+      paragraphs->clear();
+      return false;
+    }
+    paragraphs->push_back(paragraph);
+  }
+  if (paragraphs->empty()) paragraphs->push_back(0);
+  return true;
 }
 
 FormValues FormFromRecord(const v1::CreateRecordRequest& record) {
@@ -263,25 +295,30 @@ FormValues FormFromRecord(const v1::CreateRecordRequest& record, const OffenceTa
   FormValues values = FormFromRecord(record);
   std::set<std::string> listed;
   for (const v1::OffenceEntry& entry : offences) listed.insert(client::OffenceCode(entry));
-  const auto& named = record.conviction().offences();
-  std::set<std::string> whole_named;
-  for (const v1::Offence& offence : named) {
-    if (offence.paragraph() == 0) whole_named.insert(client::OffenceCode(offence));
-  }
-  // values["offence"] holds the record's codes in its order, one for each offence.
-  std::vector<std::string>& codes = values["offence"];
-  std::set<std::string> boxes;  // whole articles whose box shows a paragraph
-  for (int i = 0; i < named.size() && i < static_cast<int>(codes.size()); ++i) {
-    const v1::Offence& offence = named.Get(i);
-    if (offence.paragraph() == 0 || listed.count(codes[i]) > 0) continue;
+  // values["offence"] held the record's codes in its order, one for each offence. Each offence of
+  // an article the table lists whole ticks that article's box once, its paragraph typed beside
+  // it: several, as typed ("1, 4"), when the record names several of the article (concurrent
+  // counts), 0 among them for the article whole. A paragraph the table lists itself is its own
+  // box, and an offence the table does not cover keeps its code.
+  std::vector<std::string> codes;
+  std::map<std::string, std::vector<uint32_t>> paragraphs;  // by the whole article's box
+  for (const v1::Offence& offence : record.conviction().offences()) {
+    const std::string code = client::OffenceCode(offence);
     v1::Offence whole = offence;
     whole.set_paragraph(0);
     const std::string box = client::OffenceCode(whole);
-    if (listed.count(box) == 0 || whole_named.count(box) > 0 || !boxes.insert(box).second) {
+    if ((offence.paragraph() != 0 && listed.count(code) > 0) || listed.count(box) == 0) {
+      codes.push_back(code);
       continue;
     }
-    codes[i] = box;
-    values[ParagraphInputName(box)] = {absl::StrCat(offence.paragraph())};
+    auto [it, first] = paragraphs.try_emplace(box);
+    if (first) codes.push_back(box);
+    it->second.push_back(offence.paragraph());
+  }
+  values["offence"] = std::move(codes);
+  for (const auto& [box, numbers] : paragraphs) {
+    if (numbers == std::vector<uint32_t>{0}) continue;  // the whole article alone: left empty
+    values[ParagraphInputName(box)] = {absl::StrJoin(numbers, ", ")};
   }
   return values;
 }
@@ -329,10 +366,12 @@ v1::CreateRecordRequest RecordFromForm(const FormValues& values, std::vector<Fie
       errors->push_back({"offence", "form.choose", {}, ""});
       continue;
     }
-    // A whole article of the table: the paragraph typed beside its box, if any.
+    // A whole article of the table: the paragraphs typed beside its box, if any, each an
+    // offence of its own (two counts under 06/L-074 art. 227, para. 1 and para. 4: "1, 4").
+    std::vector<uint32_t> paragraphs = {paragraph};
     if (paragraph == 0) {
       const std::string typed = One(values, ParagraphInputName(code));
-      if (!ParseParagraph(typed, &paragraph)) {
+      if (!ParseParagraphs(typed, &paragraphs)) {
         errors->push_back({"offence",
                            "form.paragraph",
                            {{"law", std::string(parts[0])},
@@ -342,10 +381,12 @@ v1::CreateRecordRequest RecordFromForm(const FormValues& values, std::vector<Fie
         continue;
       }
     }
-    v1::Offence* offence = c.add_offences();
-    offence->set_law(std::string(parts[0]));
-    offence->set_article(article);
-    offence->set_paragraph(paragraph);
+    for (const uint32_t one : paragraphs) {
+      v1::Offence* offence = c.add_offences();
+      offence->set_law(std::string(parts[0]));
+      offence->set_article(article);
+      offence->set_paragraph(one);
+    }
   }
   // A paragraph typed beside a box left unticked was dropped, and the record saved without the
   // offence: whether it was meant is the clerk's to say.
@@ -514,6 +555,20 @@ std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey
                {"code", Escape(before.substr(day + absl::string_view(", the day code ").size()))}}};
     }
   }
+  // "06/L-074 article 234 is recorded by its paragraph: give one of 06/L-074:234:1, ...": the
+  // article the table lists by its paragraphs alone, and their codes, all the registry's
+  // reference data.
+  absl::string_view by_paragraph = rule;
+  if (const size_t at = by_paragraph.find(kRecordedByParagraph); at != absl::string_view::npos) {
+    const absl::string_view head = by_paragraph.substr(0, at);
+    const size_t article = head.rfind(" article ");
+    if (article != absl::string_view::npos) {
+      return {"rule.offence_paragraphs",
+              {{"law", Escape(head.substr(0, article))},
+               {"article", Escape(head.substr(article + absl::string_view(" article ").size()))},
+               {"codes", Escape(by_paragraph.substr(at + kRecordedByParagraph.size()))}}};
+    }
+  }
   // "0..100 characters of valid UTF-8, no control characters": limits vary by field.
   constexpr absl::string_view kTextRule = " characters of valid UTF-8, no control characters";
   if (absl::EndsWith(rule, kTextRule)) {
@@ -540,7 +595,8 @@ std::vector<std::string> KnownRuleParts() {
           "holds an invisible character (U+",
           ", after the judgment date: check the judgment date, or record the article of the code "
           "the court applied",
-          " of an offence took effect: check the judgment date, and the offence's code"};
+          " of an offence took effect: check the judgment date, and the offence's code",
+          std::string(kRecordedByParagraph)};
 }
 
 std::vector<FieldError> ErrorsFromServer(absl::string_view message,

@@ -14,7 +14,8 @@
 // "ban-<type>" with its end date "ban-<type>-end", and beside each offence checkbox whose table
 // entry is a whole article (paragraph 0) an optional paragraph input (ParagraphInputName): the
 // table lists whole articles, the registry takes a paragraph of one ("06/L-074:230:1" falls back
-// to the entry "06/L-074:230:0"), and a judgment names the paragraph.
+// to the entry "06/L-074:230:0"), and a judgment names the paragraph, or several for concurrent
+// counts under one article ("1, 4").
 #ifndef REGISTRY_CLIENT_CONSOLE_RECORD_FORM_H_
 #define REGISTRY_CLIENT_CONSOLE_RECORD_FORM_H_
 
@@ -57,25 +58,27 @@ using OffenceTable = google::protobuf::RepeatedPtrField<registry::v1::OffenceEnt
 // and no control character.
 std::string ParagraphInputName(absl::string_view code);
 
-// A paragraph as typed beside a whole article: empty (the whole article, 0) or a whole number
-// 0..99, spaces around it aside. False for anything else.
-bool ParseParagraph(absl::string_view typed, uint32_t* paragraph);
+// The paragraphs typed beside a whole article, each an offence of its own: empty (the whole
+// article, {0}), or whole numbers 0..99 separated by commas or spaces ("1, 4": two counts under
+// paragraphs 1 and 4), in the order typed. False, and none, for anything else.
+bool ParseParagraphs(absl::string_view typed, std::vector<uint32_t>* paragraphs);
 
 // The values a form shows for a record (to amend it, or to show it again after an error), each
 // offence as its code ("06/L-074:230:1"), which the form shows as a checkbox of its own.
 FormValues FormFromRecord(const registry::v1::CreateRecordRequest& record);
 // The same for the form that offers `offences`: an offence that is a paragraph of an article the
 // table lists whole (06/L-074:230:1, the table having 06/L-074:230:0 and not the paragraph)
-// checks the article's box and fills the paragraph input beside it. An offence the table does not
-// cover at all keeps its code, as above; so does a second paragraph of one article, and one whose
-// article the record also names whole, for the box shows one offence.
+// checks the article's box and fills the paragraph input beside it; several paragraphs of one
+// article go there together, as they are typed ("1, 4"), 0 among them for the article named whole
+// as well. An offence the table does not cover at all keeps its code, as above.
 FormValues FormFromRecord(const registry::v1::CreateRecordRequest& record,
                           const OffenceTable& offences);
 
 // The request the typed values make. Values that cannot be put into a request at all (months that
 // are not a number, a sex, sentence or offence that is none of the choices, a paragraph that is
 // not a whole number 0..99) are left out and reported in `errors`; the server judges the rest. A
-// checked offence that is a whole article takes the paragraph typed beside it, when one is. What
+// checked offence that is a whole article takes the paragraphs typed beside it (ParseParagraphs),
+// one offence each, when some are. What
 // is typed beside a box left unticked (a ban's end date, an offence's paragraph) is reported too,
 // never dropped: the clerk ticks the box or clears the field.
 registry::v1::CreateRecordRequest RecordFromForm(const FormValues& values,

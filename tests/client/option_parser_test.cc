@@ -375,6 +375,27 @@ TEST(ReferenceProblemTest, OnlyWhatTheAuditLogHolds) {
   EXPECT_THAT(ReferenceProblem("PKR 77\u20132026"), ::testing::HasSubstr("U+2013"));
 }
 
+// A legal basis is cited in Albanian or Serbian ("neni 103 i Kodit Penal të Kosovës", "član
+// 103"): registry-cli refused it before sending, as any reference beyond ASCII. It takes the
+// letters of both languages, Latin and Cyrillic, and nothing else a reference refuses.
+TEST(ReferenceProblemTest, ALegalBasisTakesAlbanianAndSerbianLetters) {
+  for (const char* basis : {"CC 04/L-082 art. 103", "neni 103 i Kodit Penal t\u00eb Kosov\u00ebs",
+                            "\u010dlan 103 Krivi\u010dnog zakonika \u0107\u0161\u017e\u0111",
+                            "\u0447\u043b\u0430\u043d 103 \u041a\u0417"}) {
+    EXPECT_EQ(LegalBasisProblem(basis), "") << basis;
+  }
+  for (const std::string& basis :
+       {std::string(""), std::string(65, 'a'), std::string("neni 103 \u00a72"),
+        std::string("a\nb"), std::string("\u0391\u0392"), std::string("-.-")}) {
+    EXPECT_EQ(LegalBasisProblem(basis),
+              "1..64 letters (Latin or Cyrillic), digits, spaces or /-.:_, with a letter or digit")
+        << basis;
+  }
+  EXPECT_THAT(LegalBasisProblem("neni\u00a0103"), ::testing::HasSubstr("U+00A0"));
+  // Every other reference stays ASCII.
+  EXPECT_NE(ReferenceProblem("neni 103 i Kodit Penal t\u00eb Kosov\u00ebs"), "");
+}
+
 // A problem and its note are whole on their lines: FormatError alone wraps, where it wraps at
 // all, with the "error: CODE: " before the first line counted (wrapped here too, a problem was
 // wrapped twice on a terminal and left a line of 101 columns in a pipe).

@@ -296,6 +296,52 @@ TEST(RecordFieldsTest, MissingFieldsAndChoicesOutsideTheTablesAreAllNamed) {
                   "06/L-074:229:0"));
 }
 
+// `--offence 06/L-074:234:0` (or 06/L-074:234, whose paragraph left out is the whole article) was
+// refused with the whole table of 22 entries, never saying that article 234 is in it by its
+// paragraphs alone: the refusal names them, in the registry's words (server/record_validation.cc)
+// and by the flag or the file's path. An article the table does not hold keeps the whole list.
+TEST(RecordFieldsTest, AnArticleTheTableListsByParagraphsAloneIsRefusedWithItsParagraphs) {
+  RecordChoices choices;
+  for (const auto& [article, paragraph] :
+       std::vector<std::pair<uint32_t, uint32_t>>{{229, 0}, {234, 1}, {234, 3}}) {
+    v1::OffenceEntry& entry = choices.offences.emplace_back();
+    entry.set_law("06/L-074");
+    entry.set_article(article);
+    entry.set_paragraph(paragraph);
+  }
+  for (const bool numbered : {false, true}) {
+    v1::CreateRecordRequest request;
+    std::vector<FieldProblem> problems;
+    std::vector<std::string> typed = {"06/L-074:234:0"};
+    if (numbered) typed = {"06/L-074:234:3", "06/L-074:234", "06/L-074:999:1"};
+    ApplyField(*FindRecordField("offence"), typed, &request, &problems);
+    ASSERT_THAT(problems, IsEmpty());
+    AppendTableProblems(request, choices, &problems);
+    constexpr absl::string_view kParagraphs =
+        "06/L-074 article 234 is recorded by its paragraph: give one of 06/L-074:234:1, "
+        "06/L-074:234:3";
+    if (!numbered) {
+      EXPECT_THAT(Described(problems, false),
+                  ElementsAre(absl::StrCat("--offence: ", kParagraphs)));
+      EXPECT_THAT(Described(problems, true),
+                  ElementsAre(absl::StrCat("conviction.offences: ", kParagraphs)));
+      continue;
+    }
+    EXPECT_THAT(Described(problems, false),
+                ElementsAre(absl::StrCat("--offence #2: ", kParagraphs),
+                            "--offence #3: not in the offence table; choose one of: "
+                            "06/L-074:229:0, 06/L-074:234:1, 06/L-074:234:3"));
+  }
+  // A CSV import's row, which the registry checks, is told the same words of its cell: before,
+  // "offences: item 1: not in the offence table" alone.
+  EXPECT_EQ(RecordMessageWithColumns(
+                "conviction.offences[0]: 06/L-074 article 234 is recorded by its paragraph: give "
+                "one of 06/L-074:234:1, 06/L-074:234:3; conviction.sentence.months: 1..24 for a "
+                "suspended sentence"),
+            "offences: item 1: 06/L-074 article 234 is recorded by its paragraph: give one of "
+            "06/L-074:234:1, 06/L-074:234:3; sentence_months: 1..24 for a suspended sentence");
+}
+
 // A record read from a file holds what was written there: its dates were checked only by the
 // registry, so a file missing a field was refused for that alone, and its bad dates named only on
 // the next try. Each bad value is named with the missing fields, by its path, never repeated.

@@ -157,11 +157,66 @@ TEST_F(AuditTextTest, AReferenceTheLogCannotHoldIsRefusedAndWithheld) {
            "PKR 77/2026\x1b[2J", ReadForCase},
           {"consent reference too long", "consent_reference", std::string(65, 'C'),
            VetWithConsent},
-          {"legal basis with a section sign", "legal_basis", "neni 103 §2", ExpungeOnBasis},
           {"export recipient with a bidi override", "recipient", "Agency\u202Eycnega", ExportTo},
           {"case reference of marks only", "purpose.case_reference", "-.-", ReadForCase},
           {"consent reference of marks only", "consent_reference", "./:", VetWithConsent},
       },
+      "1..64 ASCII letters, digits, spaces or /-.:_, with a letter or digit");
+  // A legal basis takes the letters of Albanian and Serbian, and nothing else a reference does
+  // not take.
+  ExpectRefusedAndWithheld(
+      {
+          {"legal basis with a section sign", "legal_basis", "neni 103 §2", ExpungeOnBasis},
+          {"legal basis with a bidi override", "legal_basis", "neni 103\u202E", ExpungeOnBasis},
+          {"legal basis with a Greek letter", "legal_basis", "neni 103 \u0391", ExpungeOnBasis},
+          {"legal basis of marks only", "legal_basis", "-.-", ExpungeOnBasis},
+      },
+      "1..64 letters (Latin or Cyrillic), digits, spaces or /-.:_, with a letter or digit");
+}
+
+grpc::Status ExpungeDryRunOnBasis(AuditTextTest* t, const std::string& text) {
+  v1::ExpungeRecordRequest req;
+  req.set_record_id(t->id_);
+  req.set_legal_basis(text);
+  req.set_dry_run(true);
+  v1::ExpungeRecordResponse resp;
+  return t->records_clerk_->ExpungeRecord(NewCallContext().get(), req, &resp);
+}
+
+// A clerk cites the law in Albanian or Serbian: "neni 103 i Kodit Penal të Kosovës" was refused
+// for its ë, "član 103" for its č, the Cyrillic citation whole, as any reference outside ASCII
+// is. A legal basis takes their letters and is recorded as sent; a personal number in it is
+// still refused and withheld (docs/security.md row 40), and every other reference stays ASCII.
+TEST_F(AuditTextTest, ALegalBasisInAlbanianOrSerbianIsTakenAndRecordedAsSent) {
+  for (const std::string basis :
+       {"neni 103 i Kodit Penal t\u00eb Kosov\u00ebs", "\u010dlan 103 Krivi\u010dnog zakonika",
+        "\u0447\u043b\u0430\u043d 103 \u041a\u0417 \u0452\u0459",
+        "\u0106\u0160\u017d\u0110 \u00c7 \u01c6 :_/-."}) {
+    SCOPED_TRACE(basis);
+    const grpc::Status s = ExpungeDryRunOnBasis(this, basis);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    v1::AuditEvent event;
+    LastEvent(&event);
+    EXPECT_EQ(event.reference(), basis);
+    EXPECT_THAT(event.withheld(), IsEmpty());
+  }
+  const std::string pn = ExampleRecord().person().personal_number();
+  ExpectRefusedAndWithheld(
+      {{"legal basis in Albanian", "legal_basis", absl::StrCat("nen\u00eb 103 ", pn),
+        ExpungeOnBasis}},
+      "must not hold a personal number");
+  ExpectRefusedAndWithheld(
+      {{"export reference", "reference", "K\u00ebrkesa 2026",
+        [](AuditTextTest* t, const std::string& text) {
+          v1::ExportAuditEventsRequest req;
+          req.set_recipient("IPA");
+          req.set_reference(text);
+          auto ctx = NewCallContext();
+          auto reader = t->audit_->ExportAuditEvents(ctx.get(), req);
+          v1::AuditEntry entry;
+          EXPECT_FALSE(reader->Read(&entry));
+          return reader->Finish();
+        }}},
       "1..64 ASCII letters, digits, spaces or /-.:_, with a letter or digit");
 }
 

@@ -70,13 +70,18 @@ TEST_F(InfoServiceTest, TheReferenceDataIsTheTablesRecordsAreCheckedAgainst) {
   const grpc::Status s =
       v1::InfoService::NewStub(server_->Channel("clerk"))->GetReferenceData(&ctx, {}, &tables);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  ASSERT_EQ(tables.courts_size(), 10);
+  // The Basic Courts, the Court of Appeals and the Supreme Court; the District and Municipal
+  // Courts that judged until 2012, with their dates; the court abroad.
+  ASSERT_EQ(tables.courts_size(), 39);
   EXPECT_EQ(tables.courts(1).id(), "basic-prizren");
   EXPECT_EQ(tables.courts(1).name(), "Basic Court of Prizren");
-  EXPECT_TRUE(tables.courts(9).foreign());
+  EXPECT_EQ(tables.courts(1).valid_from(), "2013-01-01");
+  EXPECT_EQ(tables.courts(9).id(), "district-prishtine");
+  EXPECT_EQ(tables.courts(9).valid_to(), "2012-12-31");
+  EXPECT_TRUE(tables.courts(38).foreign());
   // Article 183 needs a switch that the shipped table leaves off: it may not be entered, and is
   // not offered.
-  EXPECT_EQ(tables.offences_size(), 22);
+  EXPECT_EQ(tables.offences_size(), 28);
   for (const v1::OffenceEntry& offence : tables.offences()) {
     EXPECT_NE(offence.article(), 183u);
     EXPECT_FALSE(offence.title().empty());

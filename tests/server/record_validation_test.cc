@@ -215,6 +215,7 @@ TEST_F(ValidationTest, AVerificationPeriodFrom29FebruaryEndsOn28FebruaryOfACommo
 // The century a ban may span is counted the same way, so from 29 February 2000 the last day a ban
 // may end is 28 February 2100, the day retention counts a ban for life to.
 TEST_F(ValidationTest, ABanFrom29FebruaryMayEndACenturyLaterOn28FebruaryAndNotOn1March) {
+  conviction_.set_court_id("district-prishtine");  // a court of 2000
   conviction_.set_judgment_date("2000-02-01");
   conviction_.set_final_date("2000-02-29");
   conviction_.clear_release_date();
@@ -304,6 +305,63 @@ TEST_F(ValidationTest, ConfirmedAndOldCodeOffencesAreValid) {
   EXPECT_TRUE(Validate().ok()) << Validate();
 }
 
+// Article 234 of 06/L-074 is in the table by its paragraphs alone (3 to 5 concern a child, and
+// keep the record longer). Given whole (the paragraph left out, or 0) it was refused "not in the
+// offence table", which never said that the paragraph was what was missing: the refusal names
+// the article's paragraphs to choose from. An article the table does not hold at all is still
+// "not in the offence table".
+TEST_F(ValidationTest, AnArticleTheTableListsByParagraphsAloneIsRefusedWithItsParagraphs) {
+  constexpr absl::string_view kParagraphs =
+      "06/L-074 article 234 is recorded by its paragraph: give one of 06/L-074:234:1, "
+      "06/L-074:234:2, 06/L-074:234:3, 06/L-074:234:4, 06/L-074:234:5";
+  registry::v1::Offence* o = conviction_.add_offences();
+  o->set_law("06/L-074");
+  o->set_article(234);
+  for (const uint32_t paragraph : {0u, 6u, 99u}) {
+    o->set_paragraph(paragraph);
+    EXPECT_EQ(Validate().message(), absl::StrCat("conviction.offences[1]: ", kParagraphs))
+        << paragraph;
+  }
+  o->set_paragraph(5);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  // No entry of the article at all, or of another code: the table's words alone.
+  o->set_article(236);
+  o->set_paragraph(0);
+  EXPECT_EQ(Validate().message(), "conviction.offences[1]: not in the offence table");
+  o->set_law("04/L-082");
+  o->set_article(234);
+  o->set_paragraph(2);
+  EXPECT_TRUE(Validate().ok()) << Validate();  // that code's article 234 is listed whole
+}
+
+// 06/L-074 art. 227 whole and its paragraph 2 in one record: the whole article holds the
+// paragraph, so one repeats the other (a certificate listed the offence twice). Refused, said of
+// the later one with what to give instead. Two paragraphs of one article are two counts, taken.
+TEST_F(ValidationTest, AnArticleNamedWholeAndByAParagraphIsRefusedAsARepeat) {
+  constexpr absl::string_view kRule =
+      "is the same article as another offence, one whole (paragraph 0) and one by its "
+      "paragraph: give the paragraphs the judgment names, or the whole article alone";
+  conviction_.clear_offences();
+  const auto add = [&](const char* law, uint32_t article, uint32_t paragraph) {
+    registry::v1::Offence* o = conviction_.add_offences();
+    o->set_law(law);
+    o->set_article(article);
+    o->set_paragraph(paragraph);
+  };
+  add("06/L-074", 227, 1);
+  add("06/L-074", 227, 4);
+  add("06/L-074", 228, 0);
+  add("04/L-082", 230, 2);  // another code's article of the same number
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  add("06/L-074", 227, 0);
+  EXPECT_EQ(Validate().message(), absl::StrCat("conviction.offences[4]: ", kRule));
+  conviction_.clear_offences();
+  add("06/L-074", 227, 0);
+  add("06/L-074", 228, 0);
+  add("06/L-074", 227, 2);
+  EXPECT_EQ(Validate().message(), absl::StrCat("conviction.offences[2]: ", kRule));
+}
+
 // The article numbers differ between the codes: a 2013 judgment recorded under the 2019 code
 // recorded another offence, with other dates. A court of Kosovo cannot apply a code before it
 // took effect (offences.json "laws"); an older code after a newer one took effect it can.
@@ -332,14 +390,87 @@ TEST_F(ValidationTest, AnOffenceUnderACodeNotYetInForceOnTheJudgmentDateIsRefuse
   conviction_.set_judgment_date("2020-11-01");
   conviction_.set_final_date("2020-12-01");
   EXPECT_TRUE(Validate().ok()) << Validate();
-  // Before the table's earliest code took effect it has no code of the time: the equivalent is
-  // recorded, under either code.
+  // From 6 April 2004 to 2012 the Provisional Criminal Code (UNMIK/2003/25) was in force: the
+  // 2012 code is refused in 2008 (by a District Court, which judged then), the Provisional Code
+  // is taken, then and after 2013 (the law of the time of the offence).
+  conviction_.set_court_id("district-prishtine");
   conviction_.set_judgment_date("2008-11-01");
   conviction_.set_final_date("2008-12-01");
+  EXPECT_EQ(Validate().message(),
+            "conviction.judgment_date: is before 2013-01-01, the day code 04/L-082 of an offence "
+            "took effect: check the judgment date, and the offence's code; "
+            "conviction.offences[0]: code 04/L-082 took effect on 2013-01-01, after the judgment "
+            "date: check the judgment date, or record the article of the code the court applied");
+  o->set_law("UNMIK/2003/25");
+  o->set_article(193);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  conviction_.set_court_id("basic-prishtine");
+  conviction_.set_judgment_date("2020-11-01");
+  conviction_.set_final_date("2020-12-01");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  // Before the table's earliest code took effect it has no code of the time: the equivalent is
+  // recorded, under any code.
+  conviction_.set_court_id("district-prishtine");
+  conviction_.set_judgment_date("2003-11-01");
+  conviction_.set_final_date("2003-12-01");
   EXPECT_TRUE(Validate().ok()) << Validate();
   o->set_law("06/L-074");
   o->set_article(232);
   EXPECT_TRUE(Validate().ok()) << Validate();
+  o->set_law("04/L-082");
+  o->set_article(230);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+// The Basic Courts and the Court of Appeals judge from 1 January 2013, when they took over from
+// the District Courts and the Municipal Courts (Law 03/L-199 on Courts; courts.json). A Basic
+// Court's judgment of 2012 was taken, and a conviction of 2012 could not name its real court.
+// The court is refused on a judgment date it did not judge on, saying which courts judged then;
+// the Supreme Court judged throughout, a court abroad on any day.
+TEST_F(ValidationTest, ACourtIsRefusedOnAJudgmentDateItDidNotJudgeOn) {
+  constexpr absl::string_view kNotYet =
+      "conviction.court_id: did not judge yet on the judgment date (the Basic Courts and the "
+      "Court of Appeals judge from 1 January 2013, the District Courts and the Municipal Courts "
+      "before it): check the court and the judgment date";
+  constexpr absl::string_view kNoLonger =
+      "conviction.court_id: no longer judged on the judgment date (the District Courts and the "
+      "Municipal Courts judged until 31 December 2012, the Basic Courts and the Court of Appeals "
+      "since): check the court and the judgment date";
+  conviction_.clear_bans();
+  conviction_.clear_release_date();
+  conviction_.clear_offences();
+  registry::v1::Offence* o = conviction_.add_offences();
+  o->set_law("UNMIK/2003/25");
+  o->set_article(196);
+  const auto judged = [&](const std::string& court, const std::string& day) {
+    conviction_.set_court_id(court);
+    conviction_.set_judgment_date(day);
+    conviction_.set_final_date(day);
+    return Validate();
+  };
+  for (const char* court : {"basic-prishtine", "basic-ferizaj", "court-of-appeals"}) {
+    SCOPED_TRACE(court);
+    EXPECT_EQ(judged(court, "2012-12-31").message(), kNotYet);
+    EXPECT_TRUE(judged(court, "2013-01-01").ok()) << Validate();
+  }
+  for (const char* court : {"district-prishtine", "district-prizren", "district-peje",
+                            "district-gjilan", "district-mitrovice", "municipal-prishtine",
+                            "municipal-gjakove", "municipal-ferizaj"}) {
+    SCOPED_TRACE(court);
+    EXPECT_TRUE(judged(court, "2012-12-31").ok()) << Validate();
+    EXPECT_EQ(judged(court, "2013-01-01").message(), kNoLonger);
+  }
+  for (const char* day : {"2003-05-01", "2012-12-31", "2013-01-01", "2024-03-01"}) {
+    EXPECT_TRUE(judged("supreme-court", day).ok()) << day << " " << Validate();
+  }
+  conviction_.set_foreign_court("Landgericht Berlin");
+  conviction_.set_foreign_country("DE");
+  EXPECT_TRUE(judged("foreign", "2005-03-01").ok()) << Validate();
+  conviction_.clear_foreign_court();
+  conviction_.clear_foreign_country();
+  // A judgment date that is itself wrong (in the future) is said alone, not the court again.
+  EXPECT_EQ(judged("district-prishtine", "2030-01-01").message().find("conviction.court_id"),
+            std::string::npos);
 }
 
 TEST_F(ValidationTest, ForeignConvictionIsValid) {
@@ -477,6 +608,72 @@ TEST_F(ValidationTest, LifeImprisonmentOfAJuvenileIsRefusedAsASlip) {
   EXPECT_EQ(Validate().message(),
             "conviction.sentence.type: life imprisonment is not a juvenile's sentence: check the "
             "sentence and the juvenile flag");
+}
+
+// Life-long imprisonment is not imposed on a person under 21 when the offence was committed (the
+// Codes' article on life-long imprisonment). The record holds no date of the offence; the
+// judgment date is the latest it can be, so a person under 21 on the judgment date is refused
+// life imprisonment, the sentence named with the dates that decide the age. Imprisonment for a
+// term is taken at that age, and life imprisonment from the 21st birthday.
+TEST_F(ValidationTest, LifeImprisonmentOfAPersonUnder21OnTheJudgmentDateIsRefused) {
+  person_.set_birth_date("2003-03-02");  // 21 on 2024-03-02; the judgment is of 2024-03-01
+  ASSERT_TRUE(Validate().ok()) << Validate();
+  conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_LIFE_IMPRISONMENT);
+  conviction_.mutable_sentence()->set_months(0);
+  EXPECT_EQ(Validate().message(),
+            "conviction.sentence.type: life imprisonment is not imposed on a person under 21 at "
+            "the time of the offence, and the person was under 21 on the judgment date: check the "
+            "sentence, the date of birth and the judgment date");
+  person_.set_birth_date("2003-03-01");  // 21 on the judgment date
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  // A juvenile is told the juvenile rule only.
+  person_.set_birth_date("2005-03-02");
+  conviction_.set_juvenile(true);
+  EXPECT_EQ(Validate().message(),
+            "conviction.sentence.type: life imprisonment is not a juvenile's sentence: check the "
+            "sentence and the juvenile flag");
+}
+
+// A hyphen or an apostrophe at the start or end of a name joins nothing ("-Berisha", "Hoxha-",
+// "'Ali", "O'" were stored as typed, and the search keys drop them): refused in every name field
+// and in a vetting candidate's names, naming the field and saying what to type, never the name.
+TEST_F(ValidationTest, ANameBeginningOrEndingWithAHyphenOrAnApostropheIsRefused) {
+  constexpr absl::string_view kRule =
+      "begins or ends with a hyphen or an apostrophe: type one only between two letters, as in "
+      "Hoxha-Berisha or O'Brien";
+  for (const char* name : {"-Berisha", "Hoxha-", "'Ali", "O'", "Hoxha\xe2\x80\x90",
+                           "\xe2\x80\x99" "Ali", "\xca\xbc" "Ali", "\xe2\x80\x98" "Ali",
+                           " -Berisha", "Hoxha- ", "Ana -", "-", "Bé-"}) {
+    SCOPED_TRACE(name);
+    const bool letter = std::string(name) != "-";
+    for (const char* field : {"person.surname", "person.given_name", "person.father_name",
+                              "person.aliases[0]"}) {
+      const absl::Status status = RecordValidator::ValidateName(field, name, true);
+      EXPECT_EQ(status.message(),
+                absl::StrCat(field, ": ",
+                             letter ? kRule : "1..100 letters, spaces, hyphens or apostrophes"));
+    }
+    Person person = person_;
+    person.add_aliases(name);
+    EXPECT_EQ(validator_->ValidateRecord(person, conviction_).message(),
+              absl::StrCat("person.aliases[0]: ",
+                           letter ? kRule : "1..100 letters, spaces, hyphens or apostrophes"));
+    person.set_surname(name);
+    person.set_given_name(name);
+    EXPECT_TRUE(absl::StartsWith(validator_->ValidateRecord(person, conviction_).message(),
+                                 absl::StrCat("person.surname: ", letter ? kRule : "")));
+    EXPECT_EQ(validator_->ValidateCandidate("1234567890", name, name, "1980-04-12").message(),
+              letter ? absl::StrCat("surname: ", kRule, "; given_name: ", kRule)
+                     : "surname: 1..100 letters, spaces, hyphens or apostrophes; given_name: "
+                       "1..100 letters, spaces, hyphens or apostrophes");
+  }
+  // Between letters they join: taken.
+  for (const char* name : {"Hoxha-Berisha", "O'Brien", "D\xe2\x80\x99" "Amato",
+                           "Ana-Maria Gashi", "Hoxha - Berisha"}) {
+    EXPECT_TRUE(RecordValidator::ValidateName("person.surname", name, true).ok()) << name;
+    EXPECT_TRUE(validator_->ValidateCandidate("1234567890", name, "Arben", "1980-04-12").ok())
+        << name;
+  }
 }
 
 // A record is grouped by the Kosovo personal number: one without it (a foreign national
@@ -1185,12 +1382,14 @@ std::vector<BadCase> BadCases() {
          c->mutable_offences(0)->set_paragraph(0);
        },
        "conviction.offences[0]", "183"},
+      // Refused with the article's paragraphs the table lists (its reference data, as the
+      // choices are), never the paragraph typed.
       {"OffenceParagraphOnlyArticle",
        [](P, C c) {
          c->mutable_offences(0)->set_article(234);
          c->mutable_offences(0)->set_paragraph(7);
        },
-       "conviction.offences[0]", "234"},
+       "conviction.offences[0]", "234:7"},
       {"OffenceDuplicate", [](P, C c) { *c->add_offences() = c->offences(0); },
        "conviction.offences[1]", ""},
       // Sentence.

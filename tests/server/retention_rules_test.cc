@@ -551,6 +551,51 @@ TEST_F(RetentionRulesTest, AnAmendmentOfARecordWhoseCourtTheTablesNoLongerListSa
   std::filesystem::remove_all(reference);
 }
 
+// A record stored before a rule that now refuses it (here a court's dates, as a court dated
+// after it judged): an amendment of another field is refused, and the answer says that the record
+// was entered before the registry checked this, not that the amended field made it wrong.
+TEST_F(RetentionRulesTest, AnAmendmentOfARecordEnteredBeforeARuleThatRefusesItSaysSo) {
+  const std::string reference = CopyOfReference();
+  TestServerOptions options;
+  options.reference_dir = reference;
+  Start(std::move(options));
+  const v1::CreateRecordRequest example = ExampleRecord();
+  const std::string id = Create(example);
+  ASSERT_FALSE(id.empty());
+
+  server_->Stop();
+  const std::string courts_path = reference + "/courts.json";
+  std::string courts = testing::ReadBinary(courts_path);
+  const std::string entry = absl::StrCat(R"({"id": ")", example.conviction().court_id(), R"(")");
+  const size_t at = courts.find(entry);
+  ASSERT_NE(at, std::string::npos);
+  const size_t from = courts.find(R"("valid_from": "2013-01-01")", at);
+  ASSERT_NE(from, std::string::npos);
+  ASSERT_LT(from, courts.find('\n', at));
+  courts.replace(from, std::string(R"("valid_from": "2013-01-01")").size(),
+                 R"("valid_from": "2099-01-01")");
+  std::ofstream(courts_path, std::ios::trunc) << courts;
+  ASSERT_TRUE(Restart().ok());
+
+  v1::AmendRecordRequest amend;
+  amend.set_record_id(id);
+  amend.set_expected_version(1);
+  amend.mutable_person()->set_last_known_address("Rruga B 2, Prishtinë");
+  amend.mutable_update_mask()->add_paths("person.last_known_address");
+  amend.set_reason("address corrected");
+  grpc::ClientContext ctx;
+  v1::AmendRecordResponse resp;
+  const grpc::Status s = Clerk()->AmendRecord(&ctx, amend, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("did not judge yet on the judgment date"));
+  EXPECT_THAT(s.error_message(),
+              ::testing::EndsWith("(left as it was: the record was entered before the registry "
+                                  "checked this; amend it too)"));
+  EXPECT_THAT(s.error_message(), ::testing::Not(::testing::HasSubstr("no longer fits")));
+  server_.reset();
+  std::filesystem::remove_all(reference);
+}
+
 TEST_F(RetentionRulesTest, ChangedRulesReDateStoredRecordsAtStartUpAsAnAuditedSystemChange) {
   const std::string reference = CopyOfReference();
   TestServerOptions options;

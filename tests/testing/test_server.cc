@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -107,13 +108,20 @@ registry::v1::CreateRecordRequest FictionalRecord(int n) {
 }
 
 void UnderTheCodeOfItsTime(registry::v1::Conviction* conviction) {
-  if (conviction->judgment_date() < "2013-01-01" || conviction->judgment_date() >= "2019-04-14") {
-    return;
+  const std::string& judgment = conviction->judgment_date();
+  if (judgment >= "2019-04-14") return;
+  // Before 2013 the District Courts judged (deploy/reference/courts.json).
+  if (judgment < "2013-01-01" && (absl::StartsWith(conviction->court_id(), "basic-") ||
+                                  conviction->court_id() == "court-of-appeals")) {
+    conviction->set_court_id("district-prishtine");
   }
+  // Before 6 April 2004 the table has no code of the time: the equivalent is recorded as it is.
+  if (judgment < "2004-04-06") return;
+  const bool provisional = judgment < "2013-01-01";
   for (registry::v1::Offence& o : *conviction->mutable_offences()) {
     if (o.law() == "06/L-074" && o.article() == 230) {
-      o.set_law("04/L-082");
-      o.set_article(234);
+      o.set_law(provisional ? "UNMIK/2003/25" : "04/L-082");
+      o.set_article(provisional ? 196 : 234);
       o.set_paragraph(0);
     }
   }

@@ -158,7 +158,9 @@ registry::v1::CreateRecordRequest OldFineWithAChildrenBan(absl::string_view ban_
 registry::v1::CreateRecordRequest FictionalRecord(int n);
 // The example's offence (06/L-074 art. 230 §1) under the code in force on the conviction's
 // judgment date: its 2012-code equivalent (04/L-082 art. 234, no minimum either) between 2013 and
-// the 2019 code (deploy/reference/offences.json "laws"). For tests that date a conviction back.
+// the 2019 code, its Provisional Criminal Code equivalent (UNMIK/2003/25 art. 196) from 6 April
+// 2004 to 2012 (deploy/reference/offences.json "laws"); and before 2013 a District Court for a
+// Basic Court or the Court of Appeals (courts.json). For tests that date a conviction back.
 void UnderTheCodeOfItsTime(registry::v1::Conviction* conviction);
 
 // A vetting request for `person` as registered, for the dev vetting identity: position category

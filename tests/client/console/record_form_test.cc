@@ -277,8 +277,9 @@ TEST(RecordFormTest, AParagraphOfAWholeArticleIsTypedBesideItsBoxAndComesBack) {
   EXPECT_EQ(RecordFromForm(shown, &again).SerializeAsString(), request.SerializeAsString());
   EXPECT_TRUE(again.empty());
 
-  // A paragraph the table lists itself is its own box; a second paragraph of one article, and an
-  // offence the table does not cover at all, keep their codes (a box each, checked).
+  // A paragraph the table lists itself is its own box, and an offence the table does not cover at
+  // all keeps its code (a box each, checked); a second paragraph of one article goes beside the
+  // article's box with the first, as it is typed ("1, 3").
   v1::CreateRecordRequest more = request;
   for (const auto& [law, article, paragraph] :
        std::vector<std::tuple<std::string, uint32_t, uint32_t>>{
@@ -289,17 +290,20 @@ TEST(RecordFormTest, AParagraphOfAWholeArticleIsTypedBesideItsBoxAndComesBack) {
     offence->set_paragraph(paragraph);
   }
   shown = FormFromRecord(more, Table());
-  EXPECT_EQ(shown["offence"],
-            (std::vector<std::string>{"06/L-074:230:0", "06/L-074:229:0", "06/L-074:231:2",
-                                      "06/L-074:230:3", "04/L-082:235:1"}));
-  EXPECT_EQ(RecordFromForm(shown, &again).SerializeAsString(), more.SerializeAsString());
+  EXPECT_EQ(shown["offence"], (std::vector<std::string>{"06/L-074:230:0", "06/L-074:229:0",
+                                                        "06/L-074:231:2", "04/L-082:235:1"}));
+  EXPECT_EQ(shown[art230], std::vector<std::string>{"1, 3"});
+  EXPECT_EQ(Codes(RecordFromForm(shown, &again)),
+            (std::vector<std::string>{"06/L-074:230:1", "06/L-074:230:3", "06/L-074:229:0",
+                                      "06/L-074:231:2", "04/L-082:235:1"}));
   EXPECT_TRUE(again.empty());
-  // A record that names an article whole and a paragraph of it: the box is the whole article's.
+  // A record that names an article whole and a paragraph of it (which the registry refuses now):
+  // both beside the article's box, the whole article as 0, so that a correction shows them.
   v1::CreateRecordRequest both = request;
   both.mutable_conviction()->mutable_offences(1)->set_article(230);
   shown = FormFromRecord(both, Table());
-  EXPECT_EQ(shown["offence"], (std::vector<std::string>{"06/L-074:230:1", "06/L-074:230:0"}));
-  EXPECT_EQ(shown.count(art230), 0u);
+  EXPECT_EQ(shown["offence"], std::vector<std::string>{"06/L-074:230:0"});
+  EXPECT_EQ(shown[art230], std::vector<std::string>{"1, 0"});
   EXPECT_EQ(RecordFromForm(shown, &again).SerializeAsString(), both.SerializeAsString());
   // Without the table (as an amendment's comparison reads the record), each offence is its code.
   EXPECT_EQ(FormFromRecord(request)["offence"][0], "06/L-074:230:1");
@@ -431,7 +435,7 @@ TEST(RecordFormTest, AParagraphBesideAnUntickedOffenceIsAnErrorOfTheOffencesNotD
 }
 
 TEST(RecordFormTest, AParagraphThatIsNotAWholeNumberUpTo99IsAnErrorOfTheOffences) {
-  for (const char* bad : {"100", "x", "-1", "1.5", "2a", "1 2", "+3"}) {
+  for (const char* bad : {"100", "x", "-1", "1.5", "2a", "1, x", "+3", "1;2"}) {
     FormValues values = Example();
     values["offence"] = {"06/L-074:230:0"};
     values[ParagraphInputName("06/L-074:230:0")] = {bad};
@@ -598,12 +602,13 @@ TEST(RecordFormTest, AnInvisibleCharacterInAFreeTextIsSaidBesideItsInputInEveryL
 // The paragraph input takes what the registry takes, as its hint says: 0 to kMaxParagraph (0,
 // like an empty input, is the whole article).
 TEST(RecordFormTest, AParagraphFrom0To99IsTakenAsTheRegistryTakesIt) {
-  uint32_t paragraph = 7;
-  EXPECT_TRUE(ParseParagraph("0", &paragraph));
-  EXPECT_EQ(paragraph, 0u);
-  EXPECT_TRUE(ParseParagraph(absl::StrCat(kMaxParagraph), &paragraph));
-  EXPECT_EQ(paragraph, kMaxParagraph);
-  EXPECT_FALSE(ParseParagraph(absl::StrCat(kMaxParagraph + 1), &paragraph));
+  std::vector<uint32_t> paragraphs = {7};
+  EXPECT_TRUE(ParseParagraphs("0", &paragraphs));
+  EXPECT_EQ(paragraphs, std::vector<uint32_t>{0});
+  EXPECT_TRUE(ParseParagraphs(absl::StrCat(kMaxParagraph), &paragraphs));
+  EXPECT_EQ(paragraphs, std::vector<uint32_t>{kMaxParagraph});
+  EXPECT_FALSE(ParseParagraphs(absl::StrCat(kMaxParagraph + 1), &paragraphs));
+  EXPECT_TRUE(paragraphs.empty());
   std::vector<FieldError> errors;
   FormValues values = {{"offence", {"06/L-074:230:0"}},
                        {ParagraphInputName("06/L-074:230:0"), {"0"}}};
@@ -656,6 +661,82 @@ TEST(RecordFormTest, EveryCountryCodeRefusedWithAHintIsSaidInEachLanguageWithThe
   EXPECT_EQ(hinted, 18);
   EXPECT_EQ(RuleKey(UnknownCountryCodeRule("KV")).first,
             RuleKey(UnknownCountryCodeRule("KS")).first);
+}
+
+// Two counts under one article (06/L-074 art. 227 para. 1 and para. 4) could be recorded by
+// registry-cli (`--offence 06/L-074:227:1 --offence 06/L-074:227:4`) but not by the form: the
+// article's one paragraph box refused "1, 4" as no whole number. Paragraphs separated by commas or
+// spaces are each an offence of their own, each checked as one is; the form comes back as typed.
+TEST(RecordFormTest, SeveralParagraphsBesideOneArticleAreAnOffenceEach) {
+  const std::string art230 = ParagraphInputName("06/L-074:230:0");
+  for (const char* typed : {"1, 4", "1,4", " 1  4 ", "1 ,4,"}) {
+    FormValues values = Example();
+    values["offence"] = {"06/L-074:230:0", "06/L-074:229:0"};
+    values[art230] = {typed};
+    std::vector<FieldError> errors;
+    const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+    EXPECT_TRUE(errors.empty()) << typed;
+    EXPECT_EQ(Codes(request),
+              (std::vector<std::string>{"06/L-074:230:1", "06/L-074:230:4", "06/L-074:229:0"}))
+        << typed;
+    // A correction of the record shows them beside the article's box again, and changes nothing.
+    const FormValues shown = FormFromRecord(request, Table());
+    EXPECT_EQ(shown.at("offence"),
+              (std::vector<std::string>{"06/L-074:230:0", "06/L-074:229:0"}));
+    EXPECT_EQ(shown.at(art230), std::vector<std::string>{"1, 4"});
+    std::vector<FieldError> again;
+    EXPECT_EQ(RecordFromForm(shown, &again).SerializeAsString(), request.SerializeAsString());
+    EXPECT_TRUE(ChangedFields(request, RecordFromForm(values, &again), Table()).paths().empty())
+        << typed;
+  }
+  // One that is no paragraph refuses them all, said with what was typed.
+  FormValues values = Example();
+  values["offence"] = {"06/L-074:230:0"};
+  values[art230] = {"1, 4, 100"};
+  std::vector<FieldError> errors;
+  const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].key, "form.paragraph");
+  EXPECT_EQ(errors[0].values.back(),
+            (std::pair<std::string, std::string>{"value", "1, 4, 100"}));
+  EXPECT_EQ(request.conviction().offences_size(), 0);
+  // The form's words say that several may be given, in every language.
+  for (const char* language : {"en", "sq", "sr"}) {
+    for (const char* key : {"form.paragraph", "field.offence-paragraph.hint"}) {
+      EXPECT_TRUE(absl::StrContains(Catalogs::Embedded().Text(language, key), ","))
+          << language << " " << key;
+    }
+  }
+}
+
+// The registry's refusal of an article the table lists by its paragraphs alone, and of an article
+// named whole and by a paragraph, are said beside the offences in the page's language, the
+// article and its paragraphs (the registry's reference data) kept.
+TEST(RecordFormTest, TheRefusalsOfAnArticlesParagraphsAreSaidInEachLanguage) {
+  std::vector<FieldError> ignored;
+  const v1::CreateRecordRequest request = RecordFromForm(Example(), &ignored);
+  const std::vector<FieldError> errors = ErrorsFromServer(
+      "conviction.offences[0]: 06/L-074 article 234 is recorded by its paragraph: give one of "
+      "06/L-074:234:1, 06/L-074:234:2; "
+      "conviction.offences[1]: is the same article as another offence, one whole (paragraph 0) "
+      "and one by its paragraph: give the paragraphs the judgment names, or the whole article "
+      "alone",
+      request);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].input, "offence");
+  EXPECT_EQ(errors[0].key, "rule.offence_paragraphs");
+  EXPECT_EQ(errors[0].values, (std::vector<std::pair<std::string, std::string>>{
+                                  {"law", "06/L-074"},
+                                  {"article", "234"},
+                                  {"codes", "06/L-074:234:1, 06/L-074:234:2"}}));
+  EXPECT_EQ(errors[1].input, "offence");
+  EXPECT_EQ(errors[1].key, "rule.offence_whole_and_paragraph");
+  for (const char* language : {"en", "sq", "sr"}) {
+    const std::string said = Format(
+        language, Catalogs::Embedded().Text(language, errors[0].key), errors[0].values);
+    EXPECT_TRUE(absl::StrContains(said, "06/L-074:234:1, 06/L-074:234:2")) << said;
+    EXPECT_TRUE(absl::StrContains(said, "234 ")) << said;
+  }
 }
 
 }  // namespace
