@@ -247,13 +247,10 @@ std::string ChoicesHelp(const CommandSpec& command, const ConnectionSettings& se
       who->position_categories());
 }
 
-absl::Status ExplainError(CommandContext& context, const absl::Status& status) {
-  if (status.ok() || IsUsageError(status) || HasOwnLines(status)) return status;
-  // The registry no longer accepts this certificate, expired (CheckOwnCertificate, before
-  // connecting) or revoked (the registry's answer): said alike, with what to do and where the new
-  // one goes. Trying again would not help.
-  if (absl::IsUnauthenticated(status)) {
-    const ConnectionSettings& settings = context.settings();
+absl::Status ExplainRefusedCertificate(const ConnectionSettings& settings,
+                                       const absl::Status& status) {
+  // Trying again would not help.
+  if (absl::IsUnauthenticated(status) && !HasOwnLines(status)) {
     std::string refused;
     if (absl::StartsWith(status.message(), "client certificate is revoked")) {
       refused = absl::StrCat("your certificate (", settings.cert_file, ") is revoked: the registry "
@@ -271,6 +268,17 @@ absl::Status ExplainError(CommandContext& context, const absl::Status& status) {
                              settings.identity_from, ")");
       return absl::UnauthenticatedError(absl::StrCat(refused, where));
     }
+  }
+  return status;
+}
+
+absl::Status ExplainError(CommandContext& context, const absl::Status& status) {
+  if (status.ok() || IsUsageError(status) || HasOwnLines(status)) return status;
+  // The registry no longer accepts this certificate: said with what to do and where the new
+  // one goes.
+  if (absl::Status refused = ExplainRefusedCertificate(context.settings(), status);
+      refused.message() != status.message()) {
+    return refused;
   }
   // Several problems (the validator names every bad field): each reworded, one per line.
   const std::vector<std::string> parts = SplitServerProblems(status.message());

@@ -35,6 +35,13 @@ std::string ChoicesHelp(const CommandSpec& command, const ConnectionSettings& se
 // Statuses that name no field of the command come back as they are.
 absl::Status ExplainError(CommandContext& context, const absl::Status& status);
 
+// A certificate the registry no longer accepts, expired (CheckOwnCertificate, before connecting)
+// or revoked (the registry's answer), said alike: what to do, and where the new one goes (the
+// identity folder of `settings`, else in place of its --cert). Any other status comes back as
+// it is. ExplainError does it for registry-cli; registry-console's start says it the same way.
+absl::Status ExplainRefusedCertificate(const ConnectionSettings& settings,
+                                       const absl::Status& status);
+
 // The purpose code typed (--purpose), as the registry writes purpose codes: in lowercase (the
 // policy's codes are [a-z0-9_]). A code is a word to choose, taken in any case as registry-cli's
 // other words are ("Criminal_Proceedings").

@@ -92,6 +92,12 @@ int UsageFailure(const absl::Status& status, absl::string_view usage, bool json,
   return kExitUsage;
 }
 
+// A line that says where to read the right usage, with its newline: wrapped to the terminal as
+// the usage line before it is (its further lines indented 4, which --json's `usage` joins).
+std::string Hint(absl::string_view text) {
+  return absl::StrCat(Wrap(text, kHelpWidth - 4, 4), "\n");
+}
+
 // The first argument that names a global option, e.g. "--json" given after the command.
 std::optional<std::string> MisplacedGlobalOption(const std::vector<std::string>& args) {
   for (const std::string& arg : args) {
@@ -233,10 +239,14 @@ std::string FormatError(const absl::Status& status, bool wrap) {
   const std::string text =
       absl::StrCat("error: ", absl::StatusCodeToString(status.code()), ": ", message);
   if (!wrap) return text;
-  // Each line wider than the terminal is wrapped at spaces: the error's first line with its
-  // continuation indented 4 (as a problem's is), a line of the client's own (already indented)
-  // 2 deeper than itself. A line that fits stays as it is. Nothing before wraps a message: this
+  // The error's first line with its continuation indented 4 (as a problem's is), a line of the
+  // client's own (already indented) 2 deeper than itself. Nothing before wraps a message: this
   // is the one place, so that the "error: CODE: " before its first line is counted.
+  return WrapLongLines(text, 4, 2);
+}
+
+std::string WrapLongLines(absl::string_view text, size_t first_indent, size_t indent) {
+  // Each line wider than the terminal is wrapped at spaces; a line that fits stays as it is.
   std::vector<std::string> lines;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     if (CharacterCount(line) <= TextColumns()) {
@@ -244,12 +254,16 @@ std::string FormatError(const absl::Status& status, bool wrap) {
       continue;
     }
     const size_t lead = std::min(line.find_first_not_of(' '), line.size());
-    const size_t indent = lines.empty() ? 4 : lead + 2;
+    const size_t further = lines.empty() ? first_indent : lead + indent;
     lines.push_back(absl::StrCat(
         std::string(lead, ' '), WrapAfter(line.substr(lead), kStandardColumns - lead,
-                                          kStandardColumns - indent, indent)));
+                                          kStandardColumns - further, further)));
   }
   return absl::StrJoin(lines, "\n");
+}
+
+std::string ErrorStreamLines(absl::string_view text, size_t indent) {
+  return wrap_errors ? WrapLongLines(text, indent, indent) : std::string(text);
 }
 
 int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
@@ -355,7 +369,7 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
   std::ostream& out = *streams.out;
   std::ostream& err = *streams.err;
   const bool json = JsonRequested(args);
-  const std::string tool_hint = "run 'registry-cli --help' for the commands\n";
+  const std::string tool_hint = Hint("run 'registry-cli --help' for the commands");
   absl::StatusOr<ParsedArgs> global =
       ParseOptions(GlobalOptionSpecs(), args, 0, 0, /*stop_at_positional=*/true);
   if (!global.ok()) return UsageFailure(global.status(), tool_hint, json, err);
@@ -419,15 +433,18 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     if (command == nullptr) {
       return UsageFailure(
           UnknownCommand(rest[0], rest[1]),
-          absl::StrCat("run 'registry-cli ", rest[0], " --help' for its commands\n"), json, err);
+          Hint(absl::StrCat("run 'registry-cli ", rest[0], " --help' for its commands")), json,
+          err);
     }
   }
   if (command == nullptr) {
     return UsageFailure(UnknownCommand("", rest[0]), tool_hint, json, err);
   }
 
-  const std::string command_hint = absl::StrCat(CommandUsageLine(*command), "\nrun 'registry-cli ",
-                                                command->name, " --help' for its options\n");
+  const std::string command_hint =
+      absl::StrCat(CommandUsageLine(*command), "\n",
+                   Hint(absl::StrCat("run 'registry-cli ", command->name,
+                                     " --help' for its options")));
   const std::vector<std::string> command_args(rest.begin() + consumed, rest.end());
   absl::StatusOr<ParsedArgs> parsed =
       ParseOptions(command->options, command_args, command->min_positionals,
@@ -520,7 +537,8 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
   }
   // A no said at a question is the person's answer, not an error (JSON keeps its one shape).
   if (IsDeclined(status) && !json) {
-    err << status.message() << "\n";
+    // The client's own lines (the note says where the answers were kept), wrapped as an error.
+    err << ErrorStreamLines(status.message(), 2) << "\n";
     return kExitError;
   }
   err << ErrorLine(status, json);

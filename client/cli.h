@@ -72,6 +72,15 @@ absl::Status RoleRefusalOfCommand(absl::string_view command, const absl::Status&
 // so that a script reading stderr gets each error whole.
 std::string FormatError(const absl::Status& status, bool wrap = false);
 
+// `text` with each line wider than TextColumns() wrapped at spaces, the first line's further
+// lines indented `first_indent`, another line's `indent` deeper than itself; a line that fits
+// stays as it is. How FormatError wraps.
+std::string WrapLongLines(absl::string_view text, size_t first_indent, size_t indent);
+// The client's own lines for standard error (a note, an answer declined), wrapped as errors are
+// (WrapLongLines, each line's further lines `indent` deeper than it) when RunCli wraps errors;
+// as they are otherwise.
+std::string ErrorStreamLines(absl::string_view text, size_t indent);
+
 }  // namespace registry::client
 
 #endif  // REGISTRY_CLIENT_CLI_H_

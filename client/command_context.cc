@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "client/audit_events.h"
+#include "client/cli.h"
 #include "client/json_io.h"
 #include "client/terminal_text.h"
 #include "common/status_macros.h"
@@ -71,7 +72,10 @@ void CommandContext::Remark(absl::string_view kind, absl::string_view text) {
       return;
     }
   }
-  err() << (kind == "warning" ? "WARNING" : kind) << ": " << ForTerminal(text) << "\n";
+  // Wrapped to the terminal as errors are.
+  err() << ErrorStreamLines(
+               absl::StrCat(kind == "warning" ? "WARNING" : kind, ": ", ForTerminal(text)), 2)
+        << "\n";
 }
 
 bool RoleMayCall(v1::Role role, absl::string_view method) {

@@ -935,8 +935,10 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
                   << WrapAfter(ForTerminal(QuestionProblem(p)), kHelpWidth - 2, kHelpWidth - 4, 4)
                   << "\n";
       }
-      ctx.err() << "Answer " << (again.size() == 1 ? "it" : "them")
-                << " again (Ctrl-D keeps your answers in a file):\n";
+      ctx.err() << Wrap(absl::StrCat("Answer ", again.size() == 1 ? "it" : "them",
+                                     " again (Ctrl-D keeps your answers in a file):"),
+                        kHelpWidth, 0)
+                << "\n";
       if (absl::Status asked = AskRecord(ctx, tables, &request, &again); !asked.ok()) {
         return KeepAnswers(ctx, request,
                            absl::IsCancelled(asked) ? RecordProblems(problems, Naming::kQuestion)
@@ -1087,6 +1089,16 @@ absl::Status RunRecordGet(CommandContext& ctx) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// A line of the client's own among the records printed (how many matched, what was left out):
+// on a terminal wrapped to its width, its further lines indented 2; in a file as it is.
+std::string AsANote(const CommandContext& ctx, const std::string& text) {
+  return ctx.out_columns() == 0 ? text : Wrap(text, kHelpWidth, 2);
+}
+
+}  // namespace
+
 absl::Status RunRecordSearch(CommandContext& ctx) {
   const ParsedArgs& args = ctx.args();
   const bool by_number = args.Has("personal-number");
@@ -1140,8 +1152,11 @@ absl::Status RunRecordSearch(CommandContext& ctx) {
     ctx.out() << "no exact match\n";
   } else if (response.more_records()) {
     // Said first: "100 matching records" read as all there are, the cut only after the list.
-    ctx.out() << "more than " << response.records_size() << " matching records; the first "
-              << response.records_size() << " (narrow the search to see the others):\n";
+    ctx.out() << AsANote(ctx, absl::StrCat("more than ", response.records_size(),
+                                           " matching records; the first ",
+                                           response.records_size(),
+                                           " (narrow the search to see the others):"))
+              << "\n";
   } else {
     ctx.out() << response.records_size()
               << (response.records_size() == 1 ? " matching record\n" : " matching records\n");
@@ -1150,17 +1165,23 @@ absl::Status RunRecordSearch(CommandContext& ctx) {
     ctx.out() << "\n" << FormatRecord(record, ctx.out_columns());
   }
   if (response.more_records()) {
-    ctx.out() << "\nmore records match than the " << response.records_size()
-              << " shown; narrow the search to see the others\n";
+    ctx.out() << "\n"
+              << AsANote(ctx, absl::StrCat("more records match than the ",
+                                           response.records_size(),
+                                           " shown; narrow the search to see the others"))
+              << "\n";
   }
   if (!response.possible_matches().empty()) {
     // Another spelling of the name (Albanian, Serbian, or without its letters) with the same
     // birth date: for a person to confirm from the record, never to take as the same person.
     ctx.out() << "\n"
-              << response.possible_matches_size()
-              << (response.possible_matches_size() == 1 ? " possible match"
-                                                        : " possible matches")
-              << " (another spelling of the name; confirm the person before relying on it)\n";
+              << AsANote(ctx, absl::StrCat(response.possible_matches_size(),
+                                           response.possible_matches_size() == 1
+                                               ? " possible match"
+                                               : " possible matches",
+                                           " (another spelling of the name; confirm the person "
+                                           "before relying on it)"))
+              << "\n";
     for (const v1::Record& record : response.possible_matches()) {
       ctx.out() << "\npossible match:\n" << FormatRecord(record, ctx.out_columns());
     }
@@ -1522,7 +1543,8 @@ absl::Status RunRecordExpunge(CommandContext& ctx) {
                         kHelpWidth, 0)
                 << "\n";
     }
-    ctx.err() << "This cannot be undone. Type yes to expunge it: " << std::flush;
+    ctx.err() << Wrap("This cannot be undone. Type yes to expunge it:", kHelpWidth, 0) << " "
+              << std::flush;
     DiscardTypedAhead(ctx);
     std::optional<std::string> answer = ReadAnswer(ctx);
     if (!answer.has_value() || absl::AsciiStrToLower(*answer) != "yes") {

@@ -27,6 +27,16 @@
 namespace registry::client {
 namespace {
 
+// `label` and `value` on one line (indented `indent`) when they fit the terminal (TextColumns),
+// else `value` alone on the next, indented `value_indent`: an id, a date or a path is never
+// broken.
+std::string LabelAndValue(absl::string_view label, absl::string_view value, size_t indent = 0,
+                          size_t value_indent = 2) {
+  const bool fits = indent + label.size() + 1 + value.size() <= TextColumns();
+  return absl::StrCat(std::string(indent, ' '), label, fits ? " " : "\n",
+                      fits ? "" : std::string(value_indent, ' '), value);
+}
+
 absl::StatusOr<std::unique_ptr<v1::VettingService::Stub>> VettingStub(CommandContext& ctx) {
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
   return v1::VettingService::NewStub(channel);
@@ -122,26 +132,37 @@ absl::Status RunVetCheck(CommandContext& ctx) {
     return saved.ok() ? saved : not_saved();
   }
   ctx.out() << ResultInWords(response.result()) << "\n"
-            << "check id: " << ForTerminal(response.check_id()) << "\n";
+            << LabelAndValue("check id:", ForTerminal(response.check_id())) << "\n";
   if (response.result() == v1::VETTING_RESULT_REFER) {
     // The employer is waiting on the registry now: whom to ask, and what to quote.
     const std::string contact = response.refer_contact().empty()
                                     ? std::string("the KJC registry office")
                                     : ForTerminal(response.refer_contact());
+    // Laid out for the terminal, the check id whole on its line.
     ctx.out() << Wrap(absl::StrCat("next step: contact ", contact, ","), kHelpWidth - 2, 2)
-              << "\n  quoting check id " << ForTerminal(response.check_id()) << ".\n"
-              << "  Do not decide on the candidate before the registry answers.\n";
+              << "\n"
+              << LabelAndValue("quoting check id",
+                               absl::StrCat(ForTerminal(response.check_id()), "."), 2, 2)
+              << "\n  "
+              << Wrap("Do not decide on the candidate before the registry answers.",
+                      kHelpWidth - 2, 2)
+              << "\n";
   }
   if (response.has_certificate()) {
-    ctx.out() << "certificate valid until: "
-              << ForTerminal(response.certificate().certificate().valid_until()) << "\n";
+    ctx.out() << LabelAndValue("certificate valid until:",
+                               ForTerminal(response.certificate().certificate().valid_until()))
+              << "\n";
     // Getting it later takes another check, counted and in the candidate's history.
     if (!args.Has("out")) {
-      ctx.out() << "certificate not saved: --out FILE keeps it (--json prints it)\n";
+      ctx.out() << Wrap("certificate not saved: --out FILE keeps it (--json prints it)",
+                        kHelpWidth, 2)
+                << "\n";
     }
   }
   if (!saved.ok()) return not_saved();
-  if (auto out = args.Get("out")) ctx.out() << "certificate written to " << *out << "\n";
+  if (auto out = args.Get("out")) {
+    ctx.out() << LabelAndValue("certificate written to", *out) << "\n";
+  }
   return absl::OkStatus();
 }
 

@@ -758,6 +758,10 @@ void PageContext::SendPage(const std::string& title, const std::string& body, in
   // again filled in. That page asks the registry only what it asks when opened: a search, a
   // vetting check or a court's read is the official's act, repeated only by their pressing the
   // button.
+  // What was typed in a form of any page and not yet sent goes the same way, by the page's
+  // script (console.js): the form's fields in the switch's body, and its action as `back`.
+  // Where it cannot (a file chosen, two forms typed in, a body over data-max-bytes) the script
+  // asks first, in the words of data-unsent.
   std::string back = language_back_;
   std::string kept;
   if (back.empty()) {
@@ -796,7 +800,8 @@ void PageContext::SendPage(const std::string& title, const std::string& body, in
       "</a><header class=\"top\"><div class=\"brand\"><p class=\"app\">", T("app.name"),
       "</p><p class=\"who\"><span class=\"role\">", T(absl::StrCat("role.", RoleKey(who_.role()))),
       "</span> · <span>", Text(organisation), "</span> · <code>", Text(who_.identity()),
-      "</code></p></div><form class=\"lang\" method=\"post\" action=\"/language\">", CsrfInput(),
+      "</code></p></div><form class=\"lang\" method=\"post\" action=\"/language\" "
+      "data-unsent=\"", T("lang.unsent"), "\" data-max-bytes=\"", kMaxFormBytes, "\">", CsrfInput(),
       "<input type=\"hidden\" name=\"back\" value=\"", Escape(back), "\">", kept,
       "<label for=\"language\">", T("lang.label"),
       "</label> <select id=\"language\" name=\"lang\">", languages, "</select> <button>",
@@ -1063,6 +1068,13 @@ absl::Status Console::Start() {
     interrupt_http_ = [raw = server.get()] { raw->Interrupt(); };
     http_ = std::move(server);
   }
+  // The library's default options add SO_REUSEPORT, with which a second console bound the port
+  // of a running one and the two split the browser's requests (sessions lost, forms refused).
+  // SO_REUSEADDR alone lets a restart take its port back at once, and a port in use be refused.
+  http_->set_socket_options([](int sock) {
+    const int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   httplib::Headers headers = SecurityHeaders();
   if (tls_) headers.emplace("Strict-Transport-Security", "max-age=31536000");
   http_->set_default_headers(headers);
@@ -1201,6 +1213,16 @@ std::string Console::NearestPage(absl::string_view path) const {
     at.resize(slash);
   }
   return "/";
+}
+
+std::string Console::PageOfForm(const std::string& path) const {
+  if (PageAt(path) != nullptr) return path;
+  for (const Route& route : routes_) {
+    if (route.method == "POST" && std::regex_match(path, std::regex(route.pattern))) {
+      return NearestPage(path);
+    }
+  }
+  return path;
 }
 
 bool Console::ShowPage(PageContext& ctx, const std::string& path,

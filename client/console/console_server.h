@@ -329,6 +329,10 @@ class Console {
   // The nearest address at or above `path` that a GET page answers ("/records/ID/dispute" ->
   // "/records/ID", "/admin/verify-data" -> "/admin"); "/" at worst.
   std::string NearestPage(absl::string_view path) const;
+  // The page a form posted to `path` (its action) is on, for the language switch: `path` when a
+  // GET page answers it, else NearestPage(path) when a form is posted to it ("/records/ID/dispute"
+  // -> "/records/ID"), else `path` itself.
+  std::string PageOfForm(const std::string& path) const;
   // For the language switch: shows, in `ctx`'s response, the GET page at `path` (a path, no query)
   // as if its request's fields were `fields` (what the page's form had posted), with the roles
   // check of every page; the page is marked restored(). A GET page changes nothing and, for a

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "client/audit_verifier.h"
+#include "client/choices.h"
 #include "client/cli.h"
 #include "client/connection.h"
 #include "client/console/console_server.h"
@@ -53,6 +54,11 @@ std::vector<OptionSpec> Options() {
   return specs;
 }
 
+// What a mistake on the command line is followed by, as registry-cli's: the usage line and
+// where the options are told, not the whole help before the error.
+constexpr char kUsageHint[] =
+    "usage: registry-console [options]\nrun 'registry-console --help' for its options\n";
+
 void Usage(std::ostream& out) {
   out << "usage: registry-console [options]\n\n"
          "The registry's web console for the official whose identity it is given. It prints a\n"
@@ -86,8 +92,9 @@ int main(int argc, char** argv) {
   absl::StatusOr<registry::client::ParsedArgs> parsed =
       registry::client::ParseOptions(specs, args, 0, 0);
   if (!parsed.ok()) {
-    Usage(std::cerr);
-    return Fail(parsed.status());
+    const int code = Fail(parsed.status());
+    std::cerr << kUsageHint;
+    return code;
   }
   if (parsed->help()) {
     Usage(std::cout);
@@ -98,7 +105,10 @@ int main(int argc, char** argv) {
   if (!settings.ok()) return Fail(settings.status());
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
       registry::client::CreateChannel(*settings);
-  if (!channel.ok()) return Fail(channel.status());
+  // An expired certificate, found before connecting, is said as registry-cli says it.
+  if (!channel.ok()) {
+    return Fail(registry::client::ExplainRefusedCertificate(*settings, channel.status()));
+  }
 
   registry::console::ConsoleOptions options;
   options.listen = parsed->Value("listen", registry::console::kDefaultListen);
@@ -151,7 +161,8 @@ int main(int argc, char** argv) {
         !absl::StartsWith(started.message(), "cannot listen")) {
       started = registry::client::ExplainUnavailable(*settings, started);
     }
-    return Fail(started);
+    // A revoked one (the registry's answer) too: what to do, and where the new one goes.
+    return Fail(registry::client::ExplainRefusedCertificate(*settings, started));
   }
   const registry::v1::WhoAmIResponse who = console.who();
   const std::string url = console.StartUrl();

@@ -435,8 +435,10 @@ void SetLanguage(PageContext& ctx) {
       fields.emplace_back(std::string(field), value);
     }
   }
+  // The form's page: `back` names it, or, when the page's script carried what was typed in a
+  // form and not yet sent, the form's action (console.js).
   if (!fields.empty() && back.find('?') == std::string::npos &&
-      ctx.console().ShowPage(ctx, back, std::move(fields))) {
+      ctx.console().ShowPage(ctx, ctx.console().PageOfForm(back), std::move(fields))) {
     return;
   }
   ctx.Redirect(back);

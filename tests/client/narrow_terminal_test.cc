@@ -2,6 +2,8 @@
 // record (record get, record search) and the audit list are laid out for its width, so that the
 // terminal breaks no id, identity or column mid-word; in a file, a pipe or with --json the
 // output is what it was, whatever the width.
+#include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,7 @@ namespace {
 
 using ::registry::testing::CliArgsAs;
 using ::registry::testing::CliRun;
+using ::registry::testing::Flowed;
 using ::registry::testing::RunCliOnTerminal;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -55,6 +58,30 @@ class NarrowTerminalTest : public testing::RecordCliTest {
   CliRun OnTerminal(const std::string& identity, const std::vector<std::string>& command,
                     size_t columns, bool json = false) {
     return RunCliOnTerminal(CliArgsAs(server_->address(), identity, command, json), columns);
+  }
+
+  // `command` as `identity` read by a person: standard output and standard error on terminals
+  // `columns` wide (COLUMNS too, as main sees it), `answers` typed on the terminal it reads.
+  CliRun AtTerminal(const std::string& identity, const std::vector<std::string>& command,
+                    size_t columns, const std::string& answers = "") {
+    const std::string width = std::to_string(columns);
+    const EnvLookup env = [width](absl::string_view name) -> std::optional<std::string> {
+      if (name == "COLUMNS") return width;
+      return std::nullopt;
+    };
+    std::istringstream in(answers);
+    std::ostringstream out, err;
+    CliStreams streams;
+    streams.in = &in;
+    streams.in_is_terminal = true;
+    streams.out = &out;
+    streams.out_is_terminal = true;
+    streams.err = &err;
+    streams.err_is_terminal = true;
+    SetTextColumns(columns);
+    const int code = RunCli(CliArgsAs(server_->address(), identity, command), env, streams);
+    SetTextColumns(kStandardColumns);
+    return {code, out.str(), err.str()};
   }
 };
 
@@ -125,6 +152,65 @@ TEST_F(NarrowTerminalTest, TheAuditListIsOneBlockPerEventWhereTheTableDoesNotFit
   ASSERT_EQ(wide.code, 0) << wide.err;
   EXPECT_THAT(wide.out, StartsWith(piped.out));
   EXPECT_THAT(OnTerminal("auditor", list, 40, /*json=*/true).out, StartsWith(piped_json.out));
+}
+
+// The line after a usage error that says where to read the options broke mid-word on a narrow
+// terminal: it is wrapped as the usage line before it is.
+TEST_F(NarrowTerminalTest, TheHintAfterAUsageErrorIsWrappedToTheTerminal) {
+  const CliRun narrow = AtTerminal("clerk", {"record", "get", "--bogus"}, 40);
+  EXPECT_EQ(narrow.code, kExitUsage);
+  EXPECT_THAT(TooWide(narrow.err, 40), ::testing::IsEmpty()) << narrow.err;
+  EXPECT_THAT(Flowed(narrow.err),
+              HasSubstr("run 'registry-cli record get --help' for its options"));
+  const CliRun group = AtTerminal("clerk", {"record", "gte"}, 40);
+  EXPECT_EQ(group.code, kExitUsage);
+  EXPECT_THAT(TooWide(group.err, 40), ::testing::IsEmpty()) << group.err;
+  EXPECT_THAT(Flowed(group.err), HasSubstr("run 'registry-cli record --help' for its commands"));
+  // On 80 columns, one line as before.
+  const CliRun wide = AtTerminal("clerk", {"record", "get", "--bogus"}, 80);
+  EXPECT_THAT(wide.err, HasSubstr("\nrun 'registry-cli record get --help' for its options\n"));
+}
+
+// A REFER's last lines (the check id to quote, and not to decide before the registry answers)
+// were printed as they were written: a 40-column terminal broke them mid-word.
+TEST_F(NarrowTerminalTest, AReferSaysWhatToDoWithinTheTerminal) {
+  CreateExample();
+  const std::vector<std::string> check = {
+      "vet",          "check",      "--personal-number", "1234567890", "--surname", "Kërqeli",
+      "--given-name", "Artan",      "--birth-date",      "1980-04-12", "--position", "teacher",
+      "--consent-ref", "CONSENT-1"};
+  const CliRun narrow = AtTerminal("vetting", check, 40);
+  ASSERT_EQ(narrow.code, 0) << narrow.err;
+  EXPECT_THAT(TooWide(narrow.out, 40), ::testing::IsEmpty()) << narrow.out;
+  EXPECT_THAT(Flowed(narrow.out),
+              HasSubstr("Do not decide on the candidate before the registry answers."));
+  // The check id, and the other values, whole on a line of their own.
+  const std::vector<std::string> lines = absl::StrSplit(narrow.out, '\n');
+  ASSERT_GE(lines.size(), 3u) << narrow.out;
+  EXPECT_EQ(lines[1], "check id:");
+  const std::string id(absl::StripPrefix(lines[2], "  "));
+  ASSERT_EQ(id.size(), 32u) << narrow.out;
+  EXPECT_THAT(narrow.out, HasSubstr(absl::StrCat("  quoting check id\n  ", id, ".\n")));
+  EXPECT_THAT(narrow.out, HasSubstr("certificate valid until:\n  "));
+}
+
+// A no at "Enter this record?" ends with where the answers were kept: a line of some 170
+// columns, printed as it was made.
+TEST_F(NarrowTerminalTest, AnInteractiveNoSaysWhereTheAnswersAreKeptWithinTheTerminal) {
+  const std::string answers = absl::StrCat(
+      "Krasniqi\nDriton\n\n\nmale\n1975-02-03\n\n\n1000000123\n\n",
+      "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\n",
+      "work_with_children:none\n\n\n\n",
+      "no\n");
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(dir_);
+  const CliRun no = AtTerminal("clerk", {"record", "create", "--interactive"}, 40, answers);
+  std::filesystem::current_path(before);
+  EXPECT_EQ(no.code, kExitError) << no.err;
+  const std::string closing = no.err.substr(no.err.rfind("not entered: you answered no"));
+  EXPECT_THAT(TooWide(closing, 40), ::testing::IsEmpty()) << closing;
+  EXPECT_THAT(Flowed(closing), HasSubstr("your answers are kept in record-"));
+  EXPECT_THAT(Flowed(closing), HasSubstr("then delete the file"));
 }
 
 }  // namespace

@@ -743,6 +743,17 @@ class Run:
                 fail("in %s the surname is labelled %r" % (lang, label))
             if code == "sr":
                 self.shot("clerk-form-serbian")
+        # What was typed and not yet sent goes with the switch (console.js) and is shown again.
+        self.driver.find_element(By.ID, "surname").send_keys("Krasniqi")
+        self.driver.find_element(By.ID, "given-name").send_keys("Driton")
+        self.choose("language", "en")
+        self.driver.find_element(By.CSS_SELECTOR, "form.lang button").click()
+        self.wait(lambda d: d.execute_script("return document.documentElement.lang") == "en",
+                  "the page in en with the form typed in")
+        for field, typed in (("surname", "Krasniqi"), ("given-name", "Driton")):
+            value = self.driver.find_element(By.ID, field).get_attribute("value")
+            if value != typed:
+                fail("the language switch lost the %s typed: %r" % (field, value))
 
 
 def main():

@@ -3,11 +3,16 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "tests/testing/cli_run.h"
+#include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
 
 namespace {
 
@@ -49,6 +54,49 @@ TEST(ConsoleMainTest, AListenAddressRefusedForItsContentExitsTwoAsABadIdentityDo
   const ConsoleRun no_identity =
       RunConsole("--identity /nonexistent/clerk --server 127.0.0.1:1 --listen 0.0.0.0:4765");
   EXPECT_EQ(no_identity.code, 2) << no_identity.output;
+}
+
+// A mistyped option came after the whole help (36 lines), the error last: it is first, with the
+// two lines registry-cli prints after a mistake on its command line.
+TEST(ConsoleMainTest, AMistypedOptionIsSaidFirstWithHowToReadTheOptions) {
+  const ConsoleRun run = RunConsole("--lsten 127.0.0.1:0");
+  EXPECT_EQ(run.code, 2) << run.output;
+  EXPECT_EQ(run.output,
+            "registry-console: error: INVALID_ARGUMENT: unknown option --lsten (did you mean "
+            "--listen?)\nusage: registry-console [options]\nrun 'registry-console --help' for its "
+            "options\n");
+}
+
+// registry-cli says of an expired or a revoked certificate what to do and where the new one
+// goes; registry-console said only gRPC's "client certificate is revoked", and of an expired one
+// not where the new one goes.
+TEST(ConsoleMainTest, ARefusedCertificateIsSaidAsRegistryCliSaysIt) {
+  const auto& pki = registry::testing::TestPki::Get();
+  const std::string advice =
+      ": the registry refuses it; ask the registry office for a new certificate and put it in "
+      "your identity folder ";
+  const ConsoleRun expired = RunConsole(absl::StrCat(
+      "--identity ", pki.IdentityDir("expired"), " --server 127.0.0.1:1 --listen 127.0.0.1:0"));
+  EXPECT_EQ(expired.code, 1) << expired.output;
+  EXPECT_TRUE(absl::StrContains(
+      registry::testing::Flowed(expired.output),
+      absl::StrCat("expired/cert.pem) expired on 2020-01-02T00:00:00Z", advice,
+                   pki.IdentityDir("expired"), " (--identity)")))
+      << expired.output;
+
+  const std::unique_ptr<registry::testing::TestServer> server =
+      registry::testing::TestServer::Start();
+  const ConsoleRun revoked = RunConsole(absl::StrCat("--identity ", pki.IdentityDir("revoked"),
+                                                     " --server ", server->address(),
+                                                     " --listen 127.0.0.1:0"));
+  EXPECT_EQ(revoked.code, 1) << revoked.output;
+  EXPECT_TRUE(absl::StartsWith(revoked.output,
+                               "registry-console: error: UNAUTHENTICATED: your certificate ("))
+      << revoked.output;
+  EXPECT_TRUE(absl::StrContains(registry::testing::Flowed(revoked.output),
+                                absl::StrCat("revoked/cert.pem) is revoked", advice,
+                                             pki.IdentityDir("revoked"), " (--identity)")))
+      << revoked.output;
 }
 
 }  // namespace

@@ -2256,8 +2256,7 @@ std::string Unescape(const std::string& text) {
 // browser posts them.
 httplib::Params LanguageForm(const std::string& body) {
   httplib::Params fields;
-  const size_t start = body.find(
-      "<form class=\"lang\" method=\"post\" action=\"/language\" autocomplete=\"off\">");
+  const size_t start = body.find("<form class=\"lang\" method=\"post\" action=\"/language\" ");
   const size_t end = body.find("</form>", start);
   if (start == std::string::npos || end == std::string::npos) {
     ADD_FAILURE() << "no language switch:\n" << body;
@@ -2776,6 +2775,62 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
   EXPECT_EQ(fake_->last_events.filter().actor(), "ana.krasniqi");
   EXPECT_TRUE(absl::StrContains(FieldGroup(again->body, "actor"), "value=\"ana.krasniqi\""));
   ExpectInNoAddress(again, "ana.krasniqi", "events re-shown");
+}
+
+// The language switch threw away what was typed in the page's form and not yet sent (a reason
+// for a dispute, a new record, a search). The page's script puts the form's fields in the
+// switch's body, as the console does for a form a POST sent, and names the form's action
+// (which need not be a page: the dispute form posts to /records/ID/dispute, on the record's page);
+// the console shows the form's page again, filled in, in the new language, and sends nothing.
+TEST_F(ConsoleTest, TheLanguageSwitchShowsAgainWhatWasTypedAndNotYetSent) {
+  StartSignedIn(v1::ROLE_CLERK);
+  const std::string record = absl::StrCat("/records/", kRecordId);
+  auto page = Get(record);
+  ASSERT_TRUE(page);
+  ASSERT_TRUE(absl::StrContains(page->body, absl::StrCat("action=\"", record, "/dispute\"")));
+  const int changes = fake_->changes;
+  auto switched = Post("/language", {{"lang", "en"},
+                                     {"back", record + "/dispute"},
+                                     {"keep.reason", "the court's name is wrong"}});
+  ASSERT_TRUE(switched);
+  EXPECT_EQ(switched->status, 200) << switched->get_header_value("Location");
+  EXPECT_TRUE(absl::StrContains(switched->body, "<html lang=\"en\""));
+  EXPECT_TRUE(absl::StrContains(switched->body, ">the court&#39;s name is wrong</textarea>"))
+      << switched->body;
+  EXPECT_EQ(fake_->changes, changes) << "the switch disputed the record";
+  ExpectInNoAddress(switched, "the court's name is wrong", "a reason carried by the switch");
+  // A form typed on a page of its own (a new record) comes back the same way.
+  auto form = Post("/language", {{"lang", "sr"}, {"back", "/records/new"},
+                                 {"keep.surname", "Krasniqi"}, {"keep.given-name", "Driton"}});
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 200);
+  EXPECT_TRUE(absl::StrContains(form->body, "<html lang=\"sr-Latn\""));
+  EXPECT_TRUE(absl::StrContains(FieldGroup(form->body, "surname"), "value=\"Krasniqi\""));
+  EXPECT_TRUE(absl::StrContains(FieldGroup(form->body, "given-name"), "value=\"Driton\""));
+  EXPECT_EQ(fake_->changes, changes) << "the switch created a record";
+
+  // The script does it, on every page's switch, and asks first where it cannot (a file chosen,
+  // two forms typed in, a body over what the console takes), in the page's language.
+  auto script = client_->Get("/assets/console.js");
+  ASSERT_TRUE(script);
+  for (const char* part : {"document.querySelectorAll(\"form.lang\").forEach(keepWhatWasTyped)",
+                           "\"keep.\" + name", "switcher.elements.namedItem(\"back\").value",
+                           "window.confirm(switcher.getAttribute(\"data-unsent\"))",
+                           "field.value !== field.defaultValue"}) {
+    EXPECT_TRUE(absl::StrContains(script->body, part)) << part;
+  }
+  const Catalogs& catalogs = Catalogs::Embedded();
+  for (const char* lang : {"sq", "en"}) {
+    Post("/language", {{"lang", lang}, {"back", "/"}});
+    auto shown = Get("/records/new");
+    ASSERT_TRUE(shown);
+    EXPECT_TRUE(absl::StrContains(
+        shown->body,
+        absl::StrCat("<form class=\"lang\" method=\"post\" action=\"/language\" data-unsent=\"",
+                     Escape(catalogs.Text(lang, "lang.unsent")), "\" data-max-bytes=\"",
+                     kMaxFormBytes, "\"")))
+        << lang;
+  }
 }
 
 // The box of a registry that cannot be reached said "open the record to check it" on every page,
@@ -3379,6 +3434,30 @@ TEST(ListenAddressTest, APortInUseIsSaidWithItsReasonAndHowToTakeAFreeOne) {
                                                               ": Address already in use")))
       << status;
   EXPECT_TRUE(absl::StrContains(status.message(), "--listen 127.0.0.1:0")) << status;
+}
+
+// The HTTP library's default socket options let a second console bind the port of a running one
+// (SO_REUSEPORT), and the two then split the browser's requests: its sessions were lost and its
+// forms refused. The second is refused as any other program on the port would be.
+TEST(ListenAddressTest, ASecondConsoleOnThePortOfARunningOneIsRefused) {
+  auto fake = std::make_shared<FakeRegistry>();
+  fake->who.set_role(v1::ROLE_CLERK);
+  ConsoleOptions options;
+  options.listen = "127.0.0.1:0";
+  Console first(options, fake);
+  ASSERT_TRUE(first.Start().ok());
+  const std::string listen = absl::StrCat("127.0.0.1:", first.port());
+  options.listen = listen;
+  Console second(options, fake);
+  const absl::Status status = second.Start();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_TRUE(absl::StartsWith(status.message(), absl::StrCat("cannot listen on ", listen,
+                                                              ": Address already in use")))
+      << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "another registry-console")) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "--listen 127.0.0.1:0")) << status;
+  if (status.ok()) second.Stop();
+  first.Stop();
 }
 
 // With its own certificate the console serves HTTPS only, its cookie is Secure and browsers are
@@ -6541,6 +6620,45 @@ TEST_F(ConsoleTest, TheConsolesOwnRefusalsOfACorrectionAndASearchAreAnsweredByAR
     }
     EXPECT_EQ(fake_->changes, changes) << c.path << ": something was changed";
   }
+}
+
+// Two counts under one article (06/L-074 art. 230 para. 1 and para. 4) are typed in the article's
+// one paragraph input, "1, 4": the record gets an offence for each. Before, "1, 4" was refused as
+// no whole number and such a record could be made with registry-cli only. A list with a
+// paragraph that is none is refused, the input kept as typed, and nothing is sent.
+TEST_F(ConsoleTest, TwoParagraphsOfOneArticleAreRecordedFromTheRecordForm) {
+  Start(v1::ROLE_CLERK);
+  v1::OffenceEntry* entry = fake_->reference.add_offences();
+  entry->set_law("06/L-074");
+  entry->set_article(230);
+  entry->set_paragraph(0);
+  entry->set_title("Rape");
+  entry->set_confirmed(true);
+  SignIn();  // the session's start reads the reference data again
+  const std::string name = ParagraphInputName("06/L-074:230:0");
+  auto created = Post("/records/new", {{"surname", "Krasniqi"}, {"offence", "06/L-074:230:0"},
+                                       {name, "1, 4"}});
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 303);
+  ASSERT_EQ(fake_->last_create.conviction().offences_size(), 2);
+  EXPECT_EQ(fake_->last_create.conviction().offences(0).paragraph(), 1u);
+  EXPECT_EQ(fake_->last_create.conviction().offences(1).paragraph(), 4u);
+  EXPECT_EQ(fake_->last_create.conviction().offences(1).article(), 230u);
+
+  const int changes = fake_->changes;
+  auto bad = PostAndFollow("/records/new", {{"surname", "Krasniqi"},
+                                            {"offence", "06/L-074:230:0"},
+                                            {name, "1, 4a"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(fake_->changes, changes) << "a bad paragraph went to the registry";
+  EXPECT_TRUE(absl::StrContains(
+      bad->body, absl::StrCat("name=\"", Escape(name), "\" value=\"1, 4a\"")))
+      << bad->body;
+  EXPECT_TRUE(absl::StrContains(
+      bad->body, FormatEscaped("sq", Catalogs::Embedded().Text("sq", "form.paragraph"),
+                               {{"law", "06/L-074"}, {"article", "230"}, {"value", "1, 4a"}})))
+      << bad->body;
 }
 
 }  // namespace
