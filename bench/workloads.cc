@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <random>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -153,8 +154,16 @@ CallFn AuditList(const std::shared_ptr<grpc::Channel>& channel) {
 }  // namespace
 
 std::string NextConsentReference(absl::string_view prefix) {
+  // Letters drawn once per process: a work folder kept from an earlier run (--work-dir) holds
+  // that run's references, bound to its candidates, and a counter alone would give them again.
+  static const std::string run = [] {
+    std::random_device random;
+    std::string letters;
+    for (int i = 0; i < 8; ++i) letters.push_back(static_cast<char>('A' + random() % 26));
+    return letters;
+  }();
   static std::atomic<uint64_t> next{0};
-  return absl::StrCat(prefix, "-", next.fetch_add(1, std::memory_order_relaxed));
+  return absl::StrCat(prefix, "-", run, "-", next.fetch_add(1, std::memory_order_relaxed));
 }
 
 v1::VettingCheckRequest VettingRequest(const RecordGenerator& gen, uint64_t n,

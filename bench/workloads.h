@@ -61,8 +61,9 @@ enum class Candidate {
   kNoRecord,  // a number, and a name and birth date, no record has: the answer must be CLEAR
 };
 
-// A consent reference no earlier call of this process gave: the registry binds a reference to
-// the one candidate it was first given for, so every request names a candidate's own.
+// A consent reference no earlier call gave, in this run or an earlier one on the same work
+// folder: the registry binds a reference to the one candidate it was first given for, so every
+// request names a candidate's own.
 std::string NextConsentReference(absl::string_view prefix);
 
 // The vetting request for preloaded person n under `candidate`'s personal number.

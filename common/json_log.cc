@@ -11,51 +11,83 @@
 
 namespace registry {
 
-std::string JsonQuote(absl::string_view text) {
-  std::string out = "\"";
-  out.reserve(text.size() + 2);
+namespace {
+
+// Appends `text` to `out` as JsonQuote returns it, without a string of its own: a call's log
+// line is a dozen of these.
+void AppendJsonQuoted(std::string* out, absl::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
   for (const char ch : text) {
     const unsigned char c = static_cast<unsigned char>(ch);
     if (c == '"') {
-      out += "\\\"";
+      out->append("\\\"");
     } else if (c == '\\') {
-      out += "\\\\";
+      out->append("\\\\");
     } else if (c < 0x20 || c >= 0x7f) {
-      out += absl::StrFormat("\\u%04x", c);
+      const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+      out->append(escaped, sizeof(escaped));
     } else {
-      out += ch;
+      out->push_back(ch);
     }
   }
-  out += '"';
+  out->push_back('"');
+}
+
+// ,"key":
+void AppendKey(std::string* out, absl::string_view key) {
+  out->push_back(',');
+  AppendJsonQuoted(out, key);
+  out->push_back(':');
+}
+
+}  // namespace
+
+std::string JsonQuote(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  AppendJsonQuoted(&out, text);
   return out;
 }
 
 LogLine::LogLine(absl::string_view level, absl::string_view msg) : level_(level), msg_(msg) {}
 
 LogLine& LogLine::Str(absl::string_view key, absl::string_view value) {
-  absl::StrAppend(&fields_, ",", JsonQuote(key), ":", JsonQuote(value));
+  AppendKey(&fields_, key);
+  AppendJsonQuoted(&fields_, value);
   return *this;
 }
 
 LogLine& LogLine::Int(absl::string_view key, int64_t value) {
-  absl::StrAppend(&fields_, ",", JsonQuote(key), ":", value);
+  AppendKey(&fields_, key);
+  absl::StrAppend(&fields_, value);
   return *this;
 }
 
 LogLine& LogLine::Num(absl::string_view key, double value) {
-  absl::StrAppend(&fields_, ",", JsonQuote(key), ":", absl::StrFormat("%.3f", value));
+  AppendKey(&fields_, key);
+  absl::StrAppendFormat(&fields_, "%.3f", value);
   return *this;
 }
 
 LogLine& LogLine::Bool(absl::string_view key, bool value) {
-  absl::StrAppend(&fields_, ",", JsonQuote(key), ":", value ? "true" : "false");
+  AppendKey(&fields_, key);
+  fields_.append(value ? "true" : "false");
   return *this;
 }
 
 std::string LogLine::Text(absl::Time now) const {
-  return absl::StrCat("{\"time\":", JsonQuote(FormatInstant(now, true)),
-                      ",\"level\":", JsonQuote(level_), ",\"msg\":", JsonQuote(msg_), fields_,
-                      "}\n");
+  std::string line;
+  line.reserve(64 + level_.size() + msg_.size() + fields_.size());
+  line.append("{\"time\":");
+  AppendJsonQuoted(&line, FormatInstant(now, true));
+  line.append(",\"level\":");
+  AppendJsonQuoted(&line, level_);
+  line.append(",\"msg\":");
+  AppendJsonQuoted(&line, msg_);
+  line.append(fields_);
+  line.append("}\n");
+  return line;
 }
 
 void LogLine::Write() const {

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -751,21 +752,25 @@ absl::Status CallGate::ClaimConsent(Call* call, const std::string& consent) {
         "consent_reference: already given for another candidate: each candidate's consent has a "
         "reference of its own");
   };
-  absl::MutexLock lock(&consent_mu_);
+  // The reference's stripe: every call under it takes the same lock, held across the read of
+  // its stored binding and the claim, so that no other call under it comes in between.
+  ConsentStripe* stripe =
+      &consent_stripes_[absl::Hash<std::string>{}(claim_key) % kConsentStripes];
+  absl::MutexLock lock(&stripe->mu);
   // The stored binding: one point read of the organisation's own row, whoever the candidates
   // are and whatever the registry holds about them.
   ASSIGN_OR_RETURN(const std::optional<std::string> bound,
                    deps_.checks->ConsentCandidate(organisation, consent));
   if (bound.has_value() && *bound != token) return refused();
-  auto [at, added] = consent_claims_.try_emplace(claim_key);
+  auto [at, added] = stripe->claims.try_emplace(claim_key);
   if (!added && at->second.token != token) return refused();
   if (added) at->second.token = token;
   ++at->second.calls;
   if (!bound.has_value()) call->consent_to_bind_ = consent;
-  call->release_consent_ = [this, claim_key] {
-    absl::MutexLock lock(&consent_mu_);
-    const auto it = consent_claims_.find(claim_key);
-    if (it != consent_claims_.end() && --it->second.calls <= 0) consent_claims_.erase(it);
+  call->release_consent_ = [stripe, claim_key] {
+    absl::MutexLock lock(&stripe->mu);
+    const auto it = stripe->claims.find(claim_key);
+    if (it != stripe->claims.end() && --it->second.calls <= 0) stripe->claims.erase(it);
   };
   return absl::OkStatus();
 }

@@ -39,6 +39,7 @@
 #ifndef REGISTRY_SERVER_CALL_GATE_H_
 #define REGISTRY_SERVER_CALL_GATE_H_
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -334,13 +335,19 @@ class CallGate {
   ClientCertificates certificates_;
   // The consent references of the calls under way (organisation, 0x00, reference), each with the
   // subject's token and how many calls hold it, so that two checks sent at once cannot both give
-  // one reference for two candidates before either is written.
+  // one reference for two candidates before either is written. Kept in stripes chosen by the
+  // reference's hash: one reference is always in the same stripe, whose lock is held while its
+  // stored binding is read and its claim taken, so checks under other references do not wait.
   struct ConsentClaim {
     std::string token;
     int calls = 0;
   };
-  absl::Mutex consent_mu_;
-  absl::flat_hash_map<std::string, ConsentClaim> consent_claims_ ABSL_GUARDED_BY(consent_mu_);
+  struct alignas(64) ConsentStripe {
+    absl::Mutex mu;
+    absl::flat_hash_map<std::string, ConsentClaim> claims ABSL_GUARDED_BY(mu);
+  };
+  static constexpr size_t kConsentStripes = 64;
+  std::array<ConsentStripe, kConsentStripes> consent_stripes_;
   // Runs after_reply work when Deps has no executor of its own; last, so that it stops first.
   std::unique_ptr<SerialWorker> worker_;
 };

@@ -90,13 +90,8 @@ void RateLimiter::GiveBackPersonCheck(absl::string_view organisation,
 
 void RateLimiter::SweepPersonBuckets(absl::Time now) {
   // A bucket untouched for 24 hours has refilled whatever its limit: it is a new bucket.
-  for (auto it = person_buckets_.begin(); it != person_buckets_.end();) {
-    if (now - it->second.last >= absl::Hours(24)) {
-      it = person_buckets_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  absl::erase_if(person_buckets_,
+                 [now](const auto& entry) { return now - entry.second.last >= absl::Hours(24); });
   next_sweep_ = std::max<size_t>(1024, 2 * person_buckets_.size());
 }
 

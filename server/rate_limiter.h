@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/numeric/int128.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -134,7 +135,9 @@ class RateLimiter {
   mutable absl::Mutex mu_;
   std::map<std::string, Bucket, std::less<>> buckets_ ABSL_GUARDED_BY(mu_);
   // Keyed by organisation, a zero byte, and the person's token (a keyed hash, never the number).
-  std::map<std::string, Bucket, std::less<>> person_buckets_ ABSL_GUARDED_BY(mu_);
+  // Hashed, not ordered: a check looks up one or more of these among all the people checked in
+  // the last day, and nothing reads them in order.
+  absl::flat_hash_map<std::string, Bucket> person_buckets_ ABSL_GUARDED_BY(mu_);
   size_t next_sweep_ ABSL_GUARDED_BY(mu_) = 1024;
   // Each organisation's REFER answers in its current period (one entry per organisation that
   // had one: the policy's organisations bound them).
