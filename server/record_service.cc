@@ -113,6 +113,42 @@ bool MaskCovers(const google::protobuf::FieldMask& mask, absl::string_view field
   return false;
 }
 
+// Whether `problem` is one of the rules a record stored before it may break, none of whose fields
+// the amendment's mask touches: the record was entered before the registry checked it.
+bool StoredBeforeTheRule(absl::string_view problem, const google::protobuf::FieldMask& mask) {
+  struct Rule {
+    absl::string_view words;
+    std::vector<absl::string_view> reads;
+  };
+  static const std::vector<Rule>* const kRules = new std::vector<Rule>{
+      {"did not judge yet on the judgment date",
+       {"conviction.court_id", "conviction.judgment_date"}},
+      {"no longer judged on the judgment date",
+       {"conviction.court_id", "conviction.judgment_date"}},
+      {" took effect on ", {"conviction.offences", "conviction.judgment_date"}},
+      {" of an offence took effect", {"conviction.offences", "conviction.judgment_date"}},
+      {"is the same article as another offence", {"conviction.offences"}},
+      {"life imprisonment is not imposed on a person under 21",
+       {"conviction.sentence", "person.birth_date", "conviction.judgment_date"}},
+  };
+  for (const Rule& rule : *kRules) {
+    if (!absl::StrContains(problem, rule.words)) continue;
+    for (absl::string_view field : rule.reads) {
+      // The field itself, a field around it ("conviction") or one inside it
+      // ("conviction.sentence.type").
+      if (MaskCovers(mask, field)) return false;
+      for (const std::string& path : mask.paths()) {
+        if (absl::StartsWith(path, absl::StrCat(field, ".")) ||
+            absl::StartsWith(path, absl::StrCat(field, "["))) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+  return false;
+}
+
 // A field of a record in the words a clerk knows it by, for the text of a message (its field
 // prefix is the path, which the clients map to their own names; a path inside the text they
 // leave as it is, and "the amended conviction.court_id" was no word of the clerk's).
@@ -213,12 +249,11 @@ absl::Status AsAmendmentProblems(absl::Status invalid, const google::protobuf::F
           "it too, or have the entry put back in the reference data)"));
       continue;
     }
-    // Rules a record stored before them may break whatever is amended: the court's dates, an
-    // article given whole and by a paragraph, life imprisonment under 21.
-    if (absl::StrContains(problem, "did not judge yet on the judgment date") ||
-        absl::StrContains(problem, "no longer judged on the judgment date") ||
-        absl::StrContains(problem, "is the same article as another offence") ||
-        absl::StrContains(problem, "life imprisonment is not imposed on a person under 21")) {
+    // Rules a record stored before them may break whatever is amended (the court's dates, the
+    // day a code took effect, an article given whole and by a paragraph, life imprisonment under
+    // 21): said so only when the amendment left every field the rule reads as it was, else the
+    // amended field made it wrong, as below.
+    if (StoredBeforeTheRule(problem, mask)) {
       problems.push_back(absl::StrCat(
           problem, " (left as it was: the record was entered before the registry checked this; "
                    "amend it too)"));

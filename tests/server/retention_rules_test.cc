@@ -592,6 +592,15 @@ TEST_F(RetentionRulesTest, AnAmendmentOfARecordEnteredBeforeARuleThatRefusesItSa
               ::testing::EndsWith("(left as it was: the record was entered before the registry "
                                   "checked this; amend it too)"));
   EXPECT_THAT(s.error_message(), ::testing::Not(::testing::HasSubstr("no longer fits")));
+  // An amendment of a field the rule reads (the judgment date) is told that it made the court
+  // wrong, not that the record was entered before the rule.
+  amend.mutable_conviction()->set_judgment_date(example.conviction().judgment_date());
+  amend.mutable_update_mask()->add_paths("conviction.judgment_date");
+  grpc::ClientContext again;
+  const grpc::Status dated = Clerk()->AmendRecord(&again, amend, &resp);
+  EXPECT_EQ(dated.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(dated.error_message(), ::testing::HasSubstr("no longer fits the amended"));
+  EXPECT_THAT(dated.error_message(), ::testing::Not(::testing::HasSubstr("entered before")));
   server_.reset();
   std::filesystem::remove_all(reference);
 }
