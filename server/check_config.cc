@@ -32,6 +32,7 @@
 #include "server/record_validation.h"
 #include "server/reference_data.h"
 #include "server/revocation.h"
+#include "server/tls_identity.h"
 #include "server/writes_refused.h"
 #include "storage/audit_log.h"
 #include "storage/audit_log_id.h"
@@ -52,9 +53,6 @@ struct BioFree {
 };
 struct X509Free {
   void operator()(X509* x) const { X509_free(x); }
-};
-struct KeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 };
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 
@@ -127,16 +125,9 @@ void CheckTls(const registry::v1::TlsConfig& tls, absl::Time now,
         "registryd) or 0600",
         tls.key_file(), st.st_mode & 07777));
   }
-  auto bio = MemBio(*key);
-  std::unique_ptr<EVP_PKEY, KeyFree> pkey(
-      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
-  if (pkey == nullptr) {
-    problems->push_back(
-        absl::StrCat("tls.key_file: ", tls.key_file(), " holds no readable PEM private key"));
-    return;
-  }
-  if (leaf != nullptr && X509_check_private_key(leaf.get(), pkey.get()) != 1) {
-    problems->push_back("tls.key_file: the key does not belong to the certificate in tls.cert_file");
+  if (std::string problem = ServerKeyPemProblem(tls.key_file(), *key, leaf.get());
+      !problem.empty()) {
+    problems->push_back(std::move(problem));
   }
 }
 

@@ -20,33 +20,53 @@
 namespace registry::server {
 namespace {
 
+// OpenSSL's passphrase callback: never a passphrase (without one, OpenSSL asks on the terminal
+// and holds the thread until someone types), only a note that one was asked for.
+int RefusePassphrase(char* /*buffer*/, int /*size*/, int /*rwflag*/, void* asked) {
+  if (asked != nullptr) *static_cast<bool*>(asked) = true;
+  return -1;
+}
+
 // "" when the first certificate of `cert_pem` and the private key `key_pem` are a pair; else
 // the problem, as --check_config says it.
 std::string KeyProblem(const std::string& key_file, const std::string& cert_pem,
                        const std::string& key_pem) {
   std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
       BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), &BIO_free);
-  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
-      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), &BIO_free);
   std::unique_ptr<X509, decltype(&X509_free)> cert(
       cert_bio == nullptr ? nullptr
                           : PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr),
       &X509_free);
+  ERR_clear_error();
+  return ServerKeyPemProblem(key_file, key_pem, cert.get());
+}
+
+}  // namespace
+
+std::string ServerKeyPemProblem(const std::string& key_file, const std::string& key_pem,
+                                const X509* cert) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), &BIO_free);
+  bool encrypted = false;
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      key_bio == nullptr ? nullptr
-                         : PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr),
+      key_bio == nullptr
+          ? nullptr
+          : PEM_read_bio_PrivateKey(key_bio.get(), nullptr, &RefusePassphrase, &encrypted),
       &EVP_PKEY_free);
   std::string problem;
-  if (key == nullptr) {
+  if (key == nullptr && encrypted) {
+    problem = absl::StrCat("tls.key_file: ", key_file,
+                           " is encrypted with a passphrase, which registryd never asks for: "
+                           "give it the key without one (openssl pkey -in ENCRYPTED -out KEY), "
+                           "readable by registryd only");
+  } else if (key == nullptr) {
     problem = absl::StrCat("tls.key_file: ", key_file, " holds no readable PEM private key");
-  } else if (cert != nullptr && X509_check_private_key(cert.get(), key.get()) != 1) {
+  } else if (cert != nullptr && X509_check_private_key(cert, key.get()) != 1) {
     problem = "tls.key_file: the key does not belong to the certificate in tls.cert_file";
   }
   ERR_clear_error();
   return problem;
 }
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<TlsIdentity>> TlsIdentity::Load(std::string cert_file,
                                                                std::string key_file,

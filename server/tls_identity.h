@@ -14,6 +14,8 @@
 #ifndef REGISTRY_SERVER_TLS_IDENTITY_H_
 #define REGISTRY_SERVER_TLS_IDENTITY_H_
 
+#include <openssl/x509.h>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,6 +28,14 @@
 #include "server/reloadable.h"
 
 namespace registry::server {
+
+// What --check_config, the start and a reload say of tls.key_file holding `key_pem`: "" when it
+// is a PEM private key that belongs to `cert` (not compared when null). The key is read without
+// ever asking for a passphrase: OpenSSL would ask on the terminal and hold the thread that reads
+// it (on a reload, the one that waits for signals) until someone typed; an encrypted key is
+// refused, saying so.
+std::string ServerKeyPemProblem(const std::string& key_file, const std::string& key_pem,
+                                const X509* cert);
 
 // Thread-safe.
 class TlsIdentity {

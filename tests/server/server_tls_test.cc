@@ -5,7 +5,13 @@
 // new connections within seconds, without a restart, when it passes start-up's checks; one that
 // does not (a CA's, a key not its own) is refused and the previous one served, and a client CA
 // bundle of certificates that are no CA's is refused on reload.
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include <cstdlib>
+#include <memory>
+#include <string>
 
 #include "absl/time/clock.h"
 #include "grpc/grpc_security_constants.h"
@@ -183,6 +189,35 @@ TEST_F(ServerTlsTest, AKeyThatIsNotTheServerCertificatesIsRefusedOnReload) {
   EXPECT_EQ(reloaded.code(), absl::StatusCode::kFailedPrecondition) << reloaded;
   EXPECT_EQ(reloaded.message(),
             "tls.key_file: the key does not belong to the certificate in tls.cert_file");
+  EXPECT_EQ(ServerCertificateSeenBy(server_->Channel("clerk")),
+            pki.LoadIdentity("server").fingerprint);
+}
+
+// A key encrypted with a passphrase: OpenSSL asked for the passphrase on registryd's terminal,
+// holding the thread that waits for signals (SIGTERM then went unanswered). It is refused on
+// reload, saying so, and the pair in force is still served.
+TEST_F(ServerTlsTest, AnEncryptedKeyIsRefusedOnReloadWithoutAskingForAPassphrase) {
+  const TestPki& pki = TestPki::Get();
+  const std::string plain = pki.ReadFile("server/key.pem");
+  std::unique_ptr<BIO, decltype(&BIO_free)> in(
+      BIO_new_mem_buf(plain.data(), static_cast<int>(plain.size())), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  ASSERT_NE(key, nullptr);
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), &BIO_free);
+  char passphrase[] = "a passphrase";
+  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(out.get(), key.get(), EVP_aes_256_cbc(), passphrase,
+                                          static_cast<int>(sizeof(passphrase) - 1), nullptr,
+                                          nullptr),
+            1);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(out.get(), &data);
+  testing::WriteFileAtomically(server_->tls_dir() + "/key.pem", std::string(data, size));
+  const absl::Status reloaded = server_->server()->ReloadServerCertificate();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kFailedPrecondition) << reloaded;
+  EXPECT_THAT(std::string(reloaded.message()),
+              ::testing::HasSubstr(" is encrypted with a passphrase, which registryd never asks "
+                                   "for"));
   EXPECT_EQ(ServerCertificateSeenBy(server_->Channel("clerk")),
             pki.LoadIdentity("server").fingerprint);
 }
