@@ -200,6 +200,21 @@ class ErasureTest : public ::testing::Test {
     return GetRecordAs(*server_, "court", id, nullptr, &purpose).error_code();
   }
 
+  // Imports `import`, whose rows are an expunged conviction under each of `spellings` of its case
+  // number: each row is refused as expunged.
+  void ExpectEachRowRefusedAsExpunged(const v1::ImportRecordsRequest& import,
+                                      const std::vector<std::string>& spellings) {
+    v1::ImportRecordsResponse imported;
+    const grpc::Status s = ClerkCall(&v1::RecordService::Stub::ImportRecords, import, &imported);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_EQ(imported.results_size(), static_cast<int>(spellings.size()));
+    for (int i = 0; i < imported.results_size(); ++i) {
+      EXPECT_EQ(imported.results(i).outcome(), v1::ImportRowResult::OUTCOME_INVALID)
+          << spellings[i];
+      EXPECT_THAT(imported.results(i).error(), HasSubstr("expunged")) << spellings[i];
+    }
+  }
+
   // How many records a court search by personal number finds.
   int CourtSearch(const std::string& personal_number) {
     v1::SearchRecordsRequest req;
@@ -822,16 +837,7 @@ TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgainUnderAnotherSpellingOfI
     row->set_line(import.rows_size());
     *row->mutable_record() = again;
   }
-  v1::ImportRecordsResponse imported;
-  {
-    const grpc::Status s = ClerkCall(&v1::RecordService::Stub::ImportRecords, import, &imported);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-  ASSERT_EQ(imported.results_size(), static_cast<int>(spellings.size()));
-  for (int i = 0; i < imported.results_size(); ++i) {
-    EXPECT_EQ(imported.results(i).outcome(), v1::ImportRowResult::OUTCOME_INVALID) << spellings[i];
-    EXPECT_THAT(imported.results(i).error(), HasSubstr("expunged")) << spellings[i];
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectEachRowRefusedAsExpunged(import, spellings));
   EXPECT_EQ(CourtSearch(req.person().personal_number()), 0);
   // The creates, the import and the search.
   EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size,
@@ -1810,16 +1816,7 @@ TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgainWithANumberWordAnywhere
         << spelling << ": " << s.error_message();
     EXPECT_THAT(s.error_message(), HasSubstr("expunged")) << spelling;
   }
-  v1::ImportRecordsResponse imported;
-  {
-    const grpc::Status s = ClerkCall(&v1::RecordService::Stub::ImportRecords, import, &imported);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-  ASSERT_EQ(imported.results_size(), static_cast<int>(spellings.size()));
-  for (int i = 0; i < imported.results_size(); ++i) {
-    EXPECT_EQ(imported.results(i).outcome(), v1::ImportRowResult::OUTCOME_INVALID) << spellings[i];
-    EXPECT_THAT(imported.results(i).error(), HasSubstr("expunged")) << spellings[i];
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectEachRowRefusedAsExpunged(import, spellings));
   EXPECT_EQ(CourtSearch(req.person().personal_number()), 0);
   EXPECT_EQ(Vet(req.person()), v1::VETTING_RESULT_CLEAR);
 }

@@ -4,6 +4,7 @@
 // re-dates the stored records at start-up as an audited system change.
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,6 +83,36 @@ class RetentionRulesTest : public ::testing::Test {
   }
 
   // Starts the stopped server again (on a new port).
+  // Stores the example record on a registry reading a copy of the reference data, stops it,
+  // hands the line of the record's court in courts.json to `edit` (which changes it, or empties it
+  // to take the court out), and starts the registry again. The record's id; "" on a failure.
+  std::string StoreExampleThenEditItsCourt(const std::string& reference,
+                                           const std::function<void(std::string*)>& edit) {
+    TestServerOptions options;
+    options.reference_dir = reference;
+    Start(std::move(options));
+    const v1::CreateRecordRequest example = ExampleRecord();
+    const std::string id = Create(example);
+    server_->Stop();
+    const std::string courts_path = reference + "/courts.json";
+    const std::string courts = testing::ReadBinary(courts_path);
+    const std::string entry =
+        absl::StrCat(R"({"id": ")", example.conviction().court_id(), R"(")");
+    const size_t at = courts.find(entry);
+    const size_t end = at == std::string::npos ? at : courts.find('\n', at);
+    if (end == std::string::npos) {
+      ADD_FAILURE() << "no line of the court in " << courts_path;
+      return "";
+    }
+    std::string line = courts.substr(at, end + 1 - at);
+    edit(&line);
+    std::ofstream(courts_path, std::ios::trunc) << courts.substr(0, at) << line
+                                                << courts.substr(end + 1);
+    const absl::Status restarted = Restart();
+    EXPECT_TRUE(restarted.ok()) << restarted;
+    return restarted.ok() ? id : "";
+  }
+
   absl::Status Restart() {
     clerk_.reset();
     return server_->Restart();
@@ -504,23 +535,9 @@ TEST_F(RetentionRulesTest, ConvictionsImportedTogetherAreDatedTogether) {
 // it wrong. Amending the court too is accepted.
 TEST_F(RetentionRulesTest, AnAmendmentOfARecordWhoseCourtTheTablesNoLongerListSaysSo) {
   const std::string reference = CopyOfReference();
-  TestServerOptions options;
-  options.reference_dir = reference;
-  Start(std::move(options));
-  const v1::CreateRecordRequest example = ExampleRecord();
-  const std::string id = Create(example);
+  const std::string id =
+      StoreExampleThenEditItsCourt(reference, [](std::string* line) { line->clear(); });
   ASSERT_FALSE(id.empty());
-
-  server_->Stop();
-  const std::string courts_path = reference + "/courts.json";
-  const std::string courts = testing::ReadBinary(courts_path);
-  const std::string entry = absl::StrCat(R"({"id": ")", example.conviction().court_id(), R"(")");
-  const size_t at = courts.find(entry);
-  ASSERT_NE(at, std::string::npos);
-  const size_t end = courts.find('\n', at);
-  ASSERT_NE(end, std::string::npos);
-  std::ofstream(courts_path, std::ios::trunc) << courts.substr(0, at) << courts.substr(end + 1);
-  ASSERT_TRUE(Restart().ok());
 
   v1::AmendRecordRequest amend;
   amend.set_record_id(id);
@@ -556,26 +573,13 @@ TEST_F(RetentionRulesTest, AnAmendmentOfARecordWhoseCourtTheTablesNoLongerListSa
 // was entered before the registry checked this, not that the amended field made it wrong.
 TEST_F(RetentionRulesTest, AnAmendmentOfARecordEnteredBeforeARuleThatRefusesItSaysSo) {
   const std::string reference = CopyOfReference();
-  TestServerOptions options;
-  options.reference_dir = reference;
-  Start(std::move(options));
-  const v1::CreateRecordRequest example = ExampleRecord();
-  const std::string id = Create(example);
+  const std::string id = StoreExampleThenEditItsCourt(reference, [](std::string* line) {
+    // Dated after it judged the example.
+    *line = absl::StrReplaceAll(*line, {{R"("valid_from": "2013-01-01")",
+                                         R"("valid_from": "2099-01-01")"}});
+  });
   ASSERT_FALSE(id.empty());
-
-  server_->Stop();
-  const std::string courts_path = reference + "/courts.json";
-  std::string courts = testing::ReadBinary(courts_path);
-  const std::string entry = absl::StrCat(R"({"id": ")", example.conviction().court_id(), R"(")");
-  const size_t at = courts.find(entry);
-  ASSERT_NE(at, std::string::npos);
-  const size_t from = courts.find(R"("valid_from": "2013-01-01")", at);
-  ASSERT_NE(from, std::string::npos);
-  ASSERT_LT(from, courts.find('\n', at));
-  courts.replace(from, std::string(R"("valid_from": "2013-01-01")").size(),
-                 R"("valid_from": "2099-01-01")");
-  std::ofstream(courts_path, std::ios::trunc) << courts;
-  ASSERT_TRUE(Restart().ok());
+  const v1::CreateRecordRequest example = ExampleRecord();
 
   v1::AmendRecordRequest amend;
   amend.set_record_id(id);

@@ -195,6 +195,37 @@ class RecordStoreTest : public ::testing::Test {
     EXPECT_TRUE(token.ok()) << token.status();
     return token.value_or("");
   }
+  // Files the stored record `id` under the uniqueness token `token` instead of its own, as an
+  // earlier storage schema filed it: the head (MACed again) and its row 'd'. Returns the new row's
+  // key.
+  std::string RefileUnderDedupToken(const std::string& id, const std::string& token) {
+    const auto mac_key = [&](absl::string_view purpose) {
+      absl::StatusOr<crypto::SecretBytes> secret = crypto::DeriveKey(derivation_root_, purpose);
+      EXPECT_TRUE(secret.ok()) << secret.status();
+      return *crypto::HmacSha256Key::Create(*secret);
+    };
+    const std::unique_ptr<crypto::HmacSha256Key> head_key = mac_key("mac/record-head/v1");
+    const std::unique_ptr<crypto::HmacSha256Key> row_key = mac_key("mac/index-row/v1");
+    absl::StatusOr<std::optional<std::string>> raw = db_->Get(Cf::kRecords, id);
+    EXPECT_TRUE(raw.ok() && raw->has_value());
+    StoredHead head;
+    EXPECT_TRUE(raw.ok() && raw->has_value() && head.ParseFromString(**raw));
+    const std::string current = head.dedup_token();
+    EXPECT_NE(current, token);
+    head.set_dedup_token(token);
+    head.clear_mac();
+    std::string bytes = "kjc-registry/head/v1";
+    AppendDeterministicBytes(head, &bytes);
+    head.set_mac(*head_key->Mac(bytes));
+    const std::string row = absl::StrCat("d", token, id);
+    Batch batch;
+    batch.Put(Cf::kRecords, id, head.SerializeAsString());
+    batch.Delete(Cf::kIndex, absl::StrCat("d", current, id));
+    batch.Put(Cf::kIndex, row, *row_key->Mac(absl::StrCat("kjc-registry/index-row/v1|", row)));
+    EXPECT_TRUE(db_->Write(batch).ok());
+    return row;
+  }
+
 
   // The conviction `entered` (court basic-prizren) is one conviction in every spelling given: a
   // second record of it is ALREADY_EXISTS while it is live (`live_spellings`), and it does not
@@ -923,31 +954,7 @@ TEST_F(RecordStoreTest, TheUpgradeFilesAConvictionAbroadUnderItsCourt) {
   // Put the record as schema 9 filed it: head and row 'd' under the token of "foreign" alone.
   const std::string legacy = Schema9ForeignToken("12/2020", person);
   ASSERT_FALSE(legacy.empty());
-  const auto mac_key = [&](absl::string_view purpose) {
-    absl::StatusOr<crypto::SecretBytes> secret = crypto::DeriveKey(derivation_root_, purpose);
-    EXPECT_TRUE(secret.ok()) << secret.status();
-    return *crypto::HmacSha256Key::Create(*secret);
-  };
-  const std::unique_ptr<crypto::HmacSha256Key> head_key = mac_key("mac/record-head/v1");
-  const std::unique_ptr<crypto::HmacSha256Key> row_key = mac_key("mac/index-row/v1");
-  absl::StatusOr<std::optional<std::string>> raw = db_->Get(Cf::kRecords, vienna);
-  ASSERT_TRUE(raw.ok() && raw->has_value());
-  StoredHead head;
-  ASSERT_TRUE(head.ParseFromString(**raw));
-  const std::string current = head.dedup_token();
-  ASSERT_NE(current, legacy);
-  head.set_dedup_token(legacy);
-  head.clear_mac();
-  std::string bytes = "kjc-registry/head/v1";
-  AppendDeterministicBytes(head, &bytes);
-  head.set_mac(*head_key->Mac(bytes));
-  const std::string legacy_row = absl::StrCat("d", legacy, vienna);
-  Batch batch;
-  batch.Put(Cf::kRecords, vienna, head.SerializeAsString());
-  batch.Delete(Cf::kIndex, absl::StrCat("d", current, vienna));
-  batch.Put(Cf::kIndex, legacy_row,
-            *row_key->Mac(absl::StrCat("kjc-registry/index-row/v1|", legacy_row)));
-  ASSERT_TRUE(db_->Write(batch).ok());
+  const std::string legacy_row = RefileUnderDedupToken(vienna, legacy);
   // As schema 9 answered: every court abroad is Vienna's.
   ASSERT_EQ(Create(person, Abroad("Tribunale di Roma", "IT")).status().code(),
             absl::StatusCode::kAlreadyExists);
@@ -3127,31 +3134,7 @@ TEST_F(RecordStoreTest, AConvictionStoredOrErasedBeforeNumberWordsWereDroppedAny
   absl::StatusOr<std::string> earlier = (*indexer)->Token(
       absl::StrCat("basic-prizren|", *earlier_form, "|", person.personal_number()));
   ASSERT_TRUE(earlier.ok()) << earlier.status();
-  const auto mac_key = [&](absl::string_view purpose) {
-    absl::StatusOr<crypto::SecretBytes> secret = crypto::DeriveKey(derivation_root_, purpose);
-    EXPECT_TRUE(secret.ok()) << secret.status();
-    return *crypto::HmacSha256Key::Create(*secret);
-  };
-  const std::unique_ptr<crypto::HmacSha256Key> head_key = mac_key("mac/record-head/v1");
-  const std::unique_ptr<crypto::HmacSha256Key> row_key = mac_key("mac/index-row/v1");
-  absl::StatusOr<std::optional<std::string>> raw = db_->Get(Cf::kRecords, id);
-  ASSERT_TRUE(raw.ok() && raw->has_value());
-  StoredHead head;
-  ASSERT_TRUE(head.ParseFromString(**raw));
-  const std::string current = head.dedup_token();
-  ASSERT_NE(current, *earlier);
-  head.set_dedup_token(*earlier);
-  head.clear_mac();
-  std::string bytes = "kjc-registry/head/v1";
-  AppendDeterministicBytes(head, &bytes);
-  head.set_mac(*head_key->Mac(bytes));
-  const std::string earlier_row = absl::StrCat("d", *earlier, id);
-  Batch batch;
-  batch.Put(Cf::kRecords, id, head.SerializeAsString());
-  batch.Delete(Cf::kIndex, absl::StrCat("d", current, id));
-  batch.Put(Cf::kIndex, earlier_row,
-            *row_key->Mac(absl::StrCat("kjc-registry/index-row/v1|", earlier_row)));
-  ASSERT_TRUE(db_->Write(batch).ok());
+  RefileUnderDedupToken(id, *earlier);
   ASSERT_TRUE(store_->Get(id).ok());
 
   for (const char* same : {"P 81/2025", "P.nr. 81/2025", "Nr. P 81/2025", "No. P 81/2025",
