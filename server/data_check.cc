@@ -95,6 +95,19 @@ struct LogFacts {
     std::string token;  // the personal-number token, raw
   };
   std::vector<LimitedCheck> limited;
+  // The answered vetting checks of the events before `settled` that name their candidate, each
+  // in that candidate's history; a REFER by a record under another number is also in the
+  // history of that record's person (row 39).
+  struct AnsweredCheck {
+    uint64_t index = 0;  // the event's
+    std::string check_id;
+    std::string token;  // the candidate's, raw
+    std::vector<std::string> record_ids;  // the records that decided it
+  };
+  std::vector<AnsweredCheck> answered;
+  // The index of the last retained event that wrote a version of each record (an amendment may
+  // change the number its head names).
+  absl::flat_hash_map<std::string, uint64_t> last_changed;
   // The consent references the answered vetting checks were given under, by organisation and
   // reference (organisation, 0x00, reference): the candidate's token (raw) and the check id of
   // the first retained check under it. Each was bound to that candidate in a consent row
@@ -314,6 +327,11 @@ absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
                     LimitedCheckOf(event, limits_since)) {
               facts->limited.push_back(*std::move(limited));
             }
+            if (std::optional<std::string> token = AnsweredCandidateOf(event)) {
+              facts->answered.push_back(
+                  {index, event.check_id(), *std::move(token),
+                   {event.record_ids().begin(), event.record_ids().end()}});
+            }
           }
           // Every consent row is written in its event's batch and kept for ever: the rows,
           // read after the log, hold every event's, whether or not before `settled`.
@@ -341,6 +359,7 @@ absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
             case RecordFact::kNone:
               if (const std::string* id = ChangedRecord(event)) {
                 WrittenVersions& v = facts->versions[*id];
+                facts->last_changed[*id] = index;
                 v.last = event.record_version();
                 if (before) v.settled = event.record_version();
               }
@@ -429,6 +448,24 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   }
   // Every check id an event wrote, before the rows below take them from facts.checks.
   const absl::flat_hash_set<std::string> paired(facts.checks.begin(), facts.checks.end());
+  // The authentic rows by check id and token (check id, 0x00, token), with their results; and
+  // the check ids of the rows that fail authentication (whose token is not to be trusted).
+  absl::flat_hash_map<std::string, registry::v1::VettingResult> row_results;
+  absl::flat_hash_set<std::string> stored_ids;
+  absl::flat_hash_set<std::string> refer_ids;  // those with a row that says REFER
+  absl::flat_hash_set<std::string> unreadable_ids;
+  const auto row_key = [](absl::string_view check_id, absl::string_view token) {
+    return absl::StrCat(check_id, absl::string_view("\0", 1), token);
+  };
+  for (const storage::CheckStore::StoredRow& row : stored_checks) {
+    if (row.authentic) {
+      row_results[row_key(row.check_id, row.token)] = row.result;
+      stored_ids.insert(row.check_id);
+      if (row.result == registry::v1::VETTING_RESULT_REFER) refer_ids.insert(row.check_id);
+    } else if (const auto event = id_of_slot.find(row.slot); event != id_of_slot.end()) {
+      unreadable_ids.insert(event->second);
+    }
+  }
   for (const storage::CheckStore::StoredRow& row : stored_checks) {
     // A deleted entry hides a probe from the person; an entry no event wrote is not the
     // registry's record of one. An entry that fails authentication is reported once, as that:
@@ -454,6 +491,41 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   for (const std::string& id : facts.checks) {
     report.Add(absl::StrCat("vetting check ", id, ": written in the audit log but not stored"));
   }
+  // A check is paired by its id with any of its rows; a REFER by a record under another number
+  // also has a copy in that person's history (row 39), so its id alone would leave either row
+  // deleted unnoticed while the other remains, the probe hidden from that person. Each answered
+  // check the log names its candidate for is in that candidate's history, and a REFER also in
+  // the history of the person each deciding record's head names when that is another number (a
+  // record erased since has no head to say; one amended since may name another number now, and
+  // is passed over). One point read per deciding record of a REFER. The problem names the
+  // check, never the person.
+  for (const LogFacts::AnsweredCheck& c : facts.answered) {
+    if (!stored_ids.contains(c.check_id) || unreadable_ids.contains(c.check_id)) continue;
+    const auto asked = row_results.find(row_key(c.check_id, c.token));
+    if (asked == row_results.end()) {
+      report.Add(absl::StrCat("vetting check ", c.check_id,
+                              ": missing from the history of the number it was asked under"));
+    }
+    // Only a REFER is copied (a NOT_CLEAR is decided by the asked number's own records, a CLEAR
+    // by none); with the asked number's row missing, the records' heads alone say.
+    if (asked != row_results.end() && asked->second != registry::v1::VETTING_RESULT_REFER) {
+      continue;
+    }
+    absl::flat_hash_set<std::string> copies;
+    for (const std::string& id : c.record_ids) {
+      const auto changed = facts.last_changed.find(id);
+      if (changed != facts.last_changed.end() && changed->second > c.index) continue;
+      ASSIGN_OR_RETURN(const std::optional<std::string> token, checks.PersonTokenOfRecord(id));
+      if (token.has_value() && *token != c.token) copies.insert(*token);
+    }
+    for (const std::string& token : copies) {
+      if (!row_results.contains(row_key(c.check_id, token))) {
+        report.Add(absl::StrCat("vetting check ", c.check_id,
+                                ": its copy in the history of the person whose record under "
+                                "another number referred it is missing"));
+      }
+    }
+  }
 
   // Every answered check still within the daily limits' window has its limit rows: the person's
   // (found by the organisation and the token the event names) and at least one of the name's
@@ -477,6 +549,35 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
                                 "hours, but its daily limit rows are missing (",
                                 person_row ? "the name's" : "the person's",
                                 "), so the organisation would get fresh tries after a restart"));
+      }
+    }
+    // Each REFER of the window has its row for the alert on an organisation's many REFERs
+    // (row 48): a row deleted while registryd was stopped would reset the day's count. The
+    // result is read from the check's rows in the people's histories (the event does not hold
+    // it); a check whose rows are all missing or withheld is not held here (the rows above name
+    // a missing one). A row names its check by a keyed tag only: the check's row is there when
+    // leaving it out counts one less.
+    const absl::Time rows_until = audit.clock()->Now() + absl::Hours(1);
+    absl::flat_hash_map<std::string, size_t> refers_of;
+    for (const LogFacts::LimitedCheck& c : facts.limited) {
+      if (!refer_ids.contains(c.check_id)) continue;
+      auto all = refers_of.find(c.organisation);
+      if (all == refers_of.end()) {
+        absl::StatusOr<std::vector<absl::Time>> times =
+            checks.RefersBetween(c.organisation, rows_since, rows_until, "");
+        if (!times.ok() && !absl::IsDataLoss(times.status())) return times.status();
+        all = refers_of.emplace(c.organisation, times.ok() ? times->size() : 0).first;
+      }
+      absl::StatusOr<std::vector<absl::Time>> others =
+          checks.RefersBetween(c.organisation, rows_since, rows_until, c.check_id);
+      if (!others.ok() && !absl::IsDataLoss(others.status())) return others.status();
+      if (!others.ok()) {
+        report.Add(absl::StrCat("vetting check ", c.check_id,
+                                ": a REFER row of its organisation fails authentication"));
+      } else if (others->size() == all->second) {
+        report.Add(absl::StrCat("vetting check ", c.check_id, ": answered REFER within the last "
+                                "24 hours, but its REFER row is missing, so the alert on the "
+                                "organisation's many REFERs would count it no more"));
       }
     }
   }

@@ -415,6 +415,7 @@ absl::Status CheckStore::CheckAll(const OnCheckFn& on_check, DataCheckReport* re
   for (it->SeekToFirst(); it->Valid(); it->Next(), ++position) {
     const absl::string_view key = it->key();
     StoredRow row;
+    row.token = std::string(key.substr(0, crypto::kBlindIndexTokenSize));
     if (key.size() == kRowKeySize) {
       row.slot = std::string(key.substr(crypto::kBlindIndexTokenSize));
     } else if (key.size() == kLegacyRowKeySize &&
@@ -428,6 +429,7 @@ absl::Status CheckStore::CheckAll(const OnCheckFn& on_check, DataCheckReport* re
     if (check.ok()) {
       row.authentic = true;
       row.check_id = check->summary().check_id();
+      row.result = check->summary().result();
       ++report->vetting_checks;
       // Only whoever holds the keys can seal a check under another check's slot.
       ASSIGN_OR_RETURN(const std::string own_slot, Slot(row.check_id));
@@ -438,6 +440,18 @@ absl::Status CheckStore::CheckAll(const OnCheckFn& on_check, DataCheckReport* re
     on_check(row);
   }
   return it->status();
+}
+
+absl::StatusOr<std::optional<std::string>> CheckStore::PersonTokenOfRecord(
+    absl::string_view record_id) const {
+  ASSIGN_OR_RETURN(const std::optional<std::string> raw,
+                   db_->Get(Cf::kRecords, record_id, BlockCache::kBypass));
+  StoredHead head;
+  if (!raw.has_value() || !head.ParseFromString(*raw) ||
+      head.personal_number_token().size() != crypto::kBlindIndexTokenSize) {
+    return std::nullopt;
+  }
+  return head.personal_number_token();
 }
 
 absl::StatusOr<size_t> CheckStore::RekeyLegacyRows(size_t batch_rows,

@@ -217,9 +217,20 @@ class CheckStore {
     // The check id the row holds; empty when the row does not authenticate.
     std::string check_id;
     bool authentic = false;
+    // The personal-number token (raw) in the row's key: whose history the row is in.
+    std::string token;
+    // The result the row holds (UNSPECIFIED when withheld or when the row does not authenticate).
+    registry::v1::VettingResult result = registry::v1::VETTING_RESULT_UNSPECIFIED;
   };
   using OnCheckFn = std::function<void(const StoredRow& row)>;
   absl::Status CheckAll(const OnCheckFn& on_check, DataCheckReport* report) const;
+
+  // The personal-number token (raw) the head of record `record_id` names, for the data check to
+  // find the histories a REFER was copied into; nullopt when the record has no head, or its head
+  // does not parse or names no number. Not authenticated here: the data check holds every head
+  // to its MAC (RecordStore::CheckAll) and names one that fails.
+  absl::StatusOr<std::optional<std::string>> PersonTokenOfRecord(
+      absl::string_view record_id) const;
 
   // Moves every row of the earlier layout (token || u64be micros || check id) to the current
   // one, `batch_rows` rows at a time: each batch (old rows deleted, new rows put) goes to

@@ -1701,5 +1701,96 @@ TEST_F(DataCheckTest, IndexRowsOfAnErasedRecordPutBackFindNothingAndAreNamed) {
             grpc::StatusCode::DATA_LOSS);
 }
 
+// A REFER by a record under another number is stored twice, in the asked number's history and
+// in the record's person's, and the data check paired the rows with the event by check id alone:
+// either one deleted while registryd was stopped went unnoticed while the other remained, and the
+// probe was hidden from that person. Each missing row is named by its check id. A REFER's row of
+// the alert on an organisation's many REFERs deleted offline reset the day's count: named too.
+std::vector<std::string> RowsOfCheck(storage::Database* db, const std::string& key) {
+  std::vector<std::string> keys;
+  const std::string slot = key.substr(32);
+  for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kChecks})) {
+    if (row.first.size() == key.size() && absl::EndsWith(row.first, slot)) {
+      keys.push_back(row.first);
+    }
+  }
+  return keys;
+}
+
+TEST_F(DataCheckTest, EachHistoryOfAReferUnderAnotherNumberIsHeldToItsEvent) {
+  const v1::Person person = ExampleRecord().person();
+  const std::string id = Create(ExampleRecord());
+  std::vector<std::string> answered;
+  for (const std::string number : {"1098765432", "1098765433"}) {
+    v1::VettingCheckRequest req = CandidateOf(person, ConsentFor(number));
+    req.set_personal_number(number);
+    std::string check_id;
+    const grpc::Status s = VetForCheckId(req, &check_id);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    answered.push_back(check_id);
+  }
+  ASSERT_EQ(HistoryLength(person), 2);
+  v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+  EXPECT_EQ(r.vetting_checks(), 4u);
+
+  // The first check's copy in the person's history, and the second's row under the number it
+  // was asked under.
+  Edit([&](storage::Database* db) {
+    const std::string person_token = Head(db, id).personal_number_token();
+    ASSERT_EQ(person_token.size(), 32u);
+    for (size_t i = 0; i < answered.size(); ++i) {
+      const std::vector<std::string> keys = RowsOfCheck(db, CheckKey(db, answered[i]));
+      ASSERT_EQ(keys.size(), 2u);
+      for (const std::string& key : keys) {
+        const bool copy = absl::StartsWith(key, person_token);
+        if (copy == (i == 0)) Delete(db, storage::Cf::kChecks, key);
+      }
+    }
+  });
+  EXPECT_EQ(HistoryLength(person), 1);
+  r = Verify();
+  EXPECT_EQ(r.problem_count(), 2u);
+  EXPECT_THAT(r.problems(),
+              Contains(absl::StrCat("vetting check ", answered[0],
+                                    ": its copy in the history of the person whose record under "
+                                    "another number referred it is missing")));
+  const std::string asked_row = absl::StrCat(
+      "vetting check ", answered[1], ": missing from the history of the number it was asked under");
+  ExpectReportedOnlineAndOffline(r, asked_row);
+  for (const std::string& problem : r.problems()) {
+    EXPECT_THAT(problem, ::testing::Not(HasSubstr(person.personal_number())));
+  }
+}
+
+TEST_F(DataCheckTest, ADeletedReferRowOfARecentCheckIsCaught) {
+  const v1::Person person = ExampleRecord().person();
+  Create(ExampleRecord());
+  v1::VettingCheckRequest req = CandidateOf(person);
+  req.set_personal_number("1098765432");
+  std::string answered;
+  ASSERT_TRUE(VetForCheckId(req, &answered).ok());
+  ASSERT_FALSE(answered.empty());
+  v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+
+  const std::string prefix = "limits/org-refers/";
+  Edit([&](storage::Database* db) {
+    std::vector<std::string> keys;
+    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kMeta);
+    for (it->Seek(prefix); it->Valid() && absl::StartsWith(it->key(), prefix); it->Next()) {
+      keys.emplace_back(it->key());
+    }
+    ASSERT_EQ(keys.size(), 1u);
+    Delete(db, storage::Cf::kMeta, keys[0]);
+  });
+  r = Verify();
+  EXPECT_EQ(r.problem_count(), 1u);
+  ExpectReportedOnlineAndOffline(
+      r, absl::StrCat("vetting check ", answered, ": answered REFER within the last 24 hours, but "
+                      "its REFER row is missing, so the alert on the organisation's many REFERs "
+                      "would count it no more"));
+}
+
 }  // namespace
 }  // namespace registry::testing
