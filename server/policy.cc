@@ -96,19 +96,6 @@ std::string FieldNamedBy(absl::string_view message) {
   return NamesPolicyFields(path) ? std::string(path) : "";
 }
 
-// The role segment of an identity of `role` (spiffe://<trust domain>/<segment>/<name>), as the
-// registry's CA scripts issue them (deploy/pki/registry-pki.sh client PKI ROLE NAME); "" for none.
-absl::string_view RoleSegmentOf(registry::v1::Role role) {
-  switch (role) {
-    case registry::v1::ROLE_CLERK: return "clerk";
-    case registry::v1::ROLE_COURT: return "court";
-    case registry::v1::ROLE_VETTING: return "vetting";
-    case registry::v1::ROLE_AUDITOR: return "auditor";
-    case registry::v1::ROLE_ADMIN: return "admin";
-    default: return "";
-  }
-}
-
 // The role whose segment is `segment`; ROLE_UNSPECIFIED for none.
 registry::v1::Role RoleOfSegment(absl::string_view segment) {
   for (const registry::v1::Role role :
@@ -176,6 +163,17 @@ std::string IdentityProblem(int index, const registry::v1::Principal& pr, std::s
 }
 
 }  // namespace
+
+absl::string_view RoleSegmentOf(registry::v1::Role role) {
+  switch (role) {
+    case registry::v1::ROLE_CLERK: return "clerk";
+    case registry::v1::ROLE_COURT: return "court";
+    case registry::v1::ROLE_VETTING: return "vetting";
+    case registry::v1::ROLE_AUDITOR: return "auditor";
+    case registry::v1::ROLE_ADMIN: return "admin";
+    default: return "";
+  }
+}
 
 absl::StatusOr<std::shared_ptr<const Policy>> Policy::Compile(registry::v1::AccessPolicy proto) {
   std::shared_ptr<Policy> p(new Policy());

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "registry/v1/policy.pb.h"
@@ -28,6 +29,12 @@
 #include "server/reloadable.h"
 
 namespace registry::server {
+
+// The role segment of an identity of `role` (spiffe://<trust domain>/<segment>/<name>), as the
+// registry's CA scripts issue them (deploy/pki/registry-pki.sh client PKI ROLE NAME), which a
+// principal's identity must carry for its role: "clerk", "court", "vetting", "auditor" or
+// "admin"; "" for none.
+absl::string_view RoleSegmentOf(registry::v1::Role role);
 
 // An immutable, validated policy.
 class Policy {

@@ -5,7 +5,10 @@
 #ifndef REGISTRY_TESTS_TESTING_PRINCIPALS_H_
 #define REGISTRY_TESTS_TESTING_PRINCIPALS_H_
 
+#include <string>
+
 #include "registry/v1/common.pb.h"
+#include "server/policy.h"
 
 namespace registry::testing {
 
@@ -18,16 +21,10 @@ inline constexpr char kAdminId[] = "spiffe://registry.kjc.dev/admin/dev-admin";
 // A certificate the CA signed for a name the policy does not list.
 inline constexpr char kUnlistedClerkId[] = "spiffe://registry.kjc.dev/clerk/unlisted";
 
-// The dev PKI's identity (and the role's name) of `role`: "clerk", "court", ...; "" for none.
-inline const char* DevIdentityOf(registry::v1::Role role) {
-  switch (role) {
-    case registry::v1::ROLE_CLERK: return "clerk";
-    case registry::v1::ROLE_COURT: return "court";
-    case registry::v1::ROLE_VETTING: return "vetting";
-    case registry::v1::ROLE_AUDITOR: return "auditor";
-    case registry::v1::ROLE_ADMIN: return "admin";
-    default: return "";
-  }
+// The dev PKI's identity of `role`, which is the role segment its identity carries
+// (server::RoleSegmentOf): "clerk", "court", ...; "" for none.
+inline std::string DevIdentityOf(registry::v1::Role role) {
+  return std::string(server::RoleSegmentOf(role));
 }
 
 }  // namespace registry::testing
