@@ -14,7 +14,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
@@ -66,9 +65,8 @@ std::string ErrorLine(const absl::Status& status, bool json, absl::string_view u
     ErrorOutput output;
     output.mutable_error()->set_code(absl::StatusCodeToString(status.code()));
     if (!usage.empty()) {
-      // Its lines as the text prints them, without the wrapping done for an 80-column terminal.
-      output.mutable_error()->set_usage(
-          absl::StrReplaceAll(absl::StripSuffix(usage, "\n"), {{"\n    ", " "}}));
+      // Its lines as the text prints them in a file, never wrapped.
+      output.mutable_error()->set_usage(std::string(absl::StripSuffix(usage, "\n")));
     }
     // The JSON writer escapes what could act on a terminal (control characters), as in every
     // other --json output; bytes that are not UTF-8 cannot be JSON text at all, and are shown
@@ -84,19 +82,17 @@ std::string ErrorLine(const absl::Status& status, bool json, absl::string_view u
 }
 
 // A mistake on the command line: the error, then (for people, not with --json) how to find the
-// right usage.
+// right usage. The usage's lines are wrapped as the error is: to a terminal, or to the width
+// COLUMNS gives, each line's further lines indented 4; in a file or a pipe each is whole.
 int UsageFailure(const absl::Status& status, absl::string_view usage, bool json,
                  std::ostream& err) {
   err << ErrorLine(status, json, usage);
-  if (!json) err << usage;
+  if (!json) err << ErrorStreamLines(usage, 4);
   return kExitUsage;
 }
 
-// A line that says where to read the right usage, with its newline: wrapped to the terminal as
-// the usage line before it is (its further lines indented 4, which --json's `usage` joins).
-std::string Hint(absl::string_view text) {
-  return absl::StrCat(Wrap(text, kHelpWidth - 4, 4), "\n");
-}
+// A line that says where to read the right usage, with its newline (UsageFailure wraps it).
+std::string Hint(absl::string_view text) { return absl::StrCat(text, "\n"); }
 
 // The first argument that names a global option, e.g. "--json" given after the command.
 std::optional<std::string> MisplacedGlobalOption(const std::vector<std::string>& args) {
@@ -442,7 +438,7 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
   }
 
   const std::string command_hint =
-      absl::StrCat(CommandUsageLine(*command), "\n",
+      absl::StrCat(CommandUsageText(*command), "\n",
                    Hint(absl::StrCat("run 'registry-cli ", command->name,
                                      " --help' for its options")));
   const std::vector<std::string> command_args(rest.begin() + consumed, rest.end());

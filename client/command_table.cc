@@ -433,13 +433,17 @@ bool IsCommandGroup(absl::string_view group) {
   });
 }
 
+std::string CommandUsageText(const CommandSpec& command) {
+  // A line break in the synopsis only keeps the table readable: the usage is one line.
+  return absl::StrCat("usage: registry-cli [global options] ", command.name,
+                      command.synopsis.empty() ? "" : " ",
+                      absl::StrReplaceAll(command.synopsis, {{"\n", " "}}));
+}
+
 std::string CommandUsageLine(const CommandSpec& command) {
-  // A line break in the synopsis only keeps the table readable: Wrap breaks the lines, each
-  // after the first indented (a break of the table's own began a line at column 0).
-  return Wrap(absl::StrCat("usage: registry-cli [global options] ", command.name,
-                           command.synopsis.empty() ? "" : " ",
-                           absl::StrReplaceAll(command.synopsis, {{"\n", " "}})),
-              kHelpWidth - 4, 4);
+  // Wrap breaks the lines, each after the first indented (a break of the table's own began a
+  // line at column 0).
+  return Wrap(CommandUsageText(command), kHelpWidth - 4, 4);
 }
 
 std::string CommandHelp(const CommandSpec& command) {

@@ -79,6 +79,9 @@ std::string Brief(const CommandSpec& command);
 
 // "usage: registry-cli [global options] <name> <synopsis>", wrapped like the rest of help.
 std::string CommandUsageLine(const CommandSpec& command);
+// The same on one line, unwrapped: the usage printed after an error, which is wrapped as the
+// error is (only for a terminal or COLUMNS), so that a script reading stderr gets it whole.
+std::string CommandUsageText(const CommandSpec& command);
 
 }  // namespace registry::client
 

@@ -481,7 +481,8 @@ absl::Status RunRecordImport(CommandContext& ctx) {
     if (ctx.json()) {
       ctx.Note(what);
     } else {
-      ctx.err() << Wrap(what, 80, 0) << "\n";
+      // Wrapped as an error is: whole on its line in a file or a pipe.
+      ctx.err() << ErrorStreamLines(what, 0) << "\n";
     }
     ctx.set_exit_code(kExitInterrupted);
   }

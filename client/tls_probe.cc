@@ -474,7 +474,10 @@ bool IsTransportText(absl::string_view message) {
       "goaway received", "endpoint read failed", "keepalive watchdog timeout",
       "delayed close due to in-progress write", "connection reset by peer", "broken pipe",
       "server shutdown", "channel destroyed", "connection closed", "received rst_stream",
-      "fd shutdown", "endpoint closing", "cancelled on the server side"};
+      "fd shutdown", "endpoint closing", "cancelled on the server side",
+      // Its channel's, for a connection never made, and its deadline's bare words.
+      "failed to connect to all addresses", "connections to all backends failing",
+      "dns resolution failed", "deadline exceeded"};
   const std::string lower = absl::AsciiStrToLower(absl::StripAsciiWhitespace(message));
   if (lower.empty() || lower == "cancelled" || lower == "unavailable") return true;
   for (const absl::string_view phrase : kPhrases) {
@@ -528,6 +531,15 @@ bool RefusedWithNothingDone(const absl::Status& status) {
   return absl::IsUnavailable(status) && status.GetPayload(kNothingDoneUrl).has_value();
 }
 
+namespace {
+// The mark of a status ExplainUnavailable probed: the probe's outcome, as its number.
+constexpr char kProbedUrl[] = "type.registry.kjc/registry.client.ProbedOutcome";
+
+// ExplainUnavailable's words for what `probe` found of the call that failed with `status`.
+absl::Status ExplainProbe(const ConnectionSettings& settings, const absl::Status& status,
+                          const TlsProbe& probe);
+}  // namespace
+
 absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::Status& status) {
   // CreateChannel checked both before the call; checked again, a mistake in either is never
   // reported as a server that does not answer.
@@ -553,6 +565,34 @@ absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::
   // why, so it adds at most a second, and its message states no wait of its own.
   const absl::Duration timeout = std::min(settings.timeout, absl::Seconds(1));
   const TlsProbe probe = ProbeTls(settings, timeout);
+  absl::Status explained = ExplainProbe(settings, status, probe);
+  explained.SetPayload(kProbedUrl, absl::Cord(std::to_string(static_cast<int>(probe.outcome))));
+  return explained;
+}
+
+std::optional<TlsProbe::Outcome> ProbedOutcome(const absl::Status& status) {
+  const auto payload = status.GetPayload(kProbedUrl);
+  int outcome = 0;
+  if (!payload.has_value() || !absl::SimpleAtoi(std::string(*payload), &outcome) || outcome < 0 ||
+      outcome > static_cast<int>(TlsProbe::Outcome::kUnknown)) {
+    return std::nullopt;
+  }
+  return static_cast<TlsProbe::Outcome>(outcome);
+}
+
+absl::Status WithProbedOutcome(const ConnectionSettings& settings, absl::Status status) {
+  if (!absl::IsUnavailable(status)) return status;
+  if (const auto probed =
+          ExplainUnavailable(settings, status).GetPayload(kProbedUrl)) {
+    status.SetPayload(kProbedUrl, *probed);
+  }
+  return status;
+}
+
+namespace {
+
+absl::Status ExplainProbe(const ConnectionSettings& settings, const absl::Status& status,
+                          const TlsProbe& probe) {
   const std::string& server = settings.server;
   switch (probe.outcome) {
     case TlsProbe::Outcome::kIdentityUnusable: {
@@ -627,5 +667,7 @@ absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::
   }
   return status;
 }
+
+}  // namespace
 
 }  // namespace registry::client

@@ -13,6 +13,7 @@
 #ifndef REGISTRY_CLIENT_TLS_PROBE_H_
 #define REGISTRY_CLIENT_TLS_PROBE_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -121,6 +122,15 @@ bool RefusedWithNothingDone(const absl::Status& status);
 // WithRegistryVerdict is the registry's refusal, not probed either: UNAVAILABLE "the registry
 // at ADDR refused the call: nothing was done; try again later (ITS WORDS)".
 absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::Status& status);
+
+// What the probe of ExplainUnavailable found, carried by the status it returns: the one reading
+// of why the registry was not reached, for a client that says it in words of its own (the
+// console, in its languages). nullopt for a status that was not probed (not UNAVAILABLE, sent
+// before the connection broke, the registry's own refusal).
+std::optional<TlsProbe::Outcome> ProbedOutcome(const absl::Status& status);
+// `status` (a failed call's) with that reading attached when it is UNAVAILABLE (ExplainUnavailable
+// probes), its code and message as they are.
+absl::Status WithProbedOutcome(const ConnectionSettings& settings, absl::Status status);
 
 // Whether `message`, a failed call's, is gRPC's own account of a connection that broke or of a
 // call it ended ("recvmsg:Connection reset by peer", "Socket closed", "CANCELLED"): the names of

@@ -84,8 +84,13 @@ std::string SingleValueProblem(const FieldDescriptor& field, const Value& value)
           type.FindValueByNumber(static_cast<int>(value.number_value())) != nullptr) {
         return "";
       }
+      // An enum's "not set" value (ROLE_UNSPECIFIED, number 0) is no choice to offer.
       std::vector<std::string> names;
-      for (int i = 0; i < type.value_count(); ++i) names.push_back(type.value(i)->name());
+      for (int i = 0; i < type.value_count(); ++i) {
+        const google::protobuf::EnumValueDescriptor& v = *type.value(i);
+        if (v.number() == 0 && absl::EndsWith(v.name(), "_UNSPECIFIED")) continue;
+        names.push_back(v.name());
+      }
       return absl::StrCat("must be one of ", absl::StrJoin(names, ", "));
     }
     case FieldDescriptor::CPPTYPE_MESSAGE:

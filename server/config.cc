@@ -26,7 +26,9 @@
 #include "common/paths.h"
 #include "common/json_fields.h"
 #include "common/status_macros.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "registry/v1/policy.pb.h"
 
 namespace registry::server {
 namespace {
@@ -208,6 +210,14 @@ absl::Status ParseJson(absl::string_view json, google::protobuf::Message* messag
     // line, points at nothing.
     const std::string said(status.message());
     if (const std::optional<size_t> at = JsonStopsAt(json)) {
+      // Text that ends inside its JSON ("Closing quote expected in string." at the last line)
+      // is most often a file cut short: a copy or an edit not finished, a full disk.
+      if (*at >= absl::StripTrailingAsciiWhitespace(json).size()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            JsonLocation(json, *at),
+            ": the file ends inside its JSON (a text, { or [ not closed): it was cut short, or "
+            "a quote or bracket is missing before this point"));
+      }
       return absl::InvalidArgumentError(absl::StrCat(
           JsonLocation(json, *at), ": ",
           absl::StripAsciiWhitespace(absl::string_view(said).substr(0, said.find('\n')))));
@@ -218,6 +228,56 @@ absl::Status ParseJson(absl::string_view json, google::protobuf::Message* messag
     return absl::InvalidArgumentError(absl::StripAsciiWhitespace(one_line));
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+// The top-level keys of `json` that name fields of `type`; -1 when `json` is no JSON object.
+int KeysNamingFieldsOf(absl::string_view json, const google::protobuf::Descriptor& type) {
+  google::protobuf::Struct object;
+  if (!google::protobuf::util::JsonStringToMessage(
+           google::protobuf::StringPiece(json.data(), json.size()), &object)
+           .ok()) {
+    return -1;
+  }
+  int named = 0;
+  for (const auto& entry : object.fields()) {
+    if (FieldOfJsonKey(type, entry.first) != nullptr) ++named;
+  }
+  return named;
+}
+
+// "" unless `json`, read as `type`, is the other of registryd's two JSON files: more of its keys
+// name fields of that one than of `type`. Then what it is, and which file belongs there.
+std::string AnotherRegistryFile(absl::string_view json, const google::protobuf::Descriptor& type) {
+  const google::protobuf::Descriptor& config = *registry::v1::ServerConfig::descriptor();
+  const google::protobuf::Descriptor& policy = *registry::v1::AccessPolicy::descriptor();
+  const bool reading_config = &type == &config;
+  if (!reading_config && &type != &policy) return "";
+  const int own = KeysNamingFieldsOf(json, type);
+  const int other = KeysNamingFieldsOf(json, reading_config ? policy : config);
+  if (own < 0 || other <= own) return "";
+  return reading_config
+             ? "this is an access policy (its keys are principals, organisations, ...), not "
+               "registryd's config: --config names the config (registryd.json), whose "
+               "policy_file names the policy"
+             : "this is registryd's config (its keys are listen_address, data_dir, ...), not an "
+               "access policy: policy_file must name the policy file (principals, "
+               "organisations, purpose_codes; deploy/dev/policy.json is one)";
+}
+
+}  // namespace
+
+std::vector<std::string> JsonFileProblems(absl::string_view json,
+                                          const google::protobuf::Descriptor& type,
+                                          const absl::Status& refused) {
+  if (std::string other = AnotherRegistryFile(json, type); !other.empty()) return {other};
+  // A key given twice is said as ParseJson says it: read as a list of fields, one of the two
+  // values would be taken.
+  if (!RepeatedKeyProblem(json, type).empty()) return {std::string(refused.message())};
+  JsonFieldReading fields = ReadJsonFields(json, type);
+  if (fields.problems.empty()) return {std::string(refused.message())};
+  return std::move(fields.problems);
 }
 
 absl::Duration VettingLookupFloor(const registry::v1::ServerConfig& config) {
@@ -466,9 +526,12 @@ std::vector<std::string> ConfigProblems(const std::string& path) {
     // is said as the parse says it, and hides the rest.
     JsonFieldReading fields = ReadJsonFields(*json, *config.GetDescriptor());
     config.Clear();
-    if (fields.problems.empty() ||
+    const std::string other = AnotherRegistryFile(*json, *config.GetDescriptor());
+    if (!other.empty() || fields.problems.empty() ||
         !ParseJson(fields.usable_json, &config).ok()) {
-      return {absl::StrCat(path, ": ", parsed.message())};
+      return {absl::StrCat(path, ": ",
+                           absl::StrJoin(JsonFileProblems(*json, *config.GetDescriptor(), parsed),
+                                         "; "))};
     }
     problems = WithOwnRanges(std::move(fields.problems));
   }
@@ -519,11 +582,10 @@ absl::StatusOr<registry::v1::ServerConfig> LoadConfig(const std::string& path) {
   absl::Status parsed = ParseJson(json, &config);
   if (!parsed.ok()) {
     // Said as --check_config says it: every field at once, in words.
-    const JsonFieldReading fields = ReadJsonFields(json, *config.GetDescriptor());
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": ",
-        fields.problems.empty() ? parsed.message()
-                                : absl::StrJoin(WithOwnRanges(fields.problems), "; ")));
+        absl::StrJoin(WithOwnRanges(JsonFileProblems(json, *config.GetDescriptor(), parsed)),
+                      "; ")));
   }
   auto done = FinishConfig(std::move(config), DirName(path));
   if (!done.ok()) {

@@ -99,6 +99,16 @@ std::string OpenToOthers(const std::string& path);
 // twice"). InvalidArgument with the parser's message (which names the field) on failure.
 absl::Status ParseJson(absl::string_view json, google::protobuf::Message* message);
 
+// What is wrong with `json`, which ParseJson refused (`refused`) as `type`, in the registry's
+// words: every key that names no field ("bogus: not a field", "rolle: not a field; did you mean
+// role?") and every value of the wrong type ("principals[0].role: must be one of ROLE_CLERK,
+// ...") at once (ReadJsonFields), else the parse's own message. A file that is another of
+// registryd's files (its config where the access policy belongs, or the other way round) is said
+// to be that, in place of its keys. How the config and the access policy are both reported.
+std::vector<std::string> JsonFileProblems(absl::string_view json,
+                                          const google::protobuf::Descriptor& type,
+                                          const absl::Status& refused);
+
 }  // namespace registry::server
 
 #endif  // REGISTRY_SERVER_CONFIG_H_

@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -68,7 +69,31 @@ std::string UnknownKeyAsSaid(absl::string_view key, const google::protobuf::Desc
 //                                                               its path, the key only when
 //                                                               a typo of a field there
 //                                                               (UnknownKeyAsSaid))
+//   "x: not a field", "principals[1].x: not a field; did you mean ..."  (JsonFileProblems: a key
+//                                                               that is no field, said as above)
+//   "principals[1]: holds a key that names no field"           (JsonFileProblems: a key not
+//                                                               spelled as a field's is)
 std::string FieldNamedBy(absl::string_view message) {
+  // The first problem's path, and what is said of it.
+  const size_t said_at = message.find(": ");
+  const absl::string_view first_path =
+      said_at == absl::string_view::npos ? "" : message.substr(0, said_at);
+  const absl::string_view first_said =
+      said_at == absl::string_view::npos ? "" : message.substr(said_at + 2);
+  if (absl::StartsWith(first_said, "holds a key that names no field")) {
+    if (first_path == "the file") return "(unknown key)";
+    return NamesPolicyFields(first_path) ? absl::StrCat(first_path, ".(unknown key)") : "";
+  }
+  if (absl::StartsWith(first_said, "not a field")) {
+    const absl::string_view path = first_path;
+    const size_t dot = path.rfind('.');
+    const absl::string_view parent = dot == absl::string_view::npos ? "" : path.substr(0, dot);
+    const absl::string_view key = dot == absl::string_view::npos ? path : path.substr(dot + 1);
+    const google::protobuf::Descriptor* type = registry::v1::AccessPolicy::descriptor();
+    if (!parent.empty() && (!NamesPolicyFields(parent, &type) || type == nullptr)) return "";
+    const std::string said = UnknownKeyAsSaid(key, *type);
+    return parent.empty() ? said : absl::StrCat(parent, ".", said);
+  }
   constexpr absl::string_view kUnknownKey = ": Cannot find field.";
   if (absl::EndsWith(message, kUnknownKey)) {
     absl::string_view rest = message.substr(0, message.size() - kUnknownKey.size());
@@ -332,6 +357,11 @@ PolicyReading ReadPolicyFile(const std::string& path) {
   reading.sha256 = absl::BytesToHexString(crypto::Sha256(*json));
   registry::v1::AccessPolicy proto;
   absl::Status problem = ParseJson(*json, &proto);
+  if (!problem.ok()) {
+    // In the words the config's problems are said in, every field's at once.
+    problem = absl::InvalidArgumentError(
+        absl::StrJoin(JsonFileProblems(*json, *proto.GetDescriptor(), problem), "; "));
+  }
   if (problem.ok()) {
     reading.policy = Policy::Compile(std::move(proto));
     if (reading.policy.ok()) return reading;

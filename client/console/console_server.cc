@@ -27,6 +27,7 @@
 #include "client/console/embedded.h"
 #include "client/console/html.h"
 #include "client/console/pages.h"
+#include "client/tls_probe.h"
 #include "common/connection_serving.h"
 #include "common/daily_limit_text.h"
 #include "common/status_macros.h"
@@ -886,21 +887,55 @@ const char* ErrorTitleKey(const absl::Status& status) {
 }
 }  // namespace
 
+namespace {
+// The catalog key of why the registry was not reached, as registry-cli reads it too (the probe
+// of client::ExplainUnavailable, client::ProbedOutcome); "" when the call was not probed.
+const char* UnreachableReasonKey(const absl::Status& status) {
+  const std::optional<client::TlsProbe::Outcome> outcome = client::ProbedOutcome(status);
+  if (!outcome.has_value()) return "";
+  using Outcome = client::TlsProbe::Outcome;
+  switch (*outcome) {
+    case Outcome::kNoAnswer:
+      return "error.unreachable_no_answer";
+    case Outcome::kNotTls:
+    case Outcome::kNoTlsAnswer:
+    case Outcome::kUnknown:
+      return "error.unreachable_not_registry";
+    case Outcome::kServerNotTrusted:
+    case Outcome::kServerRevoked:
+    case Outcome::kServerCertificateIsACa:
+      return "error.unreachable_not_trusted";
+    case Outcome::kCertificateRefused:
+    case Outcome::kIdentityUnusable:
+      return "error.unreachable_identity";
+    case Outcome::kClosed:
+      return "error.unreachable_closed";
+    case Outcome::kAccepted:
+      return "";
+  }
+  return "";
+}
+}  // namespace
+
 std::string PageContext::ErrorBox(const absl::Status& status) const {
   const std::string code = absl::StatusCodeToString(status.code());
-  // A registry that was not reached refused nothing: its heading says so, and the message is
-  // mostly the connection's (gRPC's "failed to connect to all addresses"), not the registry's.
+  // A registry that was not reached refused nothing: its heading says so, and why it was not
+  // reached is said in the console's words. gRPC's own text ("failed to connect to all
+  // addresses; last error: ...") is not repeated; a message in the registry's words is.
   const bool unreachable = RegistryUnreachable(status);
+  const absl::string_view reason = unreachable ? UnreachableReasonKey(status) : "";
+  const bool said = !status.message().empty() &&
+                    !(unreachable && client::IsTransportText(status.message()));
   return absl::StrCat(
       kErrorBoxOpen, "<h2>", T(ErrorTitleKey(status)), "</h2><p>",
       T(StatusKey(status)),
       " <code>", Escape(code), "</code></p>",
+      reason.empty() ? "" : absl::StrCat("<p id=\"unreachable-why\">", T(reason), "</p>"),
       unreachable ? absl::StrCat("<p>", T("error.unreachable_help"), UnreachableAfter(), "</p>")
                   : "",
-      status.message().empty()
-          ? ""
-          : absl::StrCat("<p>", T(unreachable ? "error.details" : "error.server_said"), " ",
-                         ServerMessageHtml(status), "</p>"),
+      said ? absl::StrCat("<p>", T(unreachable ? "error.details" : "error.server_said"), " ",
+                          ServerMessageHtml(status), "</p>")
+           : "",
       "</div>");
 }
 

@@ -33,6 +33,10 @@ struct Input {
   // Select: the values whose label is in English whatever the page's language (the registry's
   // reference data, a court's name), so marked for screen readers and translators.
   std::set<std::string> in_english;
+  // Select: the group of each value that has one, by its label (escaped): the options of a group
+  // are shown together in an <optgroup> where the first of them stands in `options`, the others
+  // in place (the courts of a period: "Courts until 2012-12-31").
+  std::map<std::string, std::string> option_groups;
   bool required = false;
   bool checked = false;  // a checkbox
   std::string autocomplete = "off";

@@ -240,11 +240,14 @@ std::string FilterForm(const PageContext& ctx, const Values& problems) {
 // beside it and listed above the form; a page token that is none said of the address, above
 // the form, whose button shows the first page (no field of the form chooses a page; the value
 // is not shown).
-void SendFilterProblems(PageContext& ctx, const Values& problems, bool bad_page, int status) {
+// `page_key` says why the page does not exist: its number is no number, or (audit.page_past_end)
+// the log has no such page.
+void SendFilterProblems(PageContext& ctx, const Values& problems, bool bad_page, int status,
+                        absl::string_view page_key = "audit.bad_page") {
   const std::string page_box =
       bad_page ? absl::StrCat("<div class=\"error-box\" role=\"alert\" tabindex=\"-1\" "
                               "autofocus id=\"bad-page\"><p>",
-                              ctx.T("audit.bad_page"), "</p></div>")
+                              ctx.T(page_key), "</p></div>")
                : "";
   ctx.SendPage(ctx.T("audit.title"),
                absl::StrCat(page_box, ErrorSummary(ctx, problems, "form.fix"),
@@ -310,6 +313,13 @@ void Events(PageContext& ctx) {
     return ctx.Redirect(absl::StrCat("/audit/results/", id));
   }
   absl::StatusOr<v1::ListAuditEventsResponse> page = ctx.registry().ListAuditEvents(request);
+  // A page number the log does not have (past its end, as after a restore shortened it), which
+  // the registry refuses as no token of its own: a page that does not exist, said as one whose
+  // number is no number is, not in the registry's words.
+  if (!page.ok() && !token.empty() && absl::IsInvalidArgument(page.status()) &&
+      absl::StartsWith(page.status().message(), "page_token:")) {
+    return SendFilterProblems(ctx, problems, /*bad_page=*/true, 400, "audit.page_past_end");
+  }
   if (!page.ok()) {
     // The refusal above the form, and each filter field it names beside its input.
     return ctx.SendPage(ctx.T("audit.title"),

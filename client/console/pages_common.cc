@@ -1,6 +1,7 @@
 // The pages every role has (home, the language switch) and the parts the other pages share.
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -93,10 +94,28 @@ std::string RenderInput(const PageContext& ctx, const Input& input) {
       if (!input.placeholder.empty()) {
         absl::StrAppend(&options, "<option value=\"\">", input.placeholder, "</option>");
       }
-      for (const auto& [value, label] : input.options) {
+      const auto option = [&](const std::string& value, const std::string& label) {
         absl::StrAppend(&options, "<option value=\"", Escape(value), "\"",
                         input.in_english.count(value) > 0 ? " lang=\"en\"" : "",
                         value == input.value ? " selected" : "", ">", label, "</option>");
+      };
+      const auto group_of = [&](const std::string& value) {
+        const auto it = input.option_groups.find(value);
+        return it == input.option_groups.end() ? std::string() : it->second;
+      };
+      std::set<std::string> groups_shown;
+      for (const auto& [value, label] : input.options) {
+        const std::string group = group_of(value);
+        if (group.empty()) {
+          option(value, label);
+          continue;
+        }
+        if (!groups_shown.insert(group).second) continue;
+        absl::StrAppend(&options, "<optgroup label=\"", group, "\">");
+        for (const auto& [other, other_label] : input.options) {
+          if (group_of(other) == group) option(other, other_label);
+        }
+        absl::StrAppend(&options, "</optgroup>");
       }
       control = absl::StrCat("<select id=\"", id, "\" name=\"", id, "\"", attributes, ">",
                              options, "</select>");
@@ -132,12 +151,23 @@ std::string ErrorSummary(const PageContext& ctx,
 }
 
 std::string ErrorText(const PageContext& ctx, const FieldError& error) {
+  std::string text;
   if (!error.key.empty()) {
     std::vector<std::pair<std::string, std::string>> values;
     for (const auto& [name, value] : error.values) values.emplace_back(name, Text(value));
-    return ctx.Tf(error.key, values);
+    text = ctx.Tf(error.key, values);
+  } else {
+    text = absl::StrCat("<span lang=\"en\">", Text(error.server_text), "</span>");
   }
-  return absl::StrCat("<span lang=\"en\">", Text(error.server_text), "</span>");
+  if (error.note_key.empty()) return text;
+  // An amendment's note on a field it left as it was, with the fields it changed by the labels
+  // the form shows them with (a field the console has none for, in the registry's words).
+  std::vector<std::string> fields;
+  for (const NoteField& field : error.note_fields) {
+    fields.push_back(field.label_key.empty() ? field.words : ctx.Raw(field.label_key));
+  }
+  return absl::StrCat(text, " ",
+                      ctx.Tf(error.note_key, {{"fields", Text(absl::StrJoin(fields, ", "))}}));
 }
 
 std::string ServerErrorFor(const PageContext& ctx, const absl::Status& status,
@@ -176,7 +206,9 @@ std::optional<FieldError> LocalProblem(PageContext& ctx, LocalRule rule,
     // The registry's format (its pattern) is its own; a space or a character no personal number
     // has is wrong whatever the pattern.
     const std::string problem = client::PersonalNumberProblem(value);
-    if (!problem.empty()) return FieldError{input, "rule.personal_number_chars", {}, problem};
+    if (!problem.empty()) {
+      return FieldError{input, "rule.personal_number_chars", {}, problem, "", {}};
+    }
   } else if (rule == LocalRule::kBirthDate) {
     const absl::StatusOr<absl::CivilDay> day = ParseDate(value);
     if (!day.ok()) {

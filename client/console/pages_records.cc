@@ -136,7 +136,8 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
     return RenderInput(ctx, input);
   };
   const auto select = [&](const std::string& name, bool required, Values options,
-                          std::set<std::string> in_english = {}) {
+                          std::set<std::string> in_english = {},
+                          std::map<std::string, std::string> groups = {}) {
     Input input;
     input.name = name;
     input.kind = Input::Kind::kSelect;
@@ -147,6 +148,7 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
     input.placeholder = ctx.T("form.choose_one");
     input.options = std::move(options);
     input.in_english = std::move(in_english);
+    input.option_groups = std::move(groups);
     return RenderInput(ctx, input);
   };
 
@@ -167,12 +169,25 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
       text("address", false, "long"));
 
   // A court's name is the registry's reference data, in English only; a court abroad is named
-  // in the user's language.
+  // in the user's language. The courts of Kosovo are grouped by the days they judged (valid_from,
+  // valid_to: the District and Municipal Courts until 2012-12-31, the Basic Courts from
+  // 2013-01-01), so that the list says which court judged on the judgment date; the registry
+  // refuses one chosen outside its days.
   Values courts;
   std::set<std::string> courts_in_english;
+  std::map<std::string, std::string> court_groups;
   for (const v1::CourtEntry& court : reference.courts()) {
     courts.emplace_back(court.id(), court.foreign() ? ctx.T("court.foreign") : Text(court.name()));
-    if (!court.foreign()) courts_in_english.insert(court.id());
+    if (court.foreign()) continue;
+    courts_in_english.insert(court.id());
+    const std::string from = Text(court.valid_from());
+    const std::string to = Text(court.valid_to());
+    court_groups[court.id()] =
+        !from.empty() && !to.empty()
+            ? ctx.Tf("court.group.between", {{"from", from}, {"to", to}})
+        : !from.empty() ? ctx.Tf("court.group.from", {{"date", from}})
+        : !to.empty()   ? ctx.Tf("court.group.until", {{"date", to}})
+                        : ctx.T("court.group.always");
   }
   std::string offences;
   const std::vector<std::string> chosen = [&] {
@@ -285,7 +300,7 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
   juvenile.checked = First(values, "juvenile") == "true";
 
   std::string conviction = absl::StrCat(
-      select("court", true, courts, courts_in_english), text("foreign-court", false, "long", true),
+      select("court", true, courts, courts_in_english, court_groups), text("foreign-court", false, "long", true),
       text("foreign-country", false, "short"), text("case-number", true, "medium", true),
       date("judgment-date", true), date("final-date", true),
       "<fieldset class=\"offences", error_of("offence").empty() ? "" : " invalid",

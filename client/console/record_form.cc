@@ -143,6 +143,10 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"begins or ends with a hyphen or an apostrophe: type one only between two letters, as in "
        "Hoxha-Berisha or O'Brien",
        "rule.name_edge"},
+      {"holds a hyphen or an apostrophe with a space or another hyphen or apostrophe beside it: "
+       "write a double surname as Hoxha-Berisha and a name with an apostrophe as O'Brien, with a "
+       "letter on each side and no space",
+       "rule.name_joiner"},
       {"did not judge yet on the judgment date (the Basic Courts and the Court of Appeals judge "
        "from 1 January 2013, the District Courts and the Municipal Courts before it): check the "
        "court and the judgment date",
@@ -583,6 +587,80 @@ std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey
   return {"", {}};
 }
 
+namespace {
+
+// The registry's words of an amendment's notes (server/record_service.cc), and their keys.
+constexpr absl::string_view kNoteReferenceGone =
+    " (left as it was: the reference tables no longer list what the record holds; amend it too, "
+    "or have the entry put back in the reference data)";
+constexpr absl::string_view kNoteStoredBefore =
+    " (left as it was: the record was entered before the registry checked this; amend it too)";
+constexpr absl::string_view kNoteNotChangedStart =
+    " (left as it was: this amendment did not change it, and it no longer fits the amended ";
+constexpr absl::string_view kNoteNotChangedEnd = ". Amend it too)";
+
+// The registry's plain words for a field (server/record_service.cc PlainFieldName), and the
+// label the form shows for it.
+const std::vector<std::pair<absl::string_view, absl::string_view>>& NoteFieldLabels() {
+  static const auto* const kLabels = new std::vector<std::pair<absl::string_view,
+                                                               absl::string_view>>{
+      {"person", "form.person"},
+      {"surname", "field.surname"},
+      {"given name", "field.given-name"},
+      {"father's name", "field.father-name"},
+      {"other names", "field.alias"},
+      {"sex", "field.sex"},
+      {"date of birth", "field.birth-date"},
+      {"place of birth", "field.birth-place"},
+      {"citizenships", "field.citizenship"},
+      {"personal number", "field.personal-number"},
+      {"last known address", "field.address"},
+      {"conviction", "form.conviction"},
+      {"court", "field.court"},
+      {"name of the court abroad", "field.foreign-court"},
+      {"country of the court abroad", "field.foreign-country"},
+      {"case number", "field.case-number"},
+      {"judgment date", "field.judgment-date"},
+      {"date the judgment became final", "field.final-date"},
+      {"offences", "field.offence"},
+      {"sentence", "field.sentence"},
+      {"months of the sentence", "field.months"},
+      {"bans", "field.ban"},
+      {"release date", "field.release-date"},
+      {"end of the verification period", "field.suspension-end-date"},
+      {"juvenile", "field.juvenile"},
+  };
+  return *kLabels;
+}
+
+}  // namespace
+
+std::pair<std::string, std::vector<NoteField>> TakeAmendmentNote(absl::string_view* rule) {
+  if (absl::ConsumeSuffix(rule, kNoteReferenceGone)) return {"amend.note.reference_gone", {}};
+  if (absl::ConsumeSuffix(rule, kNoteStoredBefore)) return {"amend.note.stored_before", {}};
+  absl::string_view head = *rule;
+  if (!absl::ConsumeSuffix(&head, kNoteNotChangedEnd)) return {"", {}};
+  const size_t start = head.rfind(kNoteNotChangedStart);
+  if (start == absl::string_view::npos) return {"", {}};
+  std::vector<NoteField> fields;
+  for (absl::string_view words :
+       absl::StrSplit(head.substr(start + kNoteNotChangedStart.size()), ", ")) {
+    NoteField field;
+    for (const auto& [plain, label] : NoteFieldLabels()) {
+      if (words == plain) field.label_key = std::string(label);
+    }
+    if (field.label_key.empty()) field.words = std::string(words);
+    fields.push_back(std::move(field));
+  }
+  *rule = head.substr(0, start);
+  return {"amend.note.not_changed", std::move(fields)};
+}
+
+std::vector<std::string> AmendmentNoteWords() {
+  return {std::string(kNoteReferenceGone), std::string(kNoteStoredBefore),
+          std::string(kNoteNotChangedStart), std::string(kNoteNotChangedEnd)};
+}
+
 std::vector<std::string> KnownRules() {
   std::vector<std::string> rules;
   for (const auto& rule : Rules()) rules.push_back(rule.first);
@@ -617,11 +695,16 @@ std::vector<FieldError> ErrorsFromServer(absl::string_view message,
     } else {
       absl::ConsumePrefix(&rule, ": ");
     }
+    // An amendment's note on a field it left as it was, said in the official's language after
+    // the rule, which is then known by its own words.
+    std::tie(error.note_key, error.note_fields) = TakeAmendmentNote(&rule);
     auto [key, values] = RuleKey(rule);
     error.key = key;
     error.values = values;
     // The whole problem, field name included, when it is not put beside its input.
-    error.server_text = error.input.empty() ? part : std::string(rule);
+    error.server_text = !error.input.empty()    ? std::string(rule)
+                        : error.note_key.empty() ? part
+                                                 : absl::StrCat(path, ": ", rule);
     errors.push_back(std::move(error));
   }
   return errors;

@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -35,13 +36,36 @@ namespace registry::console {
 // Typed values by input name; a list for the repeatable ones (offence).
 using FormValues = std::map<std::string, std::vector<std::string>, std::less<>>;
 
+// A field an amendment's note names: the catalog key of its label ("field.judgment-date"), or,
+// for a field the console has no label of, the registry's words for it.
+struct NoteField {
+  std::string label_key;
+  std::string words;
+};
+
 // One problem of the form: the input it belongs to ("" when it names no input), and what is
 // wrong: a catalog key with its values, or the server's own words when no key says it.
 struct FieldError {
+  // Every member may be left out from the end ({input, key, values, server_text}).
+  FieldError(std::string input = "", std::string key = "",
+             std::vector<std::pair<std::string, std::string>> values = {},
+             std::string server_text = "", std::string note_key = "",
+             std::vector<NoteField> note_fields = {})
+      : input(std::move(input)),
+        key(std::move(key)),
+        values(std::move(values)),
+        server_text(std::move(server_text)),
+        note_key(std::move(note_key)),
+        note_fields(std::move(note_fields)) {}
+
   std::string input;
   std::string key;  // "rule.real_date"; empty: use server_text
   std::vector<std::pair<std::string, std::string>> values;
   std::string server_text;
+  // The note an amendment's refusal puts after the rule of a field it left as it was ("(left as
+  // it was: ...)", TakeAmendmentNote): its catalog key, empty for none, and the fields it names.
+  std::string note_key;
+  std::vector<NoteField> note_fields;
 };
 
 // The ban types a record may carry, as the form names them: "work_with_children", ...
@@ -93,6 +117,16 @@ std::vector<FieldError> ErrorsFromServer(absl::string_view message,
 // the catalogs do not know the rule.
 std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey(
     absl::string_view rule);
+// The note the registry puts after the rule of a field an amendment left as it was
+// (server/record_service.cc AsAmendmentProblems), taken off the end of `rule`: "(left as it was:
+// the reference tables no longer list ...)", "(left as it was: the record was entered before the
+// registry checked this; ...)" and "(left as it was: this amendment did not change it, and it no
+// longer fits the amended judgment date, court. Amend it too)", with the fields it names. Its
+// catalog key (amend.note.*) and fields; {"", {}} and `rule` untouched for a rule without one.
+std::pair<std::string, std::vector<NoteField>> TakeAmendmentNote(absl::string_view* rule);
+// The registry's words of each note, around the fields the last one names.
+std::vector<std::string> AmendmentNoteWords();
+
 // Every rule text RuleKey knows whole (a test checks that the server still says each of them,
 // as a whole), and the parts of the rules it knows by a pattern, with numbers around them.
 std::vector<std::string> KnownRules();

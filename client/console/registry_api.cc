@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "client/grpc_audit_log_source.h"
+#include "client/tls_probe.h"
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/info.grpc.pb.h"
@@ -89,14 +90,14 @@ class GrpcRegistry final : public Registry {
       const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) override {
     grpc::ClientContext context;
     client::PrepareContext(CallSettings(), &context);
-    return Drain(audit_->StreamAuditEvents(&context, request), context, on_entry);
+    return Probed(Drain(audit_->StreamAuditEvents(&context, request), context, on_entry));
   }
   absl::Status ExportAuditEvents(
       const v1::ExportAuditEventsRequest& request,
       const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) override {
     grpc::ClientContext context;
     client::PrepareContext(CallSettings(), &context);
-    return Drain(audit_->ExportAuditEvents(&context, request), context, on_entry);
+    return Probed(Drain(audit_->ExportAuditEvents(&context, request), context, on_entry));
   }
   std::unique_ptr<client::AuditLogSource> AuditLog() override {
     return std::make_unique<client::GrpcAuditLogSource>(channel_, CallSettings());
@@ -140,9 +141,18 @@ class GrpcRegistry final : public Registry {
                                  grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
                                                               Response*),
                                  const Request& request) {
-    return CallUnary<Response>(CallSettings(), [&](grpc::ClientContext* c, Response* r) {
-      return (stub.*method)(c, request, r);
-    });
+    absl::StatusOr<Response> answer =
+        CallUnary<Response>(CallSettings(), [&](grpc::ClientContext* c, Response* r) {
+          return (stub.*method)(c, request, r);
+        });
+    if (!answer.ok()) return Probed(answer.status());
+    return answer;
+  }
+
+  // A call that failed UNAVAILABLE with why the registry was not reached, read as registry-cli
+  // reads it (client::WithProbedOutcome): the pages say it in the console's words.
+  absl::Status Probed(absl::Status status) const {
+    return client::WithProbedOutcome(settings_, std::move(status));
   }
 
   static absl::Status Drain(std::unique_ptr<grpc::ClientReader<v1::AuditEntry>> reader,

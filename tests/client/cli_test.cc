@@ -645,7 +645,8 @@ TEST(CliTest, EveryCommandsUsageHasItsFurtherLinesIndented) {
       EXPECT_THAT(lines[i], StartsWith("    ")) << command.name;
     }
   }
-  const CliRun run = RunWith({"audit", "verify", "--clock-skew", "abc"});
+  // After an error the usage is wrapped on a terminal (COLUMNS set) as the error is.
+  const CliRun run = RunWith({"audit", "verify", "--clock-skew", "abc"}, {{"COLUMNS", "80"}});
   ASSERT_EQ(run.code, kExitUsage) << run.err;
   const size_t usage = run.err.find("usage: ");
   ASSERT_NE(usage, std::string::npos) << run.err;
@@ -653,6 +654,64 @@ TEST(CliTest, EveryCommandsUsageHasItsFurtherLinesIndented) {
       absl::StrSplit(run.err.substr(usage, run.err.find("\nrun '") - usage), '\n');
   ASSERT_GE(lines.size(), 2u) << run.err;
   for (size_t i = 1; i < lines.size(); ++i) EXPECT_THAT(lines[i], StartsWith("    ")) << run.err;
+}
+
+// Usage errors of commands whose usage is longer than 80 columns.
+const std::vector<std::vector<std::string>>& LongUsageMistakes() {
+  static const auto* const kMistakes = new std::vector<std::vector<std::string>>{
+      {"record", "get", "123"},
+      {"record", "create", "--surname", "K1"},
+      {"record", "amend", "0123456789abcdef0123456789abcdef", "--set", "alias="},
+      {"vet", "check", "--out", "-"},
+      {"audit", "export", "--out", "/nonexistent/events"},
+      {"audit", "verify", "--clock-skew", "abc"},
+  };
+  return *kMistakes;
+}
+
+// With stderr in a file (COLUMNS unset) the error was one line, but the usage after it was
+// wrapped at 80 columns: "record get ID [--case-ref REF --purpose" / "    CODE]". Every line
+// after the error is whole, as the error is: the usage is the command's one line.
+TEST(CliTest, InAFileTheUsageAfterAnErrorIsWholeAsTheErrorIs) {
+  for (const std::vector<std::string>& args : LongUsageMistakes()) {
+    const std::string name = absl::StrJoin(args, " ");
+    const CliRun run = RunWith(args);
+    ASSERT_EQ(run.code, kExitUsage) << name << ": " << run.err;
+    const CommandSpec* command = FindCommand(absl::StrCat(args[0], " ", args[1]));
+    ASSERT_NE(command, nullptr) << name;
+    ASSERT_GT(CommandUsageText(*command).size(), 80u) << name;
+    EXPECT_THAT(run.err, HasSubstr(absl::StrCat("\n", CommandUsageText(*command),
+                                                "\nrun 'registry-cli ", command->name,
+                                                " --help' for its options\n")))
+        << name << ": " << run.err;
+    const std::vector<std::string> lines = absl::StrSplit(run.err, '\n');
+    for (const std::string& line : lines) {
+      EXPECT_THAT(line, Not(StartsWith("    "))) << name << ": " << run.err;
+    }
+  }
+}
+
+// On a terminal 60 columns wide the usage and the hint after the error are wrapped to it, their
+// further lines indented 4, the same words as in a file.
+TEST(CliTest, OnATerminalTheUsageAfterAnErrorIsWrappedToItsWidth) {
+  for (const std::vector<std::string>& args : LongUsageMistakes()) {
+    const std::string name = absl::StrJoin(args, " ");
+    SetTextColumns(60);
+    const CliRun run = RunWith(args, {{"COLUMNS", "60"}});
+    SetTextColumns(kStandardColumns);
+    ASSERT_EQ(run.code, kExitUsage) << name << ": " << run.err;
+    const size_t usage = run.err.find("\nusage: ");
+    ASSERT_NE(usage, std::string::npos) << name << ": " << run.err;
+    const std::string after = run.err.substr(usage + 1);
+    const std::vector<std::string> lines = absl::StrSplit(absl::StripSuffix(after, "\n"), '\n');
+    for (const std::string& line : lines) {
+      EXPECT_LE(WidestLine(line), 60u) << name << ": " << run.err;
+      if (!absl::StartsWith(line, "usage: ") && !absl::StartsWith(line, "run '")) {
+        EXPECT_THAT(line, StartsWith("    ")) << name << ": " << run.err;
+      }
+    }
+    EXPECT_EQ(Flowed(run.err), Flowed(RunWith(args).err)) << name;
+  }
 }
 
 // The tool's help had its introduction and exit codes broken by hand at 80 columns: lines of 79

@@ -342,7 +342,10 @@ TEST(ConfigTest, ASyntaxErrorIsSaidWithItsLineAndColumn) {
   } cases[] = {
       {"{\"listen_address\": \"127.0.0.1:0\",\n  \"data_dir\": \"data\"\n  \"key_file\": \"k\"}",
        "line 3, column 3: Expected , or } after key:value pair."},
-      {"{\"listen_address\": \"127.0.0.1:0\",\n \"data_dir\": \"data", "line 2, column 19: Closing quote expected in string."},
+      // Cut short: said to be, not "Closing quote expected in string.".
+      {"{\"listen_address\": \"127.0.0.1:0\",\n \"data_dir\": \"data",
+       "line 2, column 19: the file ends inside its JSON (a text, { or [ not closed): it was cut "
+       "short, or a quote or bracket is missing before this point"},
       {"{\"listen_address\": \"127.0.0.1:0\"} x", "column 35: "},
   };
   for (const auto& c : cases) {

@@ -385,6 +385,50 @@ absl::Status LoadPolicyText(const std::string& text, std::string* path) {
   return status;
 }
 
+// The policy file's parse problems were said in protobuf's words, without a fix ("bogus: Cannot
+// find field.", "invalid value \"ROLE_KING\" for type type.googleapis.com/registry.v1.Role",
+// "Closing quote expected in string.", registryd.json given as the policy: "metrics: Cannot find
+// field."), where the config's own get the registry's. They are said as the config's are, by
+// the same function (JsonFileProblems): every field at once, the roles there are, a near key.
+TEST(PolicyFileTest, AParseProblemIsSaidInTheWordsOfTheConfigsWithTheFix) {
+  std::string path;
+  const struct {
+    std::string text;
+    std::vector<std::string> said;
+  } cases[] = {
+      {WithFirst(kPolicyText, R"("bogus": 1, )"), {": bogus: not a field"}},
+      {absl::StrReplaceAll(kPolicyText, {{R"("role": "ROLE_CLERK")", R"("role": "ROLE_KING")"}}),
+       {": principals[0].role: must be one of ROLE_CLERK, ROLE_COURT, ROLE_VETTING, "
+        "ROLE_AUDITOR, ROLE_ADMIN"}},
+      {absl::StrReplaceAll(kPolicyText, {{R"("role": "ROLE_CLERK")", R"("rolle": "ROLE_CLERK")"}}),
+       {": principals[0].rolle: not a field; did you mean principals[0].role?"}},
+      // Two at once.
+      {WithFirst(absl::StrReplaceAll(kPolicyText, {{R"("role": "ROLE_AUDITOR")",
+                                                    R"("role": "ROLE_KING")"}}),
+                 R"("purpose_code": ["x"], )"),
+       {"principals[1].role: must be one of ROLE_CLERK",
+        "purpose_code: not a field; did you mean purpose_codes?"}},
+      {std::string(kPolicyText).substr(0, std::string(kPolicyText).find("c1") + 1),
+       {": line 4, column ", "the file ends inside its JSON", "cut short"}},
+      {R"({"listen_address": "127.0.0.1:0", "data_dir": "data", "policy_file": "policy.json",)"
+       R"( "metrics": {"listen_address": "127.0.0.1:0"}})",
+       {"this is registryd's config", "not an access policy", "policy_file must name"}},
+  };
+  for (const auto& c : cases) {
+    const absl::Status loaded = LoadPolicyText(c.text, &path);
+    EXPECT_EQ(loaded.code(), absl::StatusCode::kInvalidArgument) << loaded;
+    const std::string message(loaded.message());
+    EXPECT_TRUE(absl::StartsWith(message, path + ": ")) << message;
+    for (const std::string& said : c.said) {
+      EXPECT_THAT(message, ::testing::HasSubstr(said)) << c.text;
+    }
+    for (const char* protobufs : {"Cannot find field", "invalid value", "type.googleapis.com",
+                                  "Closing quote", "ROLE_UNSPECIFIED"}) {
+      EXPECT_THAT(message, ::testing::Not(::testing::HasSubstr(protobufs))) << message;
+    }
+  }
+}
+
 // Whoever may write the policy decides who reads the records: a file every local account may
 // write, or one in a folder they may write without the sticky bit (where they may rename it away
 // and put their own in its place), is refused naming what to run. The group may write it.

@@ -172,6 +172,25 @@ TEST(CatalogTest, EveryTranslatedRuleIsStillStatedByTheServer) {
   }
 }
 
+// The notes an amendment's refusal puts after a rule (server/record_service.cc) are translated by
+// their words: reworded there, the console would show them in English again.
+TEST(CatalogTest, EveryAmendmentNoteTheConsoleTranslatesIsStillSaidByTheServer) {
+  const std::string service =
+      std::regex_replace(ReadFile(REGISTRY_SOURCE_DIR "/server/record_service.cc"),
+                         std::regex("\"\\s*\n\\s*\""), "");
+  ASSERT_FALSE(service.empty());
+  for (const std::string& words : AmendmentNoteWords()) {
+    EXPECT_TRUE(absl::StrContains(service, words)) << "the server no longer says: " << words;
+  }
+  for (const char* key :
+       {"amend.note.reference_gone", "amend.note.stored_before", "amend.note.not_changed"}) {
+    for (const char* language : {"en", "sq", "sr"}) {
+      EXPECT_NE(Catalogs::Embedded().Text(language, key), absl::StrCat("[", key, "]"))
+          << language << " " << key;
+    }
+  }
+}
+
 // The rule of each `Invalid(field, "rule")` of the validator's source: the last string literal
 // among the call's top-level arguments, its adjacent literals already joined.
 std::vector<std::string> LiteralRulesOfInvalid(const std::string& source) {

@@ -1876,17 +1876,23 @@ TEST_F(ConsoleTest, TheRegistrysFieldErrorsStandBesideTheirInputs) {
   EXPECT_FALSE(absl::StrContains(body, "id=\"reference-error\""));
 }
 
-// A correction of one field sends that field only, so what the form cannot show (here two bans of
-// one kind) stays as stored; the page says so, and a change of such a record's bans is refused
-// beside them without asking the registry.
-TEST_F(ConsoleTest, ACorrectionLeavesWhatTheFormCannotShowAsStored) {
-  StartSignedIn(v1::ROLE_CLERK);
-  v1::Person& person = *fake_->record.mutable_person();
+// The person of the record the fake registry holds, for the corrections below: Arben Krasniqi.
+v1::Person& StoredPersonOf(v1::Record* record) {
+  v1::Person& person = *record->mutable_person();
   person.set_surname("Krasniqi");
   person.set_given_name("Arben");
   person.set_sex(v1::SEX_MALE);
   person.set_birth_date("1980-04-12");
   person.set_personal_number("1234567890");
+  return person;
+}
+
+// A correction of one field sends that field only, so what the form cannot show (here two bans of
+// one kind) stays as stored; the page says so, and a change of such a record's bans is refused
+// beside them without asking the registry.
+TEST_F(ConsoleTest, ACorrectionLeavesWhatTheFormCannotShowAsStored) {
+  StartSignedIn(v1::ROLE_CLERK);
+  v1::Person& person = StoredPersonOf(&fake_->record);
   person.set_last_known_address(" Rr. X ");
   v1::Conviction& conviction = *fake_->record.mutable_conviction();
   conviction.set_court_id("basic-prishtine");
@@ -1932,6 +1938,63 @@ TEST_F(ConsoleTest, ACorrectionLeavesWhatTheFormCannotShowAsStored) {
   const std::string body = PostAndFollow(amend, params())->body;
   EXPECT_TRUE(absl::StrContains(body, "id=\"ban-profession-error\"")) << body;
   EXPECT_EQ(fake_->changes, changes) << "the registry was asked to replace the bans";
+}
+
+// A correction refused by a field it left as it was carries the registry's note on it, "(left as
+// it was: ...)", which stayed in English on an Albanian or Serbian page. The note is said in the
+// page's language after the rule, naming the changed fields by the form's labels.
+TEST_F(ConsoleTest, ACorrectionsNoteOnAFieldItLeftAsItWasIsSaidInThePagesLanguage) {
+  StartSignedIn(v1::ROLE_CLERK);
+  v1::Person& person = StoredPersonOf(&fake_->record);
+  v1::Conviction& conviction = *fake_->record.mutable_conviction();
+  conviction.set_court_id("basic-prishtine");
+  conviction.set_case_number("P 1/2024");
+  conviction.set_judgment_date("2024-03-01");
+  conviction.set_final_date("2024-05-15");
+  conviction.mutable_sentence()->set_type(v1::SENTENCE_TYPE_FINE);
+  v1::CreateRecordRequest shown;
+  *shown.mutable_person() = person;
+  *shown.mutable_conviction() = conviction;
+  FormValues values = FormFromRecord(shown);
+  values["judgment-date"] = {"2024-06-01"};
+  values["reason"] = {"court notice 12/2024"};
+  values["version"] = {"1"};
+  httplib::Params params;
+  for (const auto& [name, list] : values) {
+    for (const std::string& value : list) params.emplace(name, value);
+  }
+  fake_->amend_status = absl::InvalidArgumentError(
+      "conviction.court_id: not in the court table (left as it was: the reference tables no "
+      "longer list what the record holds; amend it too, or have the entry put back in the "
+      "reference data); conviction.final_date: must be on or after the judgment date and not in "
+      "the future (left as it was: this amendment did not change it, and it no longer fits the "
+      "amended judgment date, sentence. Amend it too); conviction.offences: 1..20 offences (left "
+      "as it was: the record was entered before the registry checked this; amend it too)");
+  const Catalogs& catalogs = Catalogs::Embedded();
+  for (const char* language : {"sq", "sr", "en"}) {
+    SCOPED_TRACE(language);
+    ASSERT_EQ(Post("/language", {{"lang", language}, {"back", "/"}})->status, 303);
+    const std::string body =
+        PostAndFollow(absl::StrCat("/records/", kRecordId, "/amend"), params)->body;
+    const auto said = [&](const char* key) { return Escape(catalogs.Text(language, key)); };
+    EXPECT_TRUE(absl::StrContains(
+        FieldGroup(body, "court"),
+        absl::StrCat(said("rule.court"), " ", said("amend.note.reference_gone"))))
+        << body;
+    const std::string fields = absl::StrCat(catalogs.Text(language, "field.judgment-date"), ", ",
+                                            catalogs.Text(language, "field.sentence"));
+    EXPECT_TRUE(absl::StrContains(
+        FieldGroup(body, "final-date"),
+        absl::StrCat(said("rule.final_date"), " ",
+                     Escape(absl::StrReplaceAll(catalogs.Text(language, "amend.note.not_changed"),
+                                                {{"{fields}", fields}})))))
+        << body;
+    // The form offers no offence here (the fake's table is empty): said in the list above it.
+    EXPECT_TRUE(absl::StrContains(body, absl::StrCat(said("rule.offences"), " ",
+                                                     said("amend.note.stored_before"))))
+        << body;
+    EXPECT_FALSE(absl::StrContains(body, "left as it was")) << body;
+  }
 }
 
 TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheClerksPages) {
@@ -2882,6 +2945,38 @@ TEST_F(ConsoleTest, TheUnreachableBoxSaysWhatToCheckForWhatThePageDid) {
   EXPECT_FALSE(absl::StrContains(read->body, record_help));
 }
 
+// With registryd down, a page showed gRPC's text ("Details: failed to connect to all addresses;
+// last error: UNKNOWN: ipv4:127.0.0.1:4750: Failed to connect to remote host: Connection
+// refused"), where registry-cli says "nothing answers at ADDR: is registryd running there?". The
+// console reads the failure as registry-cli does (client::ProbedOutcome) and says it in its own
+// words, in the page's language, without gRPC's.
+TEST_F(ConsoleTest, AnUnreachableRegistryIsSaidInTheConsolesWordsWithoutGrpcsText) {
+  const Catalogs& catalogs = Catalogs::Embedded();
+  LoopbackSocket nobody(/*listen=*/false);
+  const std::string address = nobody.address();
+  Start(v1::ROLE_CLERK, false, [&](std::shared_ptr<FakeRegistry> fake) {
+    return std::make_shared<DownRegistry>(fake, address, absl::Seconds(1));
+  });
+  SignIn();
+  for (const char* lang : {"sq", "en", "sr"}) {
+    ASSERT_EQ(Post("/language", {{"lang", lang}, {"back", "/"}})->status, 303);
+    auto read = Get(absl::StrCat("/records/", kRecordId));
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->status, 503);
+    EXPECT_TRUE(absl::StrContains(
+        read->body, absl::StrCat("<p id=\"unreachable-why\">",
+                                 Escape(catalogs.Text(lang, "error.unreachable_no_answer")),
+                                 "</p>")))
+        << lang << "\n" << read->body;
+    EXPECT_TRUE(absl::StrContains(read->body, "<code>UNAVAILABLE</code>")) << read->body;
+    for (const char* grpc : {"failed to connect", "Connection refused", "ipv4:", "last error"}) {
+      EXPECT_FALSE(absl::StrContains(read->body, grpc)) << lang << ": " << grpc;
+    }
+    EXPECT_FALSE(absl::StrContains(read->body, Escape(catalogs.Text(lang, "error.details"))))
+        << read->body;
+  }
+}
+
 // With registryd down, every page said "The registry refused" (and a refused form's 400): it
 // refused nothing, it was not reached. The page says so under a heading of its own, in the page's
 // language, with 503 and the advice; a form comes back with what was typed.
@@ -2970,6 +3065,63 @@ TEST_F(ConsoleTest, AnUnreachableRegistryIsSaidToBeUnreachable) {
   auto rotated = Post("/admin/rotate-keys", {{"confirm", "ROTATE"}});
   EXPECT_EQ(rotated->status, 503);
   said(rotated->body, "sq", "h2");
+}
+
+// The courts carry the days they judged (the District and Municipal Courts until 2012-12-31, the
+// Basic Courts from 2013-01-01), and the form listed them flat, without: a clerk entering a 2010
+// judgment chose a Basic Court and was refused. The list groups them by their days, the groups
+// named in the page's language, the courts' names kept in English; a court abroad stands alone.
+TEST_F(ConsoleTest, TheRecordFormGroupsTheCourtsByTheDaysTheyJudged) {
+  Start(v1::ROLE_CLERK);
+  const auto add = [&](const char* id, const char* name, const char* from, const char* to) {
+    v1::CourtEntry* court = fake_->reference.add_courts();
+    court->set_id(id);
+    court->set_name(name);
+    court->set_valid_from(from);
+    court->set_valid_to(to);
+  };
+  add("basic-prishtine", "Basic Court of Prishtina", "2013-01-01", "");
+  add("supreme-court", "Supreme Court of Kosovo", "", "");
+  add("district-prishtine", "District Court of Prishtina", "", "2012-12-31");
+  add("basic-prizren", "Basic Court of Prizren", "2013-01-01", "");
+  add("special-chamber", "Special Chamber", "2005-01-01", "2012-12-31");
+  v1::CourtEntry* foreign = fake_->reference.add_courts();
+  foreign->set_id("foreign");
+  foreign->set_name("A court outside Kosovo");
+  foreign->set_foreign(true);
+  SignIn();  // the session's start reads the reference data again
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const auto option = [](const char* id, const char* name) {
+    return absl::StrCat("<option value=\"", id, "\" lang=\"en\">", name, "</option>");
+  };
+  for (const char* language : {"sq", "en", "sr"}) {
+    SCOPED_TRACE(language);
+    ASSERT_EQ(Post("/language", {{"lang", language}, {"back", "/records/new"}})->status, 303);
+    const std::string form = Get("/records/new")->body;
+    const auto group = [&](const std::string& key,
+                           std::vector<std::pair<std::string, std::string>> values) {
+      std::string text = catalogs.Text(language, key);
+      for (const auto& [name, value] : values) {
+        text = absl::StrReplaceAll(text, {{absl::StrCat("{", name, "}"), value}});
+      }
+      return absl::StrCat("<optgroup label=\"", Escape(text), "\">");
+    };
+    EXPECT_TRUE(absl::StrContains(
+        form, absl::StrCat(group("court.group.from", {{"date", "2013-01-01"}}),
+                           option("basic-prishtine", "Basic Court of Prishtina"),
+                           option("basic-prizren", "Basic Court of Prizren"), "</optgroup>",
+                           group("court.group.always", {}),
+                           option("supreme-court", "Supreme Court of Kosovo"), "</optgroup>",
+                           group("court.group.until", {{"date", "2012-12-31"}}),
+                           option("district-prishtine", "District Court of Prishtina"),
+                           "</optgroup>",
+                           group("court.group.between",
+                                 {{"from", "2005-01-01"}, {"to", "2012-12-31"}}),
+                           option("special-chamber", "Special Chamber"), "</optgroup>",
+                           "<option value=\"foreign\">",
+                           Escape(catalogs.Text(language, "court.foreign")), "</option>")))
+        << form;
+  }
 }
 
 // The offence table lists whole articles (paragraph 0), and the form offered only them: a clerk
@@ -5161,6 +5313,37 @@ TEST_F(ConsoleTest, APageNumberThatIsNoNumberIsSaidToBeNoPageNotAChoiceToMake) {
   EXPECT_EQ(page->status, 200);
   EXPECT_EQ(fake_->last_events.page_token(), "50");
   EXPECT_FALSE(absl::StrContains(page->body, "id=\"bad-page\""));
+}
+
+// /audit?page=99999, past the end of the log (a restore shortened it), showed the registry's
+// "INVALID_ARGUMENT / The registry said: page_token: not a token from this service", where a page
+// number that is no number gets the console's own line. It is a page that does not exist: 400
+// above the filter form, in the session's language, without the registry's words.
+TEST_F(ConsoleTest, APageNumberPastTheEndOfTheLogIsSaidToBeNoPageInTheConsolesWords) {
+  StartSignedIn(v1::ROLE_AUDITOR);
+  const Catalogs& catalogs = Catalogs::Embedded();
+  fake_->audit_status = absl::InvalidArgumentError("page_token: not a token from this service");
+  for (const char* lang : {"sq", "en"}) {
+    ASSERT_EQ(Post("/language", {{"lang", lang}, {"back", "/audit"}})->status, 303);
+    auto page = Get("/audit?action=VettingCheck&page=99999");
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 400) << lang;
+    EXPECT_EQ(fake_->last_events.page_token(), "99999");
+    EXPECT_TRUE(absl::StrContains(page->body, "id=\"bad-page\"")) << page->body;
+    EXPECT_TRUE(
+        absl::StrContains(page->body, Escape(catalogs.Text(lang, "audit.page_past_end"))))
+        << lang << "\n" << page->body;
+    EXPECT_FALSE(absl::StrContains(page->body, "not a token")) << page->body;
+    EXPECT_FALSE(absl::StrContains(page->body, Escape(catalogs.Text(lang, "error.server_said"))));
+    EXPECT_TRUE(absl::StrContains(page->body, PostForm("/audit")));
+  }
+  // Another refusal of the registry's is said as before, in its words.
+  fake_->audit_status = absl::InvalidArgumentError("filter.from_time: after filter.to_time");
+  auto refused = Get("/audit?page=50");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_FALSE(absl::StrContains(refused->body, "id=\"bad-page\""));
+  EXPECT_TRUE(absl::StrContains(refused->body, "after filter.to_time")) << refused->body;
 }
 
 // -5 months was told "Enter a whole number" in the record form: the registry's rule for the
