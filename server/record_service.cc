@@ -587,8 +587,9 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
         ASSIGN_OR_RETURN(found, d_.records->SearchByName(q.surname(), q.given_name(),
                                                          q.birth_date(), kMaxSearchResults + 1,
                                                          &token));
-        // Then the possible matches across spellings, which a person confirms or not: never an
-        // exact match, also one beyond those the answer lists.
+        // Then the possible matches across spellings and in the name's other ways of being
+        // written (every record vetting would find the name in), which a person confirms or
+        // not: never an exact match, also one beyond those the answer lists.
         ASSIGN_OR_RETURN(possible, d_.records->SearchByLooseName(q.surname(), q.given_name(),
                                                                  q.birth_date(),
                                                                  kMaxSearchResults + 1,
@@ -607,7 +608,8 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
     if (possible.size() > kMaxSearchResults) possible.resize(kMaxSearchResults);
     call.event().add_tokens(token);
     if (!loose_token.empty()) call.event().add_tokens(loose_token);
-    // Each word of a given name of several words was looked up alone too.
+    // Each word of a given name of several words was looked up alone too, and the name's other
+    // ways of being written that vetting reads (RecordStore::SearchByLooseName): tokens only.
     for (const std::string& t : word_tokens) call.event().add_tokens(t);
     AddRecordIds(call, found);
     AddRecordIds(call, possible);

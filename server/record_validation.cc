@@ -231,6 +231,16 @@ constexpr absl::string_view kNameEdgeRule =
     "begins or ends with a hyphen or an apostrophe: type one only between two letters, as in "
     "Hoxha-Berisha or O'Brien";
 
+// A hyphen or an apostrophe inside a name with a space or another hyphen or apostrophe beside it
+// ("Hoxha - Berisha", "Hoxha -Berisha", "Hoxha--Berisha", "O''Brien", "Hoxha-'Berisha") joins no
+// two letters: a double surname or a name typed with its punctuation misplaced. It prints unlike
+// the person's papers while the search keys drop the apostrophe and read a hyphen as a space, so
+// the clerk is told how such a name is written.
+constexpr absl::string_view kNameJoinerRule =
+    "holds a hyphen or an apostrophe with a space or another hyphen or apostrophe beside it: "
+    "write a double surname as Hoxha-Berisha and a name with an apostrophe as O'Brien, with a "
+    "letter on each side and no space";
+
 // A letter is written in the name at most with two marks (ệ: e, circumflex, dot below): more are
 // marks piled on a letter, which no alphabet of the person's papers writes.
 constexpr int kMaxMarksOnALetter = 2;
@@ -382,6 +392,14 @@ struct KnownDay {
            day <= YearsAfter(latest, max_years);
   }
 };
+
+// What an offence of a code not yet in force on the judgment date is told: the day it took
+// effect, never the judgment date itself. The console knows it by its end (record_form.cc).
+std::string CodeNotYetInForceRule(absl::string_view law, absl::CivilDay in_force) {
+  return absl::StrCat("code ", law, " took effect on ", FormatDate(in_force),
+                      ", after the judgment date: check the judgment date, or record the "
+                      "article of the code the court applied");
+}
 
 absl::Status ValidateCaseNumber(absl::string_view field, absl::string_view value) {
   constexpr absl::string_view kRule = "1..64 letters, digits, spaces or /-.:";
@@ -599,6 +617,13 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
   const auto first = std::find_if(cps.begin(), cps.end(), [](char32_t c) { return c != ' '; });
   const auto last = std::find_if(cps.rbegin(), cps.rend(), [](char32_t c) { return c != ' '; });
   if (IsNameJoiner(*first) || IsNameJoiner(*last)) return Invalid(field, kNameEdgeRule);
+  // Inside the name (its ends checked above), each hyphen or apostrophe stands between a letter,
+  // or a letter's mark, and a letter.
+  for (size_t i = 1; i + 1 < cps.size(); ++i) {
+    if (IsNameJoiner(cps[i]) && (IsNameSeparator(cps[i - 1]) || IsNameSeparator(cps[i + 1]))) {
+      return Invalid(field, kNameJoinerRule);
+    }
+  }
   return mixed ? Invalid(field, kNameScriptRule) : absl::OkStatus();
 }
 
@@ -904,11 +929,33 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   // either being the wrong one (a judgment typed 2018 for 2019 steered the clerk to record
   // another code's article). Said once, of the first such offence, with the day its code took
   // effect; never the judgment date itself.
+  // The codes of the paragraphs of `o`'s article the table lists, when it lists the article
+  // by its paragraphs alone (06/L-074 art. 234, whose paragraphs 3 to 5 concern a child): in
+  // the table's order, "06/L-074:234:1", ...; empty for an article the table does not hold at
+  // all. Only the table's own codes are said, never what was typed.
+  const auto paragraph_codes = [&](const registry::v1::Offence& o) {
+    std::vector<std::string> codes;
+    for (const registry::v1::OffenceEntry& e : reference_->RegistrableOffences()) {
+      if (e.law() == o.law() && e.article() == o.article() && e.paragraph() != 0) {
+        codes.push_back(absl::StrCat(e.law(), ":", e.article(), ":", e.paragraph()));
+      }
+    }
+    return codes;
+  };
+  // An offence of the table, or an article the table lists by its paragraphs alone given whole
+  // or by another paragraph: its code is known either way, and whether the code was in force is
+  // said with the missing paragraph, not hidden behind it.
+  const auto code_known = [&](const registry::v1::Offence& o) {
+    if (o.law().size() > kMaxLawCharacters || o.article() < 1 || o.article() > kMaxArticle ||
+        o.paragraph() > kMaxParagraph) {
+      return false;
+    }
+    return reference_->FindOffence(o.law(), o.article(), o.paragraph()) != nullptr ||
+           !paragraph_codes(o).empty();
+  };
   const auto not_yet_in_force =
       [&](const registry::v1::Offence& o) -> std::optional<absl::CivilDay> {
-    if (!judgment.has_value() || court == nullptr || court->foreign() ||
-        o.law().size() > kMaxLawCharacters ||
-        reference_->FindOffence(o.law(), o.article(), o.paragraph()) == nullptr ||
+    if (!judgment.has_value() || court == nullptr || court->foreign() || !code_known(o) ||
         !reference_->SomeLawInForceOn(*judgment)) {
       return std::nullopt;
     }
@@ -936,19 +983,6 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   // and those they name by a paragraph.
   std::set<std::pair<std::string, uint32_t>> named_whole;
   std::set<std::pair<std::string, uint32_t>> named_by_paragraph;
-  // The codes of the paragraphs of `o`'s article the table lists, when it lists the article
-  // by its paragraphs alone (06/L-074 art. 234, whose paragraphs 3 to 5 concern a child): in
-  // the table's order, "06/L-074:234:1", ...; empty for an article the table does not hold at
-  // all. Only the table's own codes are said, never what was typed.
-  const auto paragraph_codes = [&](const registry::v1::Offence& o) {
-    std::vector<std::string> codes;
-    for (const registry::v1::OffenceEntry& e : reference_->RegistrableOffences()) {
-      if (e.law() == o.law() && e.article() == o.article() && e.paragraph() != 0) {
-        codes.push_back(absl::StrCat(e.law(), ":", e.article(), ":", e.paragraph()));
-      }
-    }
-    return codes;
-  };
   for (int i = 0; i < std::min(c.offences_size(), kMaxOffences); ++i) {
     const registry::v1::Offence& o = c.offences(i);
     const std::string field = absl::StrCat("conviction.offences[", i, "]");
@@ -966,10 +1000,16 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
       // An article the table lists by its paragraphs alone, given whole (the paragraph left out
       // or 0, which elsewhere means the whole article) or by a paragraph it does not list: the
       // clerk is told the paragraphs to choose from, not the whole table.
+      // A code not yet in force on the judgment date is said first, as for an offence of the
+      // table: the more fundamental of the two, since a paragraph of that code would be refused
+      // as well.
       const std::vector<std::string> codes = paragraph_codes(o);
       if (codes.empty()) {
         problems->Add(Invalid(field, "not in the offence table"));
       } else {
+        if (const std::optional<absl::CivilDay> in_force = not_yet_in_force(o)) {
+          problems->Add(Invalid(field, CodeNotYetInForceRule(o.law(), *in_force)));
+        }
         problems->Add(Invalid(field, absl::StrCat(o.law(), " article ", o.article(),
                                                   kRecordedByParagraph,
                                                   absl::StrJoin(codes, ", "))));
@@ -991,10 +1031,7 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
       // the earliest code of the table took effect, the table has no code of the time and the
       // conviction is recorded under its equivalent (deploy/reference/README.md). A foreign
       // conviction is recorded as its Kosovo equivalent, under any code.
-      problems->Add(Invalid(
-          field, absl::StrCat("code ", o.law(), " took effect on ", FormatDate(*in_force),
-                              ", after the judgment date: check the judgment date, or record "
-                              "the article of the code the court applied")));
+      problems->Add(Invalid(field, CodeNotYetInForceRule(o.law(), *in_force)));
     }
     if (in_table) (o.paragraph() == 0 ? named_whole : named_by_paragraph).insert(article);
   }

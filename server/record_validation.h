@@ -21,9 +21,13 @@
 //  - Names are letters of the Latin and Cyrillic scripts, in which a judgment of a court of
 //    Kosovo writes them (with combining marks, at most two on a letter), spaces, hyphens (- ‐)
 //    and apostrophes (' ‘ ’ ʼ), 1..100 letters, with at least one letter; a hyphen or an
-//    apostrophe never at the start or the end of the name ("-Berisha", "O'"). A letter of another
-//    script (Greek capitals that look Latin, Georgian, Arabic) is refused naming the script and
-//    the letter by its code point; a superscript or modifier letter (ª ʰ) and a fullwidth or
+//    apostrophe never at the start or the end of the name ("-Berisha", "O'") and, inside it, only
+//    between letters ("Hoxha-Berisha", not "Hoxha - Berisha", "Hoxha--Berisha" or "O''Brien").
+//    The dashes that look like a hyphen (en and em dash, the non-breaking hyphen U+2011, the
+//    minus sign) are refused, not folded: the search keys would read them as the hyphen, while
+//    the name printed would not be the one the clerk typed. A letter of another script (Greek
+//    capitals that look Latin, Georgian, Arabic) is refused naming the script and the letter by
+//    its code point; a superscript or modifier letter (ª ʰ) and a fullwidth or
 //    mathematical one (Ｂ 𝐁) with the plain letter to type. An alias that is the surname again,
 //    or another alias again, as the registry compares names (storage::NameNormalizer), is refused
 //    as a repeated citizenship is. An invisible character (zero-width, soft hyphen, byte order
@@ -181,10 +185,11 @@ class RecordValidator {
 
   // Names: valid UTF-8, 1..100 letters, Latin or Cyrillic letters with at most two combining
   // marks each, spaces, hyphens, apostrophes (' ‘ ’ ʼ), at least one letter, no hyphen or
-  // apostrophe at the start or the end (spaces around the name aside); not the eth Ð ð, no
-  // superscript, modifier, fullwidth or mathematical letter, no invisible character, no letter of
-  // another script (said by its code point, never the name). Returns OK also for an empty value
-  // when !required; else InvalidArgument "<field>: ...".
+  // apostrophe at the start or the end (spaces around the name aside) nor beside a space or
+  // another hyphen or apostrophe; not the eth Ð ð, no superscript, modifier, fullwidth or
+  // mathematical letter, no invisible character, no letter of another script (said by its code
+  // point, never the name). Returns OK also for an empty value when !required; else
+  // InvalidArgument "<field>: ...".
   static absl::Status ValidateName(absl::string_view field, absl::string_view value,
                                    bool required);
 

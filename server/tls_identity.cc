@@ -6,6 +6,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <arpa/inet.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
+
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -41,7 +45,76 @@ std::string KeyProblem(const std::string& key_file, const std::string& cert_pem,
   return ServerKeyPemProblem(key_file, key_pem, cert.get());
 }
 
+// The first certificate of `pem`, or null.
+std::unique_ptr<X509, decltype(&X509_free)> FirstCertificate(const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      bio == nullptr ? nullptr : PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr),
+      &X509_free);
+  ERR_clear_error();
+  return cert;
+}
+
+// The host names and addresses of `cert`'s subjectAltName ("registry.kjc.example", "10.0.0.1")
+// that `other`'s does not name: a DNS name its names do not match (its wildcards included), an
+// address it does not hold. A wildcard name of `cert` ("*.kjc.example") is named by the same
+// wildcard only.
+std::vector<std::string> NamesNotCovered(const X509* cert, X509* other) {
+  std::vector<std::string> missing;
+  auto* names = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (names == nullptr) return missing;
+  constexpr unsigned int kSanOnly = X509_CHECK_FLAG_NEVER_CHECK_SUBJECT;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type == GEN_DNS) {
+      const ASN1_IA5STRING* dns = name->d.dNSName;
+      const std::string host(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                             static_cast<size_t>(ASN1_STRING_length(dns)));
+      if (X509_check_host(other, host.data(), host.size(), kSanOnly, nullptr) != 1 &&
+          X509_check_host(other, host.data(), host.size(),
+                          kSanOnly | X509_CHECK_FLAG_NO_WILDCARDS, nullptr) != 1) {
+        missing.push_back(host);
+      }
+    } else if (name->type == GEN_IPADD) {
+      const ASN1_OCTET_STRING* ip = name->d.iPAddress;
+      const unsigned char* bytes = ASN1_STRING_get0_data(ip);
+      const int length = ASN1_STRING_length(ip);
+      if ((length == 4 || length == 16) &&
+          X509_check_ip(other, bytes, static_cast<size_t>(length), 0) != 1) {
+        char text[INET6_ADDRSTRLEN] = {};
+        inet_ntop(length == 4 ? AF_INET : AF_INET6, bytes, text, sizeof(text));
+        missing.push_back(text);
+      }
+    }
+  }
+  GENERAL_NAMES_free(names);
+  ERR_clear_error();
+  return missing;
+}
+
 }  // namespace
+
+std::string HostNamesDroppedProblem(const std::string& in_force_pem, const std::string& new_pem) {
+  const auto in_force = FirstCertificate(in_force_pem);
+  const auto replacement = FirstCertificate(new_pem);
+  if (in_force == nullptr || replacement == nullptr) return "";
+  std::vector<std::string> missing = NamesNotCovered(in_force.get(), replacement.get());
+  if (missing.empty()) return "";
+  // The names as the certificate writes them, each byte outside printable ASCII as '?': they go
+  // to the log and the audit log.
+  for (std::string& host : missing) {
+    for (char& c : host) {
+      if (c < 0x20 || c > 0x7e) c = '?';
+    }
+  }
+  return absl::StrCat(
+      "tls.cert_file: does not name every host the certificate in force names (not ",
+      absl::StrJoin(missing, ", "),
+      "): clients that reach the registry by such a name would fail their handshake. A "
+      "certificate for other host names is taken at a restart, not on reload");
+}
 
 std::string ServerKeyPemProblem(const std::string& key_file, const std::string& key_pem,
                                 const X509* cert) {
@@ -80,7 +153,15 @@ absl::StatusOr<std::unique_ptr<TlsIdentity>> TlsIdentity::Load(std::string cert_
   return identity;
 }
 
-TlsIdentity::~TlsIdentity() { StopWatching(); }
+TlsIdentity::~TlsIdentity() {
+  StopWatching();
+  // The copies hold the server's private key: they are removed when registryd stops cleanly
+  // (its gRPC server, which reads them, is gone by then). After a crash they stay, mode 0600 in
+  // a folder held to registryd's owner, and the next start writes them anew before serving.
+  if (wrote_copies_) {
+    for (const std::string* path : {&key_copy_, &cert_copy_}) unlink(path->c_str());
+  }
+}
 
 absl::Status TlsIdentity::Reload() { return pair_.Reload(); }
 
@@ -110,10 +191,18 @@ absl::StatusOr<std::shared_ptr<const TlsIdentity::Pair>> TlsIdentity::Read() {
   if (std::string wrong = KeyProblem(key_file_, *cert, *key); !wrong.empty()) {
     problems.push_back(std::move(wrong));
   }
+  const std::shared_ptr<const Pair> previous = pair_.Current();
+  // On reload, a certificate that no longer names a host the one in force names (another host's,
+  // copied to the wrong server, or one whose names were mistyped): every client that reaches the
+  // registry by that name would fail its handshake from the next connection on.
+  if (previous != nullptr && problems.empty()) {
+    if (std::string dropped = HostNamesDroppedProblem(previous->cert, *cert); !dropped.empty()) {
+      problems.push_back(std::move(dropped));
+    }
+  }
   if (!problems.empty()) return absl::FailedPreconditionError(absl::StrJoin(problems, "; "));
   pair->cert = *std::move(cert);
   pair->key = *std::move(key);
-  const std::shared_ptr<const Pair> previous = pair_.Current();
   if (previous != nullptr && previous->cert == pair->cert && previous->key == pair->key) {
     return std::shared_ptr<const Pair>(std::move(pair));
   }
@@ -124,6 +213,7 @@ absl::StatusOr<std::shared_ptr<const TlsIdentity::Pair>> TlsIdentity::Read() {
        {std::tuple<const char*, const std::string&, const std::string&>{"tls.key_file", key_copy_,
                                                                         pair->key},
         {"tls.cert_file", cert_copy_, pair->cert}}) {
+    wrote_copies_ = true;  // a write that fails may leave a file too
     if (absl::Status written = ReplaceFileDurably(path, bytes); !written.ok()) {
       return absl::Status(written.code(),
                           absl::StrCat(field, ": cannot write the copy that the TLS layer reads: ",

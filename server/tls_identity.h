@@ -5,9 +5,11 @@
 // certificate (CA:TRUE) included, which start-up and --check_config refuse. So gRPC reads
 // registryd's copy of the pair in force instead, and that copy is rewritten only with a pair
 // that passes the checks of start-up: the certificate's (ServerCertificatePemProblems: a CA's,
-// expired, not for serverAuth, naming no host, ...) and that the key is the certificate's. A
-// refused pair leaves the previous one in force, and the reload's error says why, in start-up's
-// words.
+// expired, not for serverAuth, naming no host, ...) and that the key is the certificate's, and on
+// reload that the certificate names every host name of the one in force. A refused pair leaves
+// the previous one in force, and the reload's error says why, in start-up's words. The copies
+// are removed at a clean stop; after a crash they stay (mode 0600, in registryd's own folder)
+// until the next start writes them anew.
 //
 //   ASSIGN_OR_RETURN(auto served, TlsIdentity::Load(cert, key, copy_cert, copy_key, clock));
 //   ... FileWatcherCertificateProvider(served->key_copy(), served->cert_copy(), ...)
@@ -16,6 +18,7 @@
 
 #include <openssl/x509.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,6 +40,14 @@ namespace registry::server {
 std::string ServerKeyPemProblem(const std::string& key_file, const std::string& key_pem,
                                 const X509* cert);
 
+// What a reload says of a certificate `new_pem` that does not name every host name and address
+// of the subjectAltName of the certificate in force, `in_force_pem` (a DNS name the new one's
+// names do not match, wildcards included; an address it does not hold): "" when it names them
+// all. Such a certificate is another host's, or one whose names were mistyped; served, every
+// client that reaches the registry by the missing name would fail its handshake. Start-up takes
+// it (there is no certificate in force to compare with): a move to other names is a restart.
+std::string HostNamesDroppedProblem(const std::string& in_force_pem, const std::string& new_pem);
+
 // Thread-safe.
 class TlsIdentity {
  public:
@@ -49,6 +60,8 @@ class TlsIdentity {
                                                            std::string cert_copy,
                                                            std::string key_copy,
                                                            const Clock* clock);
+  // Removes the copies it wrote: they hold the server's private key. Destroy it only once the
+  // TLS layer that reads them has stopped (RegistryServer's gRPC server is destroyed before it).
   ~TlsIdentity();
 
   const std::string& cert_copy() const { return cert_copy_; }
@@ -57,7 +70,8 @@ class TlsIdentity {
   // Reads the pair again. When it passes the checks and differs from the pair in force, the
   // copies are rewritten (the key first); otherwise nothing is written. When it is refused, the
   // pair in force stays and the error says why: every problem ServerCertificatePemProblems
-  // finds, joined by "; " as start-up says them, or that the key is not the certificate's.
+  // finds, joined by "; " as start-up says them, or that the key is not the certificate's, or
+  // that the certificate drops a host name of the one in force (HostNamesDroppedProblem).
   absl::Status Reload();
 
   // Polls the two files every `interval` and reloads when either changes; `report` gets each
@@ -93,6 +107,9 @@ class TlsIdentity {
   const Clock* const clock_;
   Reloadable<Pair> pair_;
   PollingThread watcher_;
+  // Whether a copy was written (or its write tried), so that the destructor removes the copies:
+  // a pair refused at start-up leaves alone any file of another registryd's at those paths.
+  std::atomic<bool> wrote_copies_{false};
 };
 
 }  // namespace registry::server

@@ -71,6 +71,7 @@ struct StandIns {
   const char* name_overlay;  // a combining stroke or slash over a letter
   const char* name_phonetic;  // a small capital or another letter of a phonetic alphabet
   const char* name_edge;  // a hyphen or an apostrophe at the start or the end
+  const char* name_joiner;  // a hyphen or an apostrophe beside a space or another one
   const char* text_ok;
   const char* text_bad;
   const char* number_ok;
@@ -78,10 +79,10 @@ struct StandIns {
 };
 constexpr StandIns kStandIns[2] = {
     {"Berisha", "1", "\xd0\xa1" "eku", "Berisha\xc2\xa0" "Gashi", "D`Amato", "\xc3\x90" "uro",
-     "D\xcc\xb5" "uro", "\xe1\xb4\x86" "uro", "-Berisha", "Prishtinë", "\x01", "1234567890",
-     "x"},
+     "D\xcc\xb5" "uro", "\xe1\xb4\x86" "uro", "-Berisha", "Hoxha - Berisha", "Prishtinë", "\x01",
+     "1234567890", "x"},
     {"Gashi", "#", "Ra\xd0\xb0xhiu", "Ana\xe2\x80\x93" "Maria", "O\xc2\xb4" "Brien",
-     "\xc3\xb0" "uro", "Bjo\xcc\xb8" "rn", "\xe1\xb5\xad" "uro", "O'", "Pejë", "\x7f",
+     "\xc3\xb0" "uro", "Bjo\xcc\xb8" "rn", "\xe1\xb5\xad" "uro", "O'", "O''Brien", "Pejë", "\x7f",
      "9876543210", "12"},
 };
 
@@ -128,6 +129,7 @@ std::string NameStandIn(absl::string_view field, const std::string& value, bool 
   if (absl::StrContains(status.message(), "typed over a letter")) return s.name_overlay;
   if (absl::StrContains(status.message(), "phonetic or historic")) return s.name_phonetic;
   if (absl::StrContains(status.message(), "begins or ends with a hyphen")) return s.name_edge;
+  if (absl::StrContains(status.message(), "with a space or another hyphen")) return s.name_joiner;
   // Named by its code point, which the class is: a stand-in name holding the same character.
   if (std::string invisible = InvisibleNamed(status.message()); !invisible.empty()) {
     return absl::StrCat(s.name_ok, invisible);

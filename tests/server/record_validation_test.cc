@@ -258,7 +258,7 @@ TEST_F(ValidationTest, CyrillicAndPunctuatedNamesAreValid) {
   person_.set_father_name("Милош");
   person_.add_aliases("O’Brien-Kërqeli");
   person_.add_aliases("D'Angelo");
-  person_.add_aliases("Ngaʼ Rama");
+  person_.add_aliases("Gjonʼaj Rama");  // U+02BC modifier letter apostrophe, between letters.
   person_.add_aliases("Đorđević‐Šćekić");  // U+2010 hyphen.
   EXPECT_TRUE(Validate().ok()) << Validate();
 }
@@ -332,6 +332,41 @@ TEST_F(ValidationTest, AnArticleTheTableListsByParagraphsAloneIsRefusedWithItsPa
   o->set_article(234);
   o->set_paragraph(2);
   EXPECT_TRUE(Validate().ok()) << Validate();  // that code's article 234 is listed whole
+}
+
+// Article 234 of 06/L-074 given whole in a 2013 judgment: the paragraph was missing AND the code
+// was not in force (2019-04-14), and only the paragraph was said; the clerk gave one and was then
+// told the code was wrong. Both are said in one answer, the code's date first: a paragraph of
+// that code would be refused as well.
+TEST_F(ValidationTest, AnArticleGivenWholeOfACodeNotYetInForceIsToldBothInOneAnswer) {
+  conviction_.clear_offences();
+  registry::v1::Offence* o = conviction_.add_offences();
+  o->set_law("06/L-074");
+  o->set_article(234);
+  conviction_.set_judgment_date("2013-03-01");
+  conviction_.set_final_date("2013-05-01");
+  conviction_.clear_release_date();
+  conviction_.clear_bans();
+  constexpr absl::string_view kCodeDate =
+      "conviction.judgment_date: is before 2019-04-14, the day code 06/L-074 of an offence took "
+      "effect: check the judgment date, and the offence's code; conviction.offences[0]: code "
+      "06/L-074 took effect on 2019-04-14, after the judgment date: check the judgment date, or "
+      "record the article of the code the court applied; ";
+  constexpr absl::string_view kParagraphs =
+      "conviction.offences[0]: 06/L-074 article 234 is recorded by its paragraph: give one of "
+      "06/L-074:234:1, 06/L-074:234:2, 06/L-074:234:3, 06/L-074:234:4, 06/L-074:234:5";
+  for (const uint32_t paragraph : {0u, 6u}) {
+    o->set_paragraph(paragraph);
+    EXPECT_EQ(Validate().message(), absl::StrCat(kCodeDate, kParagraphs)) << paragraph;
+  }
+  // A listed paragraph of it: the code's date alone.
+  o->set_paragraph(3);
+  EXPECT_EQ(Validate().message(), kCodeDate.substr(0, kCodeDate.size() - 2));
+  // In force on the judgment date: the paragraph alone, as before.
+  o->set_paragraph(0);
+  conviction_.set_judgment_date("2020-03-01");
+  conviction_.set_final_date("2020-05-01");
+  EXPECT_EQ(Validate().message(), kParagraphs);
 }
 
 // 06/L-074 art. 227 whole and its paragraph 2 in one record: the whole article holds the
@@ -669,7 +704,50 @@ TEST_F(ValidationTest, ANameBeginningOrEndingWithAHyphenOrAnApostropheIsRefused)
   }
   // Between letters they join: taken.
   for (const char* name : {"Hoxha-Berisha", "O'Brien", "D\xe2\x80\x99" "Amato",
-                           "Ana-Maria Gashi", "Hoxha - Berisha"}) {
+                           "Ana-Maria Gashi"}) {
+    EXPECT_TRUE(RecordValidator::ValidateName("person.surname", name, true).ok()) << name;
+    EXPECT_TRUE(validator_->ValidateCandidate("1234567890", name, "Arben", "1980-04-12").ok())
+        << name;
+  }
+}
+
+// Inside a name, a hyphen or an apostrophe with a space or another of them beside it joins no
+// two letters ("Hoxha - Berisha", "Hoxha--Berisha", "O''Brien"): it was stored as typed, printing
+// unlike the person's papers. Refused in every name field and a vetting candidate's names, naming
+// the field and saying how such a name is written, never the name.
+TEST_F(ValidationTest, AHyphenOrAnApostropheThatJoinsNoTwoLettersIsRefused) {
+  constexpr absl::string_view kRule =
+      "holds a hyphen or an apostrophe with a space or another hyphen or apostrophe beside it: "
+      "write a double surname as Hoxha-Berisha and a name with an apostrophe as O'Brien, with a "
+      "letter on each side and no space";
+  for (const char* name :
+       {"Hoxha - Berisha", "Hoxha--Berisha", "O''Brien", "Hoxha-'Berisha", "Hoxha -Berisha",
+        "Hoxha- Berisha", "O' Brien", "O\xe2\x80\x99\xe2\x80\x99" "Brien",
+        "Hoxha\xe2\x80\x90-Berisha", "Ana Maria -Gashi", "Be\xcc\x81 -Gashi"}) {
+    SCOPED_TRACE(name);
+    for (const char* field : {"person.surname", "person.given_name", "person.father_name",
+                              "person.aliases[0]"}) {
+      EXPECT_EQ(RecordValidator::ValidateName(field, name, true).message(),
+                absl::StrCat(field, ": ", kRule));
+    }
+    Person person = person_;
+    person.add_aliases(name);
+    EXPECT_EQ(validator_->ValidateRecord(person, conviction_).message(),
+              absl::StrCat("person.aliases[0]: ", kRule));
+    person.clear_aliases();
+    person.set_surname(name);
+    person.set_given_name(name);
+    person.set_father_name(name);
+    EXPECT_EQ(validator_->ValidateRecord(person, conviction_).message(),
+              absl::StrCat("person.surname: ", kRule, "; person.given_name: ", kRule,
+                           "; person.father_name: ", kRule));
+    EXPECT_EQ(validator_->ValidateCandidate("1234567890", name, name, "1980-04-12").message(),
+              absl::StrCat("surname: ", kRule, "; given_name: ", kRule));
+  }
+  // Between letters, or a letter and its accent, they join; spaces between words are words.
+  for (const char* name : {"Hoxha-Berisha", "O'Brien", "Ana-Maria Gashi", "Hoxha Berisha",
+                           "Be\xcc\x81-Gashi", "D'Amato-O'Brien",
+                           "Hoxha\xe2\x80\x90" "Berisha"}) {
     EXPECT_TRUE(RecordValidator::ValidateName("person.surname", name, true).ok()) << name;
     EXPECT_TRUE(validator_->ValidateCandidate("1234567890", name, "Arben", "1980-04-12").ok())
         << name;
@@ -1765,6 +1843,7 @@ TEST(StaticValidationTest, ALookAlikeOfASpaceOrHyphenIsSaidAsSuch) {
                                  "Berisha\xe2\x80\x93Krasniqi",     // U+2013 en dash
                                  "Berisha\xe2\x80\x94Krasniqi",     // U+2014 em dash
                                  "Berisha\xe2\x80\xafKrasniqi",     // U+202F narrow no-break
+                                 "Berisha\xe2\x80\x91Krasniqi",     // U+2011 non-breaking hyphen
                                  "Berisha\xe2\x88\x92Krasniqi"}) {  // U+2212 minus sign
     const absl::Status status = RecordValidator::ValidateName("person.surname", look_alike, true);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << look_alike;

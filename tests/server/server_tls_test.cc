@@ -3,16 +3,22 @@
 // connection never reach a handler (the audit log does not grow). (Revoked certificates are
 // refused by the call gate: revocation_test.cc.) A server certificate replaced on disk reaches
 // new connections within seconds, without a restart, when it passes start-up's checks; one that
-// does not (a CA's, a key not its own) is refused and the previous one served, and a client CA
-// bundle of certificates that are no CA's is refused on reload.
+// does not (a CA's, a key not its own, another host's) is refused and the previous one served,
+// and a client CA bundle of certificates that are no CA's is refused on reload. registryd's
+// copies of the pair in force are removed at a clean stop.
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -21,6 +27,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/check_config.h"
 #include "server/identity.h"
+#include "server/tls_identity.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
@@ -220,6 +227,85 @@ TEST_F(ServerTlsTest, AnEncryptedKeyIsRefusedOnReloadWithoutAskingForAPassphrase
                                    "for"));
   EXPECT_EQ(ServerCertificateSeenBy(server_->Channel("clerk")),
             pki.LoadIdentity("server").fingerprint);
+}
+
+// A server certificate as the dev PKI issues one, for the names `san`.
+std::string ServerExtensions(absl::string_view san) {
+  return absl::StrCat(
+      "basicConstraints = critical, CA:FALSE\n"
+      "keyUsage = critical, digitalSignature\n"
+      "extendedKeyUsage = serverAuth\n"
+      "subjectKeyIdentifier = hash\n"
+      "authorityKeyIdentifier = keyid:always\n"
+      "subjectAltName = ",
+      san);
+}
+
+// A good certificate for another host (the registry's test server answers as localhost and
+// 127.0.0.1), copied to this one by mistake, was taken on reload: every client that reaches the
+// registry by its name then failed the handshake. It is refused on reload, naming the names it
+// drops, and the certificate in force is still served; one that names them all and more is
+// taken. (Start-up takes any good certificate: a move to other names is a restart.)
+TEST_F(ServerTlsTest, AServerCertificateForAnotherHostIsRefusedOnReload) {
+  const TestPki& pki = TestPki::Get();
+  const std::string first = pki.LoadIdentity("server").fingerprint;
+  const std::string cert_file = server_->tls_dir() + "/cert.pem";
+  const std::string key_file = server_->tls_dir() + "/key.pem";
+  for (const auto& [san, dropped] : std::vector<std::pair<std::string, std::string>>{
+           {"DNS:registry.other.example, IP:10.9.8.7", "localhost, 127.0.0.1"},
+           {"DNS:localhost", "127.0.0.1"},
+           {"IP:127.0.0.1, DNS:*.localdomain", "localhost"}}) {
+    SCOPED_TRACE(san);
+    const TestPki::Identity other = pki.IssueClient("registry", ServerExtensions(san));
+    testing::WriteFileAtomically(key_file, other.key_pem);
+    testing::WriteFileAtomically(cert_file, other.cert_pem);
+    EXPECT_TRUE(server::ServerCertificateServes(cert_file, absl::Now()).ok())
+        << "start-up would take it";
+    const absl::Status reloaded = server_->server()->ReloadServerCertificate();
+    EXPECT_EQ(reloaded.code(), absl::StatusCode::kFailedPrecondition) << reloaded;
+    EXPECT_EQ(reloaded.message(),
+              absl::StrCat("tls.cert_file: does not name every host the certificate in force "
+                           "names (not ",
+                           dropped,
+                           "): clients that reach the registry by such a name would fail their "
+                           "handshake. A certificate for other host names is taken at a "
+                           "restart, not on reload"));
+    EXPECT_EQ(ServerCertificateSeenBy(server_->Channel("clerk")), first);
+  }
+  // The same names and one more: taken.
+  const TestPki::Identity more = pki.IssueClient(
+      "registry", ServerExtensions("DNS:localhost, IP:127.0.0.1, DNS:registry.kjc.example"));
+  testing::WriteFileAtomically(key_file, more.key_pem);
+  testing::WriteFileAtomically(cert_file, more.cert_pem);
+  EXPECT_TRUE(server_->server()->ReloadServerCertificate().ok());
+  EXPECT_EQ(server::HostNamesDroppedProblem(more.cert_pem, pki.ReadFile("server/cert.pem")),
+            "tls.cert_file: does not name every host the certificate in force names (not "
+            "registry.kjc.example): clients that reach the registry by such a name would fail "
+            "their handshake. A certificate for other host names is taken at a restart, not on "
+            "reload");
+  EXPECT_EQ(server::HostNamesDroppedProblem(pki.ReadFile("server/cert.pem"),
+                                            pki.ReadFile("server2/cert.pem")),
+            "");
+}
+
+// registryd's copies of the server's certificate and key (the key is a secret) were left in its
+// folder after it stopped. A clean stop removes them; the next start writes them again.
+TEST_F(ServerTlsTest, TheCopiesOfTheServersPairInForceAreRemovedAtACleanStop) {
+  const std::string& ledger = server_->config().erasure_ledger_file();
+  const std::string folder = ledger.substr(0, ledger.rfind('/'));
+  const std::string cert_copy = folder + "/server-cert.in-force.pem";
+  const std::string key_copy = folder + "/server-key.in-force.pem";
+  const auto exists = [](const std::string& path) { return access(path.c_str(), F_OK) == 0; };
+  ASSERT_TRUE(exists(cert_copy));
+  ASSERT_TRUE(exists(key_copy));
+  server_->Stop();
+  EXPECT_FALSE(exists(cert_copy));
+  EXPECT_FALSE(exists(key_copy));
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_TRUE(exists(cert_copy));
+  EXPECT_TRUE(exists(key_copy));
+  EXPECT_EQ(ServerCertificateSeenBy(server_->Channel("clerk")),
+            TestPki::Get().LoadIdentity("server").fingerprint);
 }
 
 // A client CA bundle of certificates that are no CA's (an official's certificate put in its
