@@ -193,6 +193,7 @@ absl::Status RunLocal(const BenchOptions& options, const std::string& root, Repo
     preload.key_file = setup.config.key_file();
     preload.reference_dir = setup.config.reference_dir();
     preload.watermark_file = setup.config.audit_watermark_file();
+    preload.ledger_file = setup.config.erasure_ledger_file();
     preload.records = options.records;
     preload.audit_events = options.audit_events;
     preload.threads = options.preload_threads;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/escaping.h"
@@ -24,6 +25,8 @@
 #include "storage/audit_log.h"
 #include "storage/audit_log_id.h"
 #include "storage/audit_watermark.h"
+#include "storage/erasure_ledger.h"
+#include "storage/index_seal.h"
 #include "storage/database.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
@@ -308,12 +311,26 @@ absl::StatusOr<PreloadResult> PreloadStore(const PreloadOptions& options,
   // Sealed as registryd seals its writes, which it checks in the write-ahead log at its start.
   ASSIGN_OR_RETURN(db_options.wal_seal_key,
                    crypto::DeriveKey(keys.derivation_root, storage::kWalSealKeyPurpose));
+  // And the index seal kept in every write, as registryd keeps it: a folder at the current
+  // schema without one is refused for vetting (storage/index_seal.h).
+  ASSIGN_OR_RETURN(db_options.index_seal_key,
+                   crypto::DeriveKey(keys.derivation_root, storage::kIndexSealKeyPurpose));
   ASSIGN_OR_RETURN(std::unique_ptr<storage::Database> db, storage::Database::Open(db_options));
   ASSIGN_OR_RETURN(crypto::SecretBytes log_key,
                    crypto::DeriveKey(keys.derivation_root, storage::kAuditLogKeyPurpose));
   // Named first, as registryd names a new database: registryd refuses a database that holds
-  // records or events but no authenticated log id (storage/audit_log_id.h).
+  // records or events but no authenticated log id (storage/audit_log_id.h). Then sealed, while
+  // it holds no index row.
   RETURN_IF_ERROR(storage::EnsureAuditLogId(db.get(), log_key).status());
+  RETURN_IF_ERROR(db->MakeIndexSealIfAbsent().status());
+  // The empty erasure ledger of a new installation, made before anything is written.
+  std::unique_ptr<storage::ErasureLedger> ledger;
+  if (!options.ledger_file.empty()) {
+    ASSIGN_OR_RETURN(crypto::SecretBytes ledger_key,
+                     crypto::DeriveKey(keys.derivation_root, storage::kErasureLedgerKeyPurpose));
+    ASSIGN_OR_RETURN(ledger, storage::ErasureLedger::Open(options.ledger_file, ledger_key,
+                                                          db.get(), /*may_create=*/true));
+  }
   auto start = SteadyClock::now();
   if (options.records > 0) RETURN_IF_ERROR(PreloadRecords(options, generator, db.get(), &result));
   result.records_seconds = SecondsSince(start);
@@ -339,7 +356,12 @@ absl::StatusOr<PreloadResult> PreloadStore(const PreloadOptions& options,
     ASSIGN_OR_RETURN(std::unique_ptr<storage::AuditWatermark> mark,
                      storage::AuditWatermark::Open(options.watermark_file, mark_key,
                                                    SystemClock::Get()));
-    RETURN_IF_ERROR(mark->Reset(*log).status());
+    std::optional<storage::AuditWatermark::LedgerHead> head;
+    if (ledger != nullptr) {
+      head = storage::AuditWatermark::LedgerHead{};
+      ledger->Head(&head->entries, &head->last_mac);
+    }
+    RETURN_IF_ERROR(mark->Reset(*log, head).status());
   }
   return result;
 }

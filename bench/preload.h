@@ -69,6 +69,10 @@ struct PreloadOptions {
   // Where registryd keeps its audit watermark (config audit_watermark_file): written for the
   // events preloaded. Empty: none written.
   std::string watermark_file;
+  // Where registryd keeps its erasure ledger (config erasure_ledger_file): made empty, as a new
+  // registryd makes it, and bound in the watermark, since registryd refuses an installation that
+  // holds data without one. Empty: none made.
+  std::string ledger_file;
   // How many records and audit events to write. Default none.
   uint64_t records = 0;
   uint64_t audit_events = 0;

@@ -226,6 +226,19 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
     problems->push_back("key_file: cannot derive the keys of the stored data from it");
     return;
   }
+  // The ledger against every backup, as start-up holds it before anything else is read: it
+  // needs neither the data folder nor its database, whatever state they are in.
+  std::vector<uint32_t> unrecorded;
+  if (absl::Status held = LedgerHoldsEveryBackup(c, keys->derivation_root, &unrecorded);
+      !held.ok()) {
+    problems->push_back(absl::StrCat("erasure_ledger_file: ", held.message()));
+  }
+  if (!unrecorded.empty()) {
+    not_checked->push_back(absl::StrCat(
+        "the erasure ledger against ", unrecorded.size() == 1 ? "backup " : "backups ",
+        absl::StrJoin(unrecorded, ", "), " in ", c.backup_dir(), ": made before backups "
+        "recorded the erasures they hold (a restore still holds the ledger to them)"));
+  }
   // Read once the key file is known to be the database's: under another installation's keys it
   // fails too, which would only repeat the key file's problem.
   const auto open_watermark = [&]() -> std::unique_ptr<storage::AuditWatermark> {
@@ -237,28 +250,31 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
     return nullptr;
   };
 
-  if (!storage::Database::Exists(data_dir)) {
-    // No database yet: start-up makes a new one, whose audit log holds no event and which has
-    // applied no erasure.
+  // A folder that holds no registry data (no database, one another program made, one with no
+  // row, or one whose audit log holds no event), where start-up would begin a new registry:
+  // refused as start-up refuses it when anything outside the folder says the registry held
+  // data. True when it was (and said).
+  const auto lost_data = [&](absl::string_view holds) {
     const std::unique_ptr<storage::AuditWatermark> watermark = open_watermark();
-    bool lost_said = false;
-    if (watermark != nullptr) {
-      if (absl::Status lost = watermark->CheckNoDatabase(data_dir); !lost.ok()) {
-        problems->push_back(std::string(lost.message()));
-        lost_said = true;
-      }
-    }
     if (absl::Status ledger = storage::ErasureLedger::Check(c.erasure_ledger_file(), *ledger_key,
                                                             nullptr);
         !ledger.ok()) {
       problems->push_back(absl::StrCat("erasure_ledger_file: ", ledger.message()));
-    } else if (absl::Status lost = storage::ErasureLedger::CheckNoDatabase(
-                   c.erasure_ledger_file(), *ledger_key, data_dir);
-               !lost.ok() && !lost_said) {
-      // As start-up refuses it: the ledger's erasures prove there was data, watermark or not
-      // (said once: the watermark's line already says the folder holds no database).
-      problems->push_back(std::string(lost.message()));
+      return true;
     }
+    if (watermark == nullptr) return true;  // said above, as audit_watermark_file
+    if (absl::Status lost = RefuseAnEmptyFolderWithAPast(c, keys->derivation_root, holds);
+        !lost.ok()) {
+      problems->push_back(std::string(lost.message()));
+      return true;
+    }
+    return false;
+  };
+
+  if (!storage::Database::Exists(data_dir)) {
+    // No database yet: start-up makes a new one, whose audit log holds no event and which has
+    // applied no erasure, unless the watermark, the ledger or the backups say there was data.
+    lost_data(kHoldsNoDatabase);
     return;
   }
   // Beside a running registryd (a new config checked before a restart) the database is its.
@@ -272,11 +288,28 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
     problems->push_back(absl::StrCat("data_dir: ", probed.message()));
     return;
   }
+  // A database without this registry's column families (one RocksDB's ldb made): refused as
+  // start-up refuses it when anything says there was data; otherwise start-up makes them (a
+  // first open a crash cut off), which the check does not do.
+  if (absl::StatusOr<std::vector<std::string>> missing =
+          storage::Database::MissingFamilies(data_dir);
+      missing.ok() && !missing->empty()) {
+    if (!lost_data(kHoldsOtherFamilies)) {
+      not_checked->push_back(absl::StrCat(
+          what, ": the database lacks this registry's column families (", absl::StrJoin(*missing,
+          ", "), "), which start-up makes first (a write), which the check does not do"));
+    }
+    return;
+  }
   // Every write to the database the check opens is refused (server/writes_refused.h): start-up
   // makes those writes, the check reads only, and says what it did not check.
   WritesRefused guard("--check_config writes nothing");
+  // The writes tried before the step under way (0: every write since the open counts): a step
+  // that tried none failed for what it read, which start-up reads too and refuses in the same
+  // words, whatever an earlier step wanted to write (as RefuseBeforeWriting holds a start to it).
+  uint64_t before_step = 0;
   const auto failed = [&](absl::string_view field, const absl::Status& status) {
-    if (guard.tried()) {
+    if (guard.count() > before_step) {
       not_checked->push_back(absl::StrCat(
           what, ": start-up writes to the database first (a new database, a key-encryption key "
           "made current while registryd was stopped, or a write a crash cut off), which the "
@@ -312,30 +345,47 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
     }
     return failed("data_dir", db.status());
   }
+  // A database with no row: new only when nothing outside the folder says otherwise.
+  if (absl::StatusOr<bool> nothing = storage::HoldsNothing(**db);
+      nothing.ok() && *nothing && lost_data(kHoldsNoRow)) {
+    return;
+  }
   // The key file first, as the records check it before anything else is read: with another
   // installation's keys nothing below can be read.
   storage::KeyringHolder holder(std::shared_ptr<const crypto::Keyring>(std::move(keys->keyring)));
   absl::StatusOr<std::unique_ptr<storage::NameNormalizer>> normalizer =
       storage::NameNormalizer::Create();
   if (!normalizer.ok()) return failed("data_dir", normalizer.status());
+  before_step = guard.count();
   absl::StatusOr<std::unique_ptr<storage::RecordStore>> records = storage::RecordStore::Create(
       db->get(), &holder, keys->derivation_root, normalizer->get());
   if (!records.ok()) {
-    return failed(absl::StrContains(records.status().message(), "key file") ? "key_file"
-                                                                              : "data_dir",
-                  records.status());
+    failed(absl::StrContains(records.status().message(), "key file") ? "key_file" : "data_dir",
+           records.status());
+    // One that only wanted to write (a key-encryption key made current while registryd was
+    // stopped, key check values missing) has passed the key check: the audit log id is read
+    // next, as start-up's look reads it, and one missing from a database that holds data is
+    // refused there whatever was to be written.
+    if (guard.count() == before_step) return;
   }
+  before_step = guard.count();
   if (auto id = storage::ReadAuditLogId(**db, *audit_key); !id.ok()) {
     return failed("data_dir", id.status());
   }
+  if (!records.ok()) return;
+  // From here on, any write tried before leaves a failure unchecked, as before the key check.
+  before_step = 0;
   absl::StatusOr<std::unique_ptr<storage::AuditLog>> audit =
       storage::AuditLog::Open(db->get(), SystemClock::Get(), *audit_key);
   if (!audit.ok()) return failed("data_dir", audit.status());
+  // Rows but no audit event (every family but a few emptied): the same.
+  if ((*audit)->CurrentHead().size == 0 && lost_data(kHoldsNoEvent)) return;
   // The events since the last data check, as start-up reads them back before it serves: the
   // check had passed a log whose damage the start refuses.
   if (absl::Status walked = CheckAuditSinceLastDataCheck(**audit); !walked.ok()) {
     failed("data_dir", walked);
   }
+  const std::unique_ptr<storage::AuditWatermark> watermark = open_watermark();
   if (absl::Status ledger = storage::ErasureLedger::Check(c.erasure_ledger_file(), *ledger_key,
                                                           db->get());
       !ledger.ok()) {
@@ -349,9 +399,14 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
                                            "records erased since; put back the current erasure "
                                            "ledger from where the key file is kept"))
                : ledger);
+  } else if (watermark != nullptr) {
+    // As start-up and a restore hold it: the ledger against the head the watermark bound.
+    if (absl::Status held = watermark->CheckLedger(c.erasure_ledger_file(), *ledger_key);
+        !held.ok()) {
+      failed("erasure_ledger_file", held);
+    }
   }
-  if (const std::unique_ptr<storage::AuditWatermark> watermark = open_watermark();
-      watermark != nullptr) {
+  if (watermark != nullptr) {
     if (absl::Status behind = watermark->Check(**audit); !behind.ok()) {
       failed("audit_watermark_file", behind);
     }
@@ -623,6 +678,71 @@ absl::Status CheckAuditSinceLastDataCheck(
     if (!scanned.ok()) return scanned;
     end = start;
     if (read_from != nullptr) *read_from = end;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RefuseAnEmptyFolderWithAPast(const registry::v1::ServerConfig& config,
+                                          const crypto::SecretBytes& derivation_root,
+                                          absl::string_view holds) {
+  // The watermark first: it says how many events the lost log held, and when.
+  ASSIGN_OR_RETURN(const crypto::SecretBytes watermark_key,
+                   crypto::DeriveKey(derivation_root, storage::kAuditWatermarkKeyPurpose));
+  ASSIGN_OR_RETURN(const std::unique_ptr<storage::AuditWatermark> watermark,
+                   storage::AuditWatermark::Open(config.audit_watermark_file(), watermark_key,
+                                                 SystemClock::Get()));
+  RETURN_IF_ERROR(watermark->CheckNoDatabase(config.data_dir(), holds));
+  // The ledger: a key folder put back without its watermark still holds the erasures, which
+  // prove there was data; an empty registry would have "applied" them and answered CLEAR.
+  ASSIGN_OR_RETURN(const crypto::SecretBytes ledger_key,
+                   crypto::DeriveKey(derivation_root, storage::kErasureLedgerKeyPurpose));
+  RETURN_IF_ERROR(storage::ErasureLedger::CheckNoDatabase(config.erasure_ledger_file(),
+                                                          ledger_key, config.data_dir(), holds));
+  // And the backups (damaged ones too; a folder that cannot be read counts as holding some):
+  // with the watermark gone and no erasure in the ledger, they are what is left to show that
+  // the registry held data. A backup restored into an empty registry begun here later would
+  // find no ledger of its erasures.
+  if (absl::IsNotFound(storage::Backups::ChooseForRestore(config.backup_dir(), 0).status())) {
+    return absl::OkStatus();
+  }
+  std::error_code error;
+  const bool ledger = std::filesystem::exists(config.erasure_ledger_file(), error) || error;
+  return absl::FailedPreconditionError(absl::StrCat(
+      "data_dir: ", config.data_dir(), " ", holds, " and the erasure ledger ",
+      config.erasure_ledger_file(), ledger ? " holds no erasure" : " is missing",
+      ", but the backup folder ", config.backup_dir(), " holds backups of a registry: check "
+      "data_dir and erasure_ledger_file in the config (a mistyped or moved folder); nothing was "
+      "created or written there. If the data directory was lost or emptied, put it back from "
+      "its copy, or restore with --restore_backup (with the current erasure ledger put back "
+      "from where the key file is kept; docs/operations.md); start-up refuses to begin a new, "
+      "empty registry in its place (to start one on purpose, move the backups aside as well)"));
+}
+
+absl::Status LedgerHoldsEveryBackup(const registry::v1::ServerConfig& config,
+                                    const crypto::SecretBytes& derivation_root,
+                                    std::vector<uint32_t>* unrecorded) {
+  absl::StatusOr<std::vector<storage::Backups::Info>> backups =
+      storage::Backups::ListIn(config.backup_dir());
+  if (!backups.ok()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const crypto::SecretBytes ledger_key,
+                   crypto::DeriveKey(derivation_root, storage::kErasureLedgerKeyPurpose));
+  // Newest first: the newest has applied the most, and is the one to name.
+  for (auto it = backups->rbegin(); it != backups->rend(); ++it) {
+    if (!it->erasures.has_value()) {
+      if (unrecorded != nullptr) unrecorded->push_back(it->id);
+      continue;
+    }
+    const absl::Status held = storage::ErasureLedger::HoldsHead(
+        config.erasure_ledger_file(), ledger_key, it->erasures->applied, it->erasures->last_mac,
+        absl::StrCat("backup ", it->id, " in ", config.backup_dir()));
+    if (absl::IsFailedPrecondition(held)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          held.message(), ". The data folder ", config.data_dir(), " and the audit watermark ",
+          config.audit_watermark_file(), " may have been put back from the same earlier copy, "
+          "which agree with that ledger: put back the current ones with it, or restore backup ",
+          it->id, " once the current ledger is in place"));
+    }
+    RETURN_IF_ERROR(held);
   }
   return absl::OkStatus();
 }

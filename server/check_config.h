@@ -41,6 +41,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "crypto/secret_bytes.h"
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/config.pb.h"
 
@@ -132,6 +133,44 @@ inline constexpr char kRevocationOff[] =
     "tls.crl_directory: not set: revocation checking is off, so a revoked client certificate is "
     "accepted until it expires unless the policy's deny list names it; set tls.crl_directory to "
     "the CRL folder to check revocation";
+
+// What a data folder that holds no registry data holds, in the words of the refusals below.
+inline constexpr char kHoldsNoDatabase[] = "holds no database";
+inline constexpr char kHoldsOtherFamilies[] =
+    "holds a database without this registry's column families (one another program made)";
+inline constexpr char kHoldsNoRow[] = "holds a database with no row in it";
+inline constexpr char kHoldsNoEvent[] = "holds a database whose audit log holds no event";
+
+// A data folder that holds no registry data, as start-up finds it before it writes there: no
+// database (a missing or empty folder), a database without this registry's column families,
+// one with no row, or one whose audit log holds no event (`holds`: one of the kHolds* words).
+// It is taken for a new installation only when nothing outside it says that the registry held
+// data. FailedPrecondition, naming data_dir, what it holds, what proves there was data and what
+// to do (correct data_dir, or put the folder back or restore a backup: docs/operations.md),
+// when the audit watermark counts events, the erasure ledger holds authenticated entries, or
+// the backup folder holds backups (damaged ones too); the watermark's or the ledger's own
+// DataLoss or Unavailable when it cannot be read or fails authentication. Reads only: nothing
+// is written or made, in the folder or beside it. Start-up, --check_config and every offline
+// mode hold such a folder to it before anything is written there; it had been served as an
+// empty registry that answers CLEAR for everyone, the ledger's erasures "applied" to nothing.
+absl::Status RefuseAnEmptyFolderWithAPast(const registry::v1::ServerConfig& config,
+                                          const crypto::SecretBytes& derivation_root,
+                                          absl::string_view holds);
+
+// The erasure ledger held to every backup in the backup folder: each recorded, when it was made,
+// how many erasures its database had applied and the MAC of the last (storage/backups.h
+// Info::erasures), and the ledger must hold them. A data folder put back from a copy made
+// before an erasure, with the key folder's ledger and audit watermark from the same copy,
+// agrees with both, and a start served the erased record again; a backup made since says the
+// erasure was made. FailedPrecondition naming the backup, the ledger and what to do; the
+// ledger's DataLoss or Unavailable when it cannot be read. Read from the backups' meta files
+// only (no backup is opened, so it costs the same at every size). Backups made before they
+// recorded it are not held here (their ids in `*unrecorded`, when given): a restore still
+// holds the ledger to a newer one by opening it (LedgerHoldsTheErasuresOf). A backup folder
+// that cannot be read is left to what reads it to say. Writes nothing.
+absl::Status LedgerHoldsEveryBackup(const registry::v1::ServerConfig& config,
+                                    const crypto::SecretBytes& derivation_root,
+                                    std::vector<uint32_t>* unrecorded = nullptr);
 
 // FailedPrecondition when the data directory or the key file exists and belongs to another user
 // than `uid`: registryd run so (as root, following a runbook, for a service that runs as its

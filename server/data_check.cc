@@ -105,6 +105,10 @@ struct LogFacts {
     std::vector<std::string> record_ids;  // the records that decided it
   };
   std::vector<AnsweredCheck> answered;
+  // Each retained event that wrote a history entry and names one candidate: its check id and the
+  // candidate's token (raw), from which the entry's slot in that history follows (a row that
+  // fails authentication is named by its slot).
+  std::vector<std::pair<std::string, std::string>> check_persons;
   // The index of the last retained event that wrote a version of each record (an amendment may
   // change the number its head names).
   absl::flat_hash_map<std::string, uint64_t> last_changed;
@@ -153,6 +157,18 @@ std::optional<std::string> AnsweredCandidateOf(const registry::v1::AuditEvent& e
       event.action() != ActionOf(registry::v1::VettingCheckRequest::descriptor())) {
     return std::nullopt;
   }
+  const std::string& hex = event.tokens(0);
+  if (hex.empty() || hex.size() % 2 != 0 ||
+      hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return std::nullopt;
+  }
+  return absl::HexStringToBytes(hex);
+}
+
+// The personal-number token (raw) of the one candidate `event` names, whatever its outcome; nullopt
+// when it names none, or more than one, or one not well formed.
+std::optional<std::string> CandidateTokenOf(const registry::v1::AuditEvent& event) {
+  if (event.tokens_size() != 1) return std::nullopt;
   const std::string& hex = event.tokens(0);
   if (hex.empty() || hex.size() % 2 != 0 ||
       hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
@@ -321,6 +337,9 @@ absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
           const bool before = index < settled;
           if (!event.check_id().empty()) {
             (before ? facts->checks : facts->later_checks).insert(event.check_id());
+            if (std::optional<std::string> token = CandidateTokenOf(event)) {
+              facts->check_persons.emplace_back(event.check_id(), *std::move(token));
+            }
           }
           if (before) {
             if (std::optional<LogFacts::LimitedCheck> limited =
@@ -437,29 +456,57 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   // auditor as a fork.
   RETURN_IF_ERROR(
       audit.CheckStoredTree([&report](std::string problem) { report.Add(std::move(problem)); }));
-  // A row's key names its check only through its slot (a keyed hash of the check id): the
-  // events' check ids are hashed to find the row each wrote.
+  // A row's key names its check only through its slot (a keyed hash of the person key and the
+  // check id; of the check id alone in the earlier layout): a row that fails authentication is
+  // named by the check whose slot it lies under, hashed from the events' check ids and
+  // candidates, and for a REFER's copy from the person its deciding records' heads name. Only
+  // when such a row is stored: an authentic row names its check itself.
   absl::flat_hash_map<std::string, std::string> id_of_slot;
-  for (const auto* ids : {&facts.checks, &facts.later_checks}) {
-    for (const std::string& id : *ids) {
-      ASSIGN_OR_RETURN(std::string slot, checks.Slot(id));
+  bool earlier_unreadable = false;
+  bool unreadable = false;
+  for (const storage::CheckStore::StoredRow& row : stored_checks) {
+    if (row.authentic) continue;
+    unreadable = true;
+    earlier_unreadable |= row.earlier_layout;
+  }
+  if (earlier_unreadable) {
+    for (const auto* ids : {&facts.checks, &facts.later_checks}) {
+      for (const std::string& id : *ids) {
+        ASSIGN_OR_RETURN(std::string slot, checks.EarlierSlot(id));
+        id_of_slot.emplace(std::move(slot), id);
+      }
+    }
+  }
+  if (unreadable) {
+    for (const auto& [id, token] : facts.check_persons) {
+      ASSIGN_OR_RETURN(std::string slot, checks.Slot(token, id));
       id_of_slot.emplace(std::move(slot), id);
+    }
+    for (const LogFacts::AnsweredCheck& c : facts.answered) {
+      for (const std::string& record_id : c.record_ids) {
+        ASSIGN_OR_RETURN(const std::optional<std::string> token,
+                         checks.PersonTokenOfRecord(record_id));
+        if (!token.has_value() || *token == c.token) continue;
+        ASSIGN_OR_RETURN(std::string slot, checks.Slot(*token, c.check_id));
+        id_of_slot.emplace(std::move(slot), c.check_id);
+      }
     }
   }
   // Every check id an event wrote, before the rows below take them from facts.checks.
   const absl::flat_hash_set<std::string> paired(facts.checks.begin(), facts.checks.end());
-  // The authentic rows by check id and token (check id, 0x00, token), with their results; and
-  // the check ids of the rows that fail authentication (whose token is not to be trusted).
+  // The authentic rows by check id and person key (check id, 0x00, person key), with their
+  // results; and the check ids of the rows that fail authentication (whose person is not to be
+  // trusted).
   absl::flat_hash_map<std::string, registry::v1::VettingResult> row_results;
   absl::flat_hash_set<std::string> stored_ids;
   absl::flat_hash_set<std::string> refer_ids;  // those with a row that says REFER
   absl::flat_hash_set<std::string> unreadable_ids;
-  const auto row_key = [](absl::string_view check_id, absl::string_view token) {
-    return absl::StrCat(check_id, absl::string_view("\0", 1), token);
+  const auto row_key = [](absl::string_view check_id, absl::string_view person) {
+    return absl::StrCat(check_id, absl::string_view("\0", 1), person);
   };
   for (const storage::CheckStore::StoredRow& row : stored_checks) {
     if (row.authentic) {
-      row_results[row_key(row.check_id, row.token)] = row.result;
+      row_results[row_key(row.check_id, row.person)] = row.result;
       stored_ids.insert(row.check_id);
       if (row.result == registry::v1::VETTING_RESULT_REFER) refer_ids.insert(row.check_id);
     } else if (const auto event = id_of_slot.find(row.slot); event != id_of_slot.end()) {
@@ -501,7 +548,8 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   // check, never the person.
   for (const LogFacts::AnsweredCheck& c : facts.answered) {
     if (!stored_ids.contains(c.check_id) || unreadable_ids.contains(c.check_id)) continue;
-    const auto asked = row_results.find(row_key(c.check_id, c.token));
+    ASSIGN_OR_RETURN(const std::string asked_person, checks.PersonKey(c.token));
+    const auto asked = row_results.find(row_key(c.check_id, asked_person));
     if (asked == row_results.end()) {
       report.Add(absl::StrCat("vetting check ", c.check_id,
                               ": missing from the history of the number it was asked under"));
@@ -519,7 +567,8 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
       if (token.has_value() && *token != c.token) copies.insert(*token);
     }
     for (const std::string& token : copies) {
-      if (!row_results.contains(row_key(c.check_id, token))) {
+      ASSIGN_OR_RETURN(const std::string person, checks.PersonKey(token));
+      if (!row_results.contains(row_key(c.check_id, person))) {
         report.Add(absl::StrCat("vetting check ", c.check_id,
                                 ": its copy in the history of the person whose record under "
                                 "another number referred it is missing"));
@@ -555,26 +604,15 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
     // (row 48): a row deleted while registryd was stopped would reset the day's count. The
     // result is read from the check's rows in the people's histories (the event does not hold
     // it); a check whose rows are all missing or withheld is not held here (the rows above name
-    // a missing one). A row names its check by a keyed tag only: the check's row is there when
-    // leaving it out counts one less.
-    const absl::Time rows_until = audit.clock()->Now() + absl::Hours(1);
-    absl::flat_hash_map<std::string, size_t> refers_of;
+    // a missing one). A row's key is a keyed hash of its check id: one point read each.
     for (const LogFacts::LimitedCheck& c : facts.limited) {
       if (!refer_ids.contains(c.check_id)) continue;
-      auto all = refers_of.find(c.organisation);
-      if (all == refers_of.end()) {
-        absl::StatusOr<std::vector<absl::Time>> times =
-            checks.RefersBetween(c.organisation, rows_since, rows_until, "");
-        if (!times.ok() && !absl::IsDataLoss(times.status())) return times.status();
-        all = refers_of.emplace(c.organisation, times.ok() ? times->size() : 0).first;
-      }
-      absl::StatusOr<std::vector<absl::Time>> others =
-          checks.RefersBetween(c.organisation, rows_since, rows_until, c.check_id);
-      if (!others.ok() && !absl::IsDataLoss(others.status())) return others.status();
-      if (!others.ok()) {
+      const absl::StatusOr<bool> stored = checks.HasRefer(c.organisation, rows_since, c.check_id);
+      if (!stored.ok() && !absl::IsDataLoss(stored.status())) return stored.status();
+      if (!stored.ok()) {
         report.Add(absl::StrCat("vetting check ", c.check_id,
                                 ": a REFER row of its organisation fails authentication"));
-      } else if (others->size() == all->second) {
+      } else if (!*stored) {
         report.Add(absl::StrCat("vetting check ", c.check_id, ": answered REFER within the last "
                                 "24 hours, but its REFER row is missing, so the alert on the "
                                 "organisation's many REFERs would count it no more"));
@@ -706,6 +744,29 @@ absl::StatusOr<storage::DataCheckReport> CheckDataAndTableFiles(
   absl::StatusOr<storage::DataCheckReport> checked = CheckData(records, checks, audit, ledger);
   if (!checked.ok()) return TableFilesBehind(db, checked.status());
   storage::DataCheckReport report = *std::move(checked);
+  // The index seal, recomputed from every index row's key: rows deleted, added or swapped in
+  // the data folder, and any write that failed to keep it exact. A mismatch also refuses every
+  // vetting check from here on (Database::CheckIndexSeal records the verdict).
+  ASSIGN_OR_RETURN(const storage::IndexSealCheck seal, db.CheckIndexSeal());
+  if (const std::string problem = seal.Problem(); !problem.empty()) report.Add(problem);
+  // Index rows the check names as missing, extra, not current or not authentic break the seal
+  // too, whatever the sum says (a seal made over rows already wrong matches them): vetting reads
+  // those rows, so every vetting check is refused (DATA_LOSS) until a restore or `registryd
+  // --reseal_index`, which the problems named here refuse until they are put right.
+  uint64_t index_problems = 0;
+  for (const std::string& problem : report.problems) {
+    if (absl::StrContains(problem, "index row") ||
+        absl::StrContains(problem, "erased-conviction row")) {
+      ++index_problems;
+    }
+  }
+  if (index_problems > 0) {
+    storage::IndexSealCheck broken;
+    broken.other = absl::StrCat("index seal: the data check names ", index_problems,
+                                " problems of index rows (missing, extra or failing "
+                                "authentication)");
+    db.RecordIndexSealVerdict(broken);
+  }
   if (const absl::Status blocks = db.VerifyTableChecksums(); !blocks.ok()) {
     report.Add(absl::StrCat("a table file is damaged (a block fails its checksum): ",
                             blocks.message()));

@@ -14,6 +14,8 @@
 //                                                             again (server/clock_guard.h)
 //   registryd --config C --adopt_watermark                    a lost watermark: take the data as
 //                                                             it is (audited)
+//   registryd --config C --reseal_index                       seal the index anew once the data
+//                                                             check finds nothing else (audited)
 //
 // Exit codes: 0 clean shutdown, 2 configuration error, 1 any other failure.
 #include <fcntl.h>
@@ -95,6 +97,10 @@ ABSL_FLAG(bool, adopt_watermark, false,
           "The audit watermark is lost (or behind nothing that can be restored) and the data "
           "directory as it is becomes the registry's: its audit log's head becomes the mark. "
           "Writes an audit event and exits.");
+ABSL_FLAG(bool, reseal_index, false,
+          "After a broken index seal was investigated and the data is to be kept as it is: run "
+          "the whole data check and, when it finds nothing but the seal, seal the index rows "
+          "there are anew. Writes an audit event and exits.");
 ABSL_FLAG(bool, verify_data, false,
           "Cross-check every record against its index rows, versions, the audit log and the "
           "erasure ledger, and every vetting history entry against its audit event; print what "
@@ -142,6 +148,7 @@ constexpr char kUsage[] =
     "  registryd --config FILE --retire_kek VERSION      retire an unused KEK\n"
     "  registryd --config FILE --confirm_clock           erasures trust the clock\n"
     "  registryd --config FILE --adopt_watermark         take the data as it is\n"
+    "  registryd --config FILE --reseal_index            seal the index anew\n"
     "\n"
     "Exit codes: 0 done (or a clean shutdown), 2 a usage or configuration error,\n"
     "1 any other failure.";
@@ -586,6 +593,14 @@ int main(int argc, char** argv) {
                  registry::FormatInstant(absl::Now()),
                  before == absl::InfinitePast() ? std::string("none")
                                                 : registry::FormatInstant(before));
+    return 0;
+  }
+  if (absl::GetFlag(FLAGS_reseal_index)) {
+    if (absl::Status probed = probe_tables(); !probed.ok()) return Fail(1, "reseal", probed);
+    absl::StatusOr<uint64_t> rows =
+        registry::server::ResealIndex(*config, registry::SystemClock::Get());
+    if (!rows.ok()) return Fail(1, "reseal index", rows.status());
+    absl::PrintF("the index is sealed anew: %d rows\n", *rows);
     return 0;
   }
   if (absl::GetFlag(FLAGS_adopt_watermark)) {

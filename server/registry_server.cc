@@ -51,6 +51,20 @@ constexpr char kAuditRetentionAction[] = "audit-retention";
 // Idle gRPC threads kept for the next calls (see Start).
 constexpr int kMaxIdlePollers = 64;
 
+// Whether the erasure ledger file is there (a file that cannot be looked at counts as there:
+// its open says why).
+bool LedgerFileExists(const registry::v1::ServerConfig& config) {
+  std::error_code error;
+  const bool exists = std::filesystem::exists(config.erasure_ledger_file(), error);
+  return exists || error;
+}
+
+// Whether the backup folder holds any backup, damaged ones included, read without writing there
+// (a folder that cannot be read counts as holding some: nothing new is begun beside it).
+bool HasBackups(const registry::v1::ServerConfig& config) {
+  return !absl::IsNotFound(storage::Backups::ChooseForRestore(config.backup_dir(), 0).status());
+}
+
 absl::Status RequireReadable(const std::string& what, const std::string& path) {
   auto content = ReadFile(path);
   if (!content.ok()) {
@@ -66,25 +80,24 @@ void Log(absl::string_view level, absl::string_view msg, absl::string_view detai
   line.Write();
 }
 
-// Brings a database of the one earlier schema Create opens (6) to the current one: its vetting
-// checks move to keys without their time (storage/check_store.h), each batch of 1000 with its
-// event, then the schema mark, with an event of its own. Nothing for a current database: its
-// checks are not scanned.
+// Brings a database of an earlier schema Create opens to the current one. First its vetting
+// checks of an earlier layout move to keys of person keys and person-bound slots
+// (storage/check_store.h), each batch of 1000 with its event: whatever the schema, until the
+// store marks the move done (a stopped move resumes at the next start; once done, the checks are
+// not scanned again). Then the schema mark, with an event of its own.
 absl::Status UpgradeSchema(const StorageStack& st, CallGate* gate) {
+  int batch = 0;
+  ASSIGN_OR_RETURN(
+      const size_t moved,
+      st.checks->RekeyLegacyRows(1000, [&](storage::PendingWrite write, size_t rows) {
+        v1::AuditEvent event;
+        event.set_reference(absl::StrCat("vetting checks batch ", ++batch, ": ", rows, " rows"));
+        return gate->CommitSystemEvent("storage-schema", "move-vetting-checks", std::move(event),
+                                       &write)
+            .status();
+      }));
   ASSIGN_OR_RETURN(const int schema, st.records->EarlierSchema());
   if (schema == 0) return absl::OkStatus();
-  int batch = 0;
-  size_t moved = 0;
-  if (schema == 6) {
-    ASSIGN_OR_RETURN(
-        moved, st.checks->RekeyLegacyRows(1000, [&](storage::PendingWrite write, size_t rows) {
-          v1::AuditEvent event;
-          event.set_reference(absl::StrCat("vetting checks batch ", ++batch, ": ", rows, " rows"));
-          return gate->CommitSystemEvent("storage-schema", "move-vetting-checks", std::move(event),
-                                         &write)
-              .status();
-        }));
-  }
   batch = 0;
   size_t aliased = 0;
   size_t unindexable = 0;
@@ -121,6 +134,71 @@ absl::Status UpgradeSchema(const StorageStack& st, CallGate* gate) {
   Log("info",
       absl::StrCat("storage schema ", schema, " upgraded to ", storage::kCurrentStorageSchema),
       done);
+  return absl::OkStatus();
+}
+
+// The reference of the event that records the seal a new data folder was made with.
+
+// The head of `db`'s index seal for the audit watermark to bind (none while it is broken).
+std::optional<storage::IndexSealHead> SealHeadOf(const storage::Database& db) {
+  const storage::IndexSeal* seal = db.index_seal();
+  return seal != nullptr ? seal->HeadToBind() : std::nullopt;
+}
+
+// The stored index seal (storage/index_seal.h) against the head the audit watermark bound,
+// before any vetting check is answered: a seal put back from an earlier copy of the folder (its
+// generation behind), another at the same generation, or none where the folder was sealed (the
+// watermark binds one, or the folder is at the storage schema that came with the seal: every such
+// folder was sealed when it was made or before its upgrade) is broken: every vetting check is
+// refused (DATA_LOSS) until a restore or `registryd --reseal_index`. Otherwise a folder from before
+// the seal gets one, from the index rows there are, with an event of its own; a folder made by
+// this start gets its event for the seal it was made with.
+absl::Status SealIndexIfAbsent(const StorageStack& st, CallGate* gate) {
+  const storage::IndexSeal* seal = st.db->index_seal();
+  if (seal == nullptr) return absl::OkStatus();
+  // A stored seal that fails its MAC is broken already: the comparison after the start says so.
+  if (seal->state() != storage::IndexSeal::State::kBroken) {
+    const std::optional<storage::IndexSealHead> stored = seal->HeadToBind();
+    std::string problem = st.watermark->IndexSealProblem(stored);
+    if (problem.empty() && !stored.has_value()) {
+      ASSIGN_OR_RETURN(const int earlier, st.records->EarlierSchema());
+      if (earlier == 0) {
+        problem = absl::StrCat(
+            "index seal: the index family's seal is missing, but the folder is at storage schema ",
+            storage::kCurrentStorageSchema, ", which is sealed when it is made or upgraded: the "
+            "seal was deleted in the data folder");
+      }
+    }
+    if (!problem.empty()) {
+      Log("error",
+          "the index seal is not the one last seen: every vetting check is refused (DATA_LOSS)",
+          problem);
+      v1::AuditEvent event;
+      event.set_reference(problem);
+      event.set_outcome(static_cast<int>(absl::StatusCode::kDataLoss));
+      storage::IndexSealCheck check;
+      check.other = problem;
+      st.db->RecordIndexSealVerdict(check);
+      return gate->CommitSystemEvent("index-seal", "index-seal-broken", std::move(event), nullptr)
+          .status();
+    }
+  }
+  // A new folder was sealed when it was made, holding no index row: said in the log only, so a
+  // first start writes no event but its own calls'. Its seal deleted later is a broken seal
+  // (schema 13 folders are always sealed), never made anew.
+  if (st.index_sealed_new) {
+    Log("info", "index seal made with the new data folder", "0 rows of the index family");
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(std::optional<storage::IndexSealSum> made, st.db->MakeIndexSealIfAbsent());
+  if (!made.has_value()) return absl::OkStatus();
+  const std::string rows = absl::StrCat(made->rows, " rows of the index family");
+  v1::AuditEvent event;
+  event.set_reference(absl::StrCat("index seal made: ", rows));
+  RETURN_IF_ERROR(
+      gate->CommitSystemEvent("index-seal", "index-seal-made", std::move(event), nullptr)
+          .status());
+  Log("info", "index seal made from the index rows there are", rows);
   return absl::OkStatus();
 }
 
@@ -219,20 +297,28 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
                                                    SystemClock::Get()));
     return absl::OkStatus();
   };
-  // Read before a database is made: a folder that holds none while the watermark counts events
-  // is a mistyped or lost data_dir, and an empty database made there would only be refused
-  // below, as if the data had been rolled back, and left behind. (An existing database's key
-  // check comes first, so the watermark is read after it.)
+  // Before a database is made: a folder that holds none (missing, or empty) while the audit
+  // watermark counts events, the erasure ledger holds erasures or the backup folder holds
+  // backups is a mistyped, lost or emptied data_dir; an empty database made there would be
+  // served as an empty registry that answers CLEAR for everyone (RefuseAnEmptyFolderWithAPast).
   if (!existing_only && !storage::Database::Exists(config.data_dir())) {
-    RETURN_IF_ERROR(open_watermark());
-    RETURN_IF_ERROR(st.watermark->CheckNoDatabase(config.data_dir()));
-    // The ledger too: a key folder put back without its watermark still holds the erasures,
-    // which prove there was data; the new database would have "applied" them and served an
-    // empty registry that answers CLEAR for everyone.
-    ASSIGN_OR_RETURN(const crypto::SecretBytes ledger_key,
-                     crypto::DeriveKey(st.derivation_root, storage::kErasureLedgerKeyPurpose));
-    RETURN_IF_ERROR(storage::ErasureLedger::CheckNoDatabase(config.erasure_ledger_file(),
-                                                            ledger_key, config.data_dir()));
+    RETURN_IF_ERROR(RefuseAnEmptyFolderWithAPast(config, st.derivation_root, kHoldsNoDatabase));
+  }
+  // A database another program made, without this registry's column families: an open that
+  // does not make them (an offline mode's) writes a MANIFEST and a write-ahead log into the
+  // folder before it fails; refused before, the folder left as it was. (The start's open makes
+  // them, once its look found nothing that says the registry held data: RefuseBeforeWriting.)
+  if (existing_only && storage::Database::Exists(config.data_dir())) {
+    absl::StatusOr<std::vector<std::string>> missing =
+        storage::Database::MissingFamilies(config.data_dir(), seams);
+    if (missing.ok() && !missing->empty()) {
+      RETURN_IF_ERROR(
+          RefuseAnEmptyFolderWithAPast(config, st.derivation_root, kHoldsOtherFamilies));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data_dir: ", config.data_dir(), " ", kHoldsOtherFamilies, ", not this registry's "
+          "data (it lacks ", absl::StrJoin(*missing, ", "), "): check data_dir in the config; "
+          "nothing was written there"));
+    }
   }
 
   storage::DatabaseOptions db_options;
@@ -245,12 +331,22 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
   // Ties the write-ahead log to this registry: another's, dropped into the folder, is refused.
   ASSIGN_OR_RETURN(db_options.wal_seal_key,
                    crypto::DeriveKey(st.derivation_root, storage::kWalSealKeyPurpose));
+  // Keeps the seal over the index rows' keys (storage/index_seal.h) in every write.
+  ASSIGN_OR_RETURN(db_options.index_seal_key,
+                   crypto::DeriveKey(st.derivation_root, storage::kIndexSealKeyPurpose));
+  const bool made_now = !existing_only && !storage::Database::Exists(config.data_dir());
   ASSIGN_OR_RETURN(st.db, storage::Database::Open(db_options));
   ASSIGN_OR_RETURN(crypto::SecretBytes audit_log_key,
                    crypto::DeriveKey(st.derivation_root, storage::kAuditLogKeyPurpose));
   // A new database is named before anything else is written to it, so that one that holds data
   // but no authenticated log id is refused below (storage/audit_log_id.h).
   if (!read_only) RETURN_IF_ERROR(storage::NameNewAuditLog(st.db.get(), audit_log_key));
+  // Then sealed, with its key check value: no index row yet. (Sealed first, it held a row, and
+  // was not named as new.)
+  if (made_now) {
+    RETURN_IF_ERROR(st.db->MakeIndexSealIfAbsent().status());
+    st.index_sealed_new = true;
+  }
   // The records first: they check that the key file belongs to the database and that it is in
   // this registryd's schema, before anything else is read.
   ASSIGN_OR_RETURN(st.records, storage::RecordStore::Create(st.db.get(), st.keys.get(),
@@ -259,6 +355,12 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
   ASSIGN_OR_RETURN(st.audit_log_id, storage::ReadAuditLogId(*st.db, audit_log_key));
   ASSIGN_OR_RETURN(st.audit, storage::AuditLog::Open(st.db.get(), clock, audit_log_key,
                                                      /*damaged_last_event_allowed=*/read_only));
+  // A log that holds no event is a new registry's only when nothing outside the folder says it
+  // held data (decided before the writable open by RefuseBeforeWriting where it could be; here
+  // for every open, before the ledger's erasures are taken as applied to it).
+  if (!read_only && st.audit->CurrentHead().size == 0) {
+    RETURN_IF_ERROR(RefuseAnEmptyFolderWithAPast(config, st.derivation_root, kHoldsNoEvent));
+  }
   ASSIGN_OR_RETURN(crypto::SecretBytes checks_key,
                    crypto::DeriveKey(st.derivation_root, storage::kCheckStoreKeyPurpose));
   ASSIGN_OR_RETURN(st.checks, storage::CheckStore::Create(st.db.get(), checks_key));
@@ -268,24 +370,46 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
                    storage::PolicyFingerprint::Create(st.db.get(), policy_key));
   ASSIGN_OR_RETURN(crypto::SecretBytes ledger_key,
                    crypto::DeriveKey(st.derivation_root, storage::kErasureLedgerKeyPurpose));
+  // The ledger against the head the watermark bound, before it is opened (and, missing, made):
+  // the data folder's marker says only what the data applied, and a data folder that is gone,
+  // damaged or put back from a backup says nothing of the erasures made after it.
+  if (st.watermark == nullptr) RETURN_IF_ERROR(open_watermark());
+  RETURN_IF_ERROR(st.watermark->CheckLedger(config.erasure_ledger_file(), ledger_key));
+  // A new ledger only for a new installation: its log holds no event, the watermark counts
+  // none, and there is no backup.
+  const std::optional<storage::AuditWatermark::Mark> mark = st.watermark->mark();
+  const bool new_installation = st.audit->CurrentHead().size == 0 &&
+                                (!mark.has_value() || mark->size == 0) &&
+                                (LedgerFileExists(config) || !HasBackups(config));
   // Read only, the ledger is left as it is too: none is made where there is none, and a torn
   // last line is not cut off (it lies outside the data folder, beside the key file).
   ASSIGN_OR_RETURN(st.ledger,
                    read_only ? storage::ErasureLedger::OpenReadOnly(config.erasure_ledger_file(),
                                                                     ledger_key, st.db.get())
                              : storage::ErasureLedger::Open(config.erasure_ledger_file(),
-                                                            ledger_key, st.db.get()));
+                                                            ledger_key, st.db.get(),
+                                                            new_installation));
+  // And against every backup, from their meta files (LedgerHoldsEveryBackup): a data folder
+  // put back with the ledger and the watermark from one earlier copy agrees with both, but a
+  // backup made since recorded the erasures made since.
+  RETURN_IF_ERROR(LedgerHoldsEveryBackup(config, st.derivation_root));
   // An index row of a record the ledger erased, put back without its head, finds nothing: it is
   // not a head deleted from the data folder (docs/security.md row 18).
   st.records->SkipLeftoversOfErased(
       [ledger = st.ledger.get()](absl::string_view id) { return ledger->Erased(id); });
   st.eraser = std::make_unique<Eraser>(st.records.get(), st.checks.get(), st.ledger.get(),
                                        st.audit.get(), clock);
-  if (st.watermark == nullptr) RETURN_IF_ERROR(open_watermark());
   return st;
 }
 
 namespace {
+
+// What the audit watermark binds of `ledger` (storage/audit_watermark.h).
+storage::AuditWatermark::LedgerHead LedgerHeadOf(const storage::ErasureLedger& ledger) {
+  storage::AuditWatermark::LedgerHead head;
+  ledger.Head(&head.entries, &head.last_mac);
+  return head;
+}
 
 // The database in `folder` opened to read only: no file of the folder is written, created,
 // renamed or deleted, as --check_config opens it (server/check_config.cc).
@@ -326,8 +450,22 @@ absl::StatusOr<ReadOnlyLog> OpenLogReadOnly(const std::string& folder,
 absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const Clock* clock,
                                  const storage::StorageSeams& seams, StartWalk* walk,
                                  bool hold_watermark) {
-  if (!storage::Database::Exists(config.data_dir())) return absl::OkStatus();
   ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
+  // A folder that holds no registry data is a new installation's only when nothing outside it
+  // says the registry held data (the audit watermark, the erasure ledger, the backups): decided
+  // here, before any open, whatever the folder looks like. No database: the writable open
+  // would make one.
+  if (!storage::Database::Exists(config.data_dir())) {
+    return RefuseAnEmptyFolderWithAPast(config, keys.derivation_root, kHoldsNoDatabase);
+  }
+  // A database without this registry's column families (RocksDB's ldb made it), which the
+  // read-only open refuses and a writable one writes into (a MANIFEST, a write-ahead log)
+  // before it makes them or fails. A MANIFEST that cannot be read: the open says why.
+  if (absl::StatusOr<std::vector<std::string>> missing =
+          storage::Database::MissingFamilies(config.data_dir(), seams);
+      missing.ok() && !missing->empty()) {
+    return RefuseAnEmptyFolderWithAPast(config, keys.derivation_root, kHoldsOtherFamilies);
+  }
   // Says whether a step of the look failed for want of a write (one a writable open takes
   // first) rather than for what it read; RocksDB refuses the write in any case.
   WritesRefused writes("a read-only look writes nothing");
@@ -346,6 +484,11 @@ absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const
   // A write a crash cut off, which the writable open drops and records, and whatever else it
   // says in its own words.
   if (!db.ok()) return absl::OkStatus();
+  // A database with no row (every family emptied): what the writable open would name as new,
+  // writing the log id, the key check values and the schema mark into it first.
+  if (absl::StatusOr<bool> nothing = storage::HoldsNothing(**db); nothing.ok() && *nothing) {
+    return RefuseAnEmptyFolderWithAPast(config, keys.derivation_root, kHoldsNoRow);
+  }
   // The key file first, as the writable open checks it first: with another installation's keys
   // nothing below can be read.
   const crypto::SecretBytes root = keys.derivation_root;
@@ -360,10 +503,9 @@ absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const
   if (refused(records.status(), before)) return records.status();
   ASSIGN_OR_RETURN(const crypto::SecretBytes log_key,
                    crypto::DeriveKey(root, storage::kAuditLogKeyPurpose));
-  // A database that holds nothing yet is named by the writable open (a write, refused here);
-  // one that holds data without an authenticated name is refused as that open refuses it.
+  // A database that holds data without an authenticated name is refused as the writable open
+  // refuses it (one that holds nothing was decided above).
   before = writes.count();
-  if (!storage::NameNewAuditLog(db->get(), log_key).ok()) return absl::OkStatus();
   if (absl::Status id = storage::ReadAuditLogId(**db, log_key).status(); !id.ok()) {
     return refused(id, before) ? id : absl::OkStatus();
   }
@@ -373,6 +515,11 @@ absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const
   absl::StatusOr<std::unique_ptr<storage::AuditLog>> audit =
       storage::AuditLog::Open(db->get(), clock, log_key);
   if (!audit.ok()) return refused(audit.status(), before) ? audit.status() : absl::OkStatus();
+  // Rows but no audit event (the log's families emptied): the same, before the watermark's
+  // own word on it (which, for --adopt_watermark, is not held).
+  if ((*audit)->CurrentHead().size == 0) {
+    RETURN_IF_ERROR(RefuseAnEmptyFolderWithAPast(config, root, kHoldsNoEvent));
+  }
   ASSIGN_OR_RETURN(const crypto::SecretBytes watermark_key,
                    crypto::DeriveKey(root, storage::kAuditWatermarkKeyPurpose));
   ASSIGN_OR_RETURN(std::unique_ptr<storage::AuditWatermark> watermark,
@@ -383,8 +530,13 @@ absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const
   // missing, an entry edited), read as it is: no file made, no torn line cut.
   ASSIGN_OR_RETURN(const crypto::SecretBytes ledger_key,
                    crypto::DeriveKey(root, storage::kErasureLedgerKeyPurpose));
+  // First against the head the watermark bound, as the writable open holds it.
+  RETURN_IF_ERROR(watermark->CheckLedger(config.erasure_ledger_file(), ledger_key));
   RETURN_IF_ERROR(
       storage::ErasureLedger::Check(config.erasure_ledger_file(), ledger_key, db->get()));
+  // Then against every backup: a data folder and a key folder put back together from a copy made
+  // before an erasure agree with each other, but not with a backup made since.
+  RETURN_IF_ERROR(LedgerHoldsEveryBackup(config, root));
   // The events since the last data check, read back here rather than after the writable open:
   // what was read is handed over, and not read again.
   if (walk != nullptr) {
@@ -516,10 +668,15 @@ absl::Status LedgerHeldTo(const registry::v1::ServerConfig& config, const KeyMat
 // The erasure ledger held to what has applied erasures before the restore: it must hold every
 // erasure the data folder a restore replaces has applied, as a start holds it. An older copy of
 // the ledger (the key folder put back from a custody copy) would let the restore bring back every
-// record erased since, with nothing to say so, where a start with that ledger is refused. A data
+// record erased since, with nothing to say so, where a start with that ledger is refused. First
+// the audit watermark, which lies beside the ledger outside the data folder and binds the
+// ledger's head each time it moves (storage/audit_watermark.h): a ledger missing, emptied, older
+// or replaced is refused whatever state the data folder is in. Then the data folder. A data
 // folder that is missing or cannot be opened (damaged: often why a restore is run) has nothing to
 // hold the ledger to; the newest backup that opens, other than the one restored (which its own
 // opening holds to the ledger), then stands for it: it has applied every erasure made before it.
+// (With the watermark gone too, erasures made after the newest backup are proven by nothing
+// left: docs/security.md row 14.)
 absl::Status LedgerHoldsTheErasuresOf(const registry::v1::ServerConfig& config,
                                       uint32_t backup_id) {
   const auto refused = [](const absl::Status& held, const std::string& what) {
@@ -531,6 +688,16 @@ absl::Status LedgerHoldsTheErasuresOf(const registry::v1::ServerConfig& config,
   // Loaded here, not with the ledger: a key file that is missing or unreadable is said as
   // itself, not as an erasure ledger to put back.
   ASSIGN_OR_RETURN(const KeyMaterial keys, LoadKeyFile(config.key_file()));
+  {
+    ASSIGN_OR_RETURN(const crypto::SecretBytes watermark_key,
+                     crypto::DeriveKey(keys.derivation_root, storage::kAuditWatermarkKeyPurpose));
+    ASSIGN_OR_RETURN(const crypto::SecretBytes ledger_key,
+                     crypto::DeriveKey(keys.derivation_root, storage::kErasureLedgerKeyPurpose));
+    ASSIGN_OR_RETURN(const std::unique_ptr<storage::AuditWatermark> watermark,
+                     storage::AuditWatermark::Open(config.audit_watermark_file(), watermark_key,
+                                                   SystemClock::Get()));
+    RETURN_IF_ERROR(watermark->CheckLedger(config.erasure_ledger_file(), ledger_key));
+  }
   if (storage::Database::Exists(config.data_dir()) &&
       storage::ProbeTableFiles(config.data_dir()).ok()) {
     const absl::Status held = LedgerHeldTo(config, keys, config.data_dir());
@@ -706,7 +873,8 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
   RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
   RETURN_IF_ERROR(st.db->Flush());
   // Going back is what a restore is for: the watermark follows.
-  RETURN_IF_ERROR(st.watermark->Reset(*st.audit).status());
+  RETURN_IF_ERROR(
+      st.watermark->Reset(*st.audit, LedgerHeadOf(*st.ledger), SealHeadOf(*st.db)).status());
   // Done: the copy is the registry's data (until now a restore run again replaces it whole).
   RETURN_IF_ERROR(storage::Backups::FinishRestore(config.data_dir()));
   if (lost_events != nullptr) *lost_events = lost;
@@ -739,6 +907,46 @@ absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock*
       *before == absl::InfinitePast() ? std::string("none") : FormatInstant(*before)));
   RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
   return st.records->SetErasureClockMark(now);
+}
+
+absl::StatusOr<uint64_t> ResealIndex(const registry::v1::ServerConfig& config,
+                                     const Clock* clock) {
+  // Refused where ConfirmClock refuses, for the same reasons, before anything is written.
+  RETURN_IF_ERROR(storage::Backups::RefuseUnfinishedRestore(config.data_dir()));
+  OfflineRefusals refusals(config, clock);
+  RETURN_IF_ERROR(refusals.BeforeWriting());
+  // The whole data check first, on a read-only look (as --verify_data makes it): a new seal is
+  // made only over rows it finds sound, and a refusal writes nothing into the folder.
+  ASSIGN_OR_RETURN(const storage::DataCheckReport report, VerifyDataOffline(config));
+  uint64_t seal_problems = 0;
+  std::string replaced = "the seal matched";
+  for (const std::string& problem : report.problems) {
+    if (absl::StartsWith(problem, "index seal: ")) {
+      ++seal_problems;
+      replaced = problem;
+    }
+  }
+  if (report.problem_count > seal_problems) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the data check finds ", report.problem_count - seal_problems,
+        " problems besides the index seal (registryd --verify_data names them): the index is "
+        "sealed anew only once they are put right, or restore a backup; nothing was written"));
+  }
+  ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, clock, {}, /*existing_only=*/true));
+  RETURN_IF_ERROR(refusals.AfterOpen(st));
+  // Past the generation the watermark binds: the next start takes the new seal.
+  const std::optional<storage::AuditWatermark::Mark> bound = st.watermark->mark();
+  ASSIGN_OR_RETURN(const storage::IndexSealSum sum,
+                   st.db->ResealIndex(bound.has_value() && bound->index_seal.has_value()
+                                          ? bound->index_seal->generation
+                                          : 0));
+  registry::v1::AuditEvent event;
+  event.set_actor("system:index-seal");
+  event.set_action("index-sealed-anew");
+  event.set_reference(absl::StrCat("index sealed anew by the operator: ", sum.rows,
+                                   " rows of the index family; before: ", replaced));
+  RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
+  return sum.rows;
 }
 
 absl::Status AdoptWatermark(const registry::v1::ServerConfig& config, bool* adopted,
@@ -776,7 +984,8 @@ absl::Status AdoptWatermark(const registry::v1::ServerConfig& config, bool* adop
                        : std::string("no watermark")));
   RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
   RETURN_IF_ERROR(st.db->Flush());
-  RETURN_IF_ERROR(st.watermark->Reset(*st.audit).status());
+  RETURN_IF_ERROR(
+      st.watermark->Reset(*st.audit, LedgerHeadOf(*st.ledger), SealHeadOf(*st.db)).status());
   *adopted = true;
   *log_size = st.audit->CurrentHead().size;
   return absl::OkStatus();
@@ -965,11 +1174,28 @@ absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t versio
 
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(
     const registry::v1::ServerConfig& config) {
+  // A folder that holds no registry data while something outside it says the registry held
+  // data is refused as the start refuses it, not checked as an empty registry ("0 records,
+  // consistent"): no database, one with no row (here), one another program made (OpenStorage),
+  // or one whose audit log holds no event (below).
+  ASSIGN_OR_RETURN(const KeyMaterial keys, LoadKeyFile(config.key_file()));
+  if (!storage::Database::Exists(config.data_dir())) {
+    RETURN_IF_ERROR(RefuseAnEmptyFolderWithAPast(config, keys.derivation_root, kHoldsNoDatabase));
+  } else if (absl::StatusOr<std::unique_ptr<storage::Database>> db =
+                 OpenReadOnly(config.data_dir(), keys.derivation_root, {});
+             db.ok()) {
+    if (absl::StatusOr<bool> nothing = storage::HoldsNothing(**db); nothing.ok() && *nothing) {
+      RETURN_IF_ERROR(RefuseAnEmptyFolderWithAPast(config, keys.derivation_root, kHoldsNoRow));
+    }
+  }
   // Read only: the folder may be a copy kept for an investigation, which a check must leave as
   // it was, byte for byte; and a damaged last event is named by the check, not a refusal.
   ASSIGN_OR_RETURN(StorageStack st,
                    OpenStorage(config, SystemClock::Get(), {}, /*existing_only=*/true,
                                /*read_only=*/true));
+  if (st.audit->CurrentHead().size == 0) {
+    RETURN_IF_ERROR(RefuseAnEmptyFolderWithAPast(config, st.derivation_root, kHoldsNoEvent));
+  }
   ASSIGN_OR_RETURN(const std::unique_ptr<ReferenceData> reference,
                    ReferenceData::Load(config.reference_dir()));
   st.records->UseDatesRules(reference->DatesRules());
@@ -1232,6 +1458,47 @@ absl::Status RegistryServer::BuildServices() {
       VettingService::LookupFloor{
           options_.pacer != nullptr ? options_.pacer : Pacer::Steady(),
           VettingLookupFloor(config), metrics_.get()});
+  // The index seal before anything else writes index rows: made for a folder from before it,
+  // else compared with the rows in the background, vetting waiting for the verdict
+  // (RecordStore::FactsForVetting). Writes meanwhile keep it exact from the comparison's snapshot.
+  RETURN_IF_ERROR(SealIndexIfAbsent(st, gate));
+  index_seal_check_ = std::thread([this, gate] {
+    const absl::Time began = absl::Now();
+    absl::StatusOr<storage::IndexSealCheck> check =
+        storage_.db->CheckIndexSeal(&stop_index_seal_check_, /*record_verdict=*/false);
+    if (!check.ok()) {
+      if (!absl::IsCancelled(check.status())) {
+        Log("error", "cannot check the index seal: vetting checks wait for it",
+            check.status().message());
+      }
+      return;
+    }
+    const std::string problem = check->Problem();
+    if (problem.empty()) {
+      storage_.db->RecordIndexSealVerdict(*check);
+      // Not when the seal was found broken at the start (put back or missing): the rows then
+      // match a seal that is not the current one.
+      if (check->sealed &&
+          storage_.db->index_seal()->state() != storage::IndexSeal::State::kBroken) {
+        registry::LogLine("info", "index seal matches the index rows")
+            .Int("rows", static_cast<int64_t>(check->found_rows))
+            .Int("ms", absl::ToInt64Milliseconds(absl::Now() - began))
+            .Write();
+      }
+      return;
+    }
+    // Once per start, naming the family and the counts only; in the log before the first
+    // vetting check is refused for it.
+    Log("error", "the index does not match its seal: every vetting check is refused (DATA_LOSS)",
+        problem);
+    v1::AuditEvent event;
+    event.set_reference(problem);
+    event.set_outcome(static_cast<int>(absl::StatusCode::kDataLoss));
+    absl::StatusOr<uint64_t> seq =
+        gate->CommitSystemEvent("index-seal", "index-seal-broken", std::move(event), nullptr);
+    if (!seq.ok()) Log("error", "cannot audit the broken index seal", seq.status().message());
+    storage_.db->RecordIndexSealVerdict(*check);
+  });
   // The storage schema first: re-dating links a person's records by their name tokens, which an
   // upgrade may file anew. Then stored dates follow the rules in force, before anything is
   // served.
@@ -1424,10 +1691,12 @@ absl::Status RegistryServer::StartBackgroundJobs() {
     });
   }
   // The start-up checks passed and wrote what they wrote: the watermark starts from here.
-  RETURN_IF_ERROR(storage_.watermark->Advance(*storage_.audit));
+  RETURN_IF_ERROR(storage_.watermark->Advance(*storage_.audit, LedgerHeadOf(*storage_.ledger),
+                                              SealHeadOf(*storage_.db)));
   if (options_.watermark_interval > absl::ZeroDuration()) {
     watermark_writer_.Start(options_.watermark_interval, [this] {
-      absl::Status moved = storage_.watermark->Advance(*storage_.audit);
+      absl::Status moved = storage_.watermark->Advance(
+          *storage_.audit, LedgerHeadOf(*storage_.ledger), SealHeadOf(*storage_.db));
       if (!moved.ok()) Log("error", "cannot write the audit watermark", moved.message());
     });
   }
@@ -1872,6 +2141,8 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   stop_backups_.Notify();
   if (backup_scheduler_.joinable()) backup_scheduler_.join();
   data_checker_.Stop();
+  stop_index_seal_check_ = true;
+  if (index_seal_check_.joinable()) index_seal_check_.join();
   stop_recall_ = true;
   if (recall_.joinable()) recall_.join();
   if (policies_ != nullptr) policies_->StopWatching();
@@ -1884,8 +2155,10 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   if (gate_ != nullptr) FlushUnauditedRefusals().IgnoreError();
   // The last event is written: the watermark follows it.
   watermark_writer_.Stop();
-  if (storage_.watermark != nullptr && storage_.audit != nullptr && server_ != nullptr) {
-    absl::Status moved = storage_.watermark->Advance(*storage_.audit);
+  if (storage_.watermark != nullptr && storage_.audit != nullptr && storage_.ledger != nullptr &&
+      server_ != nullptr) {
+    absl::Status moved = storage_.watermark->Advance(
+        *storage_.audit, LedgerHeadOf(*storage_.ledger), SealHeadOf(*storage_.db));
     if (!moved.ok()) Log("error", "cannot write the audit watermark at shutdown", moved.message());
   }
   // A clean stop leaves nothing for RocksDB to replay from its log: the next start-up takes

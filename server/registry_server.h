@@ -150,6 +150,9 @@ struct StorageStack {
   std::unique_ptr<storage::ErasureLedger> ledger;
   // How far the audit log had grown, kept beside the ledger.
   std::unique_ptr<storage::AuditWatermark> watermark;
+  // The data folder was made by this open and sealed empty (storage/index_seal.h): the start
+  // records that in the audit log, once there is one to write to.
+  bool index_sealed_new = false;
   std::unique_ptr<Eraser> eraser;
 };
 
@@ -267,6 +270,17 @@ absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock*
 // is refused in the start's words, nothing written into it, as ConfirmClock refuses it.
 absl::Status AdoptWatermark(const registry::v1::ServerConfig& config, bool* adopted,
                             uint64_t* log_size);
+
+// `registryd --reseal_index`: makes the index seal (storage/index_seal.h) anew from the index
+// rows there are, after an operator has investigated a broken seal and chosen to keep the data
+// as it is. Runs the whole data check first (CheckDataAndTableFiles) and refuses
+// (FailedPrecondition, nothing written) when it finds any problem besides the seal's: a deleted
+// index row is then named by the check, and is put right (or the data restored) before the
+// seal is. Writes "system:index-seal" "index-sealed-anew" to the audit log, with the rows sealed
+// and the problem it replaced. Refused where ConfirmClock refuses, in the same words. The rows
+// sealed.
+absl::StatusOr<uint64_t> ResealIndex(const registry::v1::ServerConfig& config,
+                                     const Clock* clock);
 
 // `registryd --retire_kek VERSION`: removes a KEK version from the key file, once no data key is
 // under it (no rotation unfinished, every data key under the current KEK) and no kept backup was
@@ -513,6 +527,10 @@ class RegistryServer {
   // Runs RecallLastChecks once at start-up; stop_recall_ ends it early.
   std::thread recall_;
   std::atomic<bool> stop_recall_{false};
+  // Compares the index seal with the index rows once at start-up; stop_index_seal_check_ ends
+  // it early.
+  std::thread index_seal_check_;
+  std::atomic<bool> stop_index_seal_check_{false};
   bool shut_down_ = false;
 };
 

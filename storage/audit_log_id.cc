@@ -23,8 +23,8 @@ absl::StatusOr<std::string> LogIdMac(const crypto::SecretBytes& audit_log_key,
   return crypto::HmacSha256(id_key, absl::StrCat(kLogIdMacLabel, log_id));
 }
 
-// Whether the database holds no row at all, in any family, but Database::Open's count of writes
-// a crash cut off (a first start killed during its first write leaves only that).
+}  // namespace
+
 absl::StatusOr<bool> HoldsNothing(const Database& db) {
   ASSIGN_OR_RETURN(const uint64_t cut_off, db.CutOffWrites());
   // CutOffWrites reads one meta row, present exactly when the count is not 0.
@@ -38,8 +38,6 @@ absl::StatusOr<bool> HoldsNothing(const Database& db) {
   }
   return true;
 }
-
-}  // namespace
 
 absl::StatusOr<std::string> SealAuditLogId(const crypto::SecretBytes& audit_log_key,
                                            absl::string_view log_id) {

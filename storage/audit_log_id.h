@@ -42,6 +42,14 @@ namespace registry::storage {
 // key is (kAuditStateKeyLabel, storage/audit_log.h).
 inline constexpr char kAuditLogIdKeyLabel[] = "mac/audit-log-id/v1";
 
+// Whether the database holds no row at all, in any family, but Database::Open's count of writes
+// a crash cut off (a first start killed during its first write leaves only that): a database
+// NameNewAuditLog would name as new. Reads only, so a database opened read only can be asked;
+// such a database is new only when nothing outside it says otherwise (an erasure ledger with
+// entries, an audit watermark that counts events, backups), which the start holds it to before
+// it opens the folder to write (server/check_config.h RefuseAnEmptyFolderWithAPast).
+absl::StatusOr<bool> HoldsNothing(const Database& db);
+
 // On a database that holds nothing (what Database::Open leaves in a new folder, even after a
 // first start that a crash cut off), writes a new random id with its MAC, synced; on any other,
 // does nothing. Call it right after Database::Open, before anything else writes: a database named

@@ -16,12 +16,15 @@
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/hmac.h"
+#include "storage/erasure_ledger.h"
 
 namespace registry::storage {
 namespace {
 
 constexpr char kMacLabel[] = "kjc-registry/audit-watermark/v1|";
 constexpr size_t kHashSize = 32;
+// The ledger MAC field of a mark written when the ledger held no entry.
+constexpr char kNoLedgerEntry[] = "-";
 
 absl::Status Io(absl::string_view what, const std::string& path) {
   return absl::UnavailableError(
@@ -79,9 +82,33 @@ absl::StatusOr<std::unique_ptr<AuditWatermark>> AuditWatermark::Open(
   Mark mark;
   int64_t micros = 0;
   std::optional<std::string> root, mac;
-  if (f.size() != 4 || !absl::SimpleAtoi(f[0], &mark.size) || !absl::SimpleAtoi(f[2], &micros) ||
-      !(root = FromHex(f[1], kHashSize)) || !(mac = FromHex(f[3], crypto::kHmacSha256Size))) {
+  // Four fields (a mark written before the ledger was bound), six (before the index seal was)
+  // or eight.
+  if ((f.size() != 4 && f.size() != 6 && f.size() != 8) || !absl::SimpleAtoi(f[0], &mark.size) ||
+      !absl::SimpleAtoi(f[2], &micros) || !(root = FromHex(f[1], kHashSize)) ||
+      !(mac = FromHex(f.back(), crypto::kHmacSha256Size))) {
     return Damaged(w->path_, "malformed");
+  }
+  if (f.size() == 8) {
+    IndexSealHead seal;
+    std::optional<std::string> digest;
+    if (!absl::SimpleAtoi(f[5], &seal.generation) || !(digest = FromHex(f[6], kHashSize))) {
+      return Damaged(w->path_, "malformed");
+    }
+    seal.digest = std::move(*digest);
+    mark.index_seal = std::move(seal);
+  }
+  const bool no_ledger = f.size() == 8 && f[3] == kNoLedgerEntry && f[4] == kNoLedgerEntry;
+  if (f.size() >= 6 && !no_ledger) {
+    LedgerHead ledger;
+    std::optional<std::string> last_mac;
+    if (!absl::SimpleAtoi(f[3], &ledger.entries) ||
+        (ledger.entries == 0 ? f[4] != kNoLedgerEntry
+                             : !(last_mac = FromHex(f[4], crypto::kHmacSha256Size)))) {
+      return Damaged(w->path_, "malformed");
+    }
+    if (last_mac.has_value()) ledger.last_mac = std::move(*last_mac);
+    mark.ledger = std::move(ledger);
   }
   const size_t body_end = content.rfind(' ');
   ASSIGN_OR_RETURN(const std::string want, w->Mac(absl::string_view(content).substr(0, body_end)));
@@ -106,7 +133,9 @@ absl::Status AuditWatermark::Check(const AuditLog& log) const {
   if (!mark.has_value()) {
     // A new database (no event yet) starts without a mark. One that holds events may be an
     // earlier copy put back with the mark removed: served, it would answer CLEAR for people
-    // whose records it lacks.
+    // whose records it lacks. (A log with no event is held, besides, to the erasure ledger and
+    // the backups before it is taken for a new one: server/check_config.h
+    // RefuseAnEmptyFolderWithAPast.)
     if (head.size == 0) return absl::OkStatus();
     return absl::FailedPreconditionError(absl::StrCat(
         "the audit watermark ", path_, " is missing, but the data directory's audit log holds ",
@@ -134,11 +163,12 @@ absl::Status AuditWatermark::Check(const AuditLog& log) const {
   return absl::OkStatus();
 }
 
-absl::Status AuditWatermark::CheckNoDatabase(absl::string_view data_dir) const {
+absl::Status AuditWatermark::CheckNoDatabase(absl::string_view data_dir,
+                                             absl::string_view holds) const {
   const std::optional<Mark> mark = this->mark();
   if (!mark.has_value() || mark->size == 0) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
-      "data_dir: ", data_dir, " holds no database, but the audit watermark ", path_,
+      "data_dir: ", data_dir, " ", holds, ", but the audit watermark ", path_,
       " says its audit log held ", mark->size, " events at ", FormatInstant(mark->written_at),
       ": check data_dir in the config (a mistyped or moved folder); nothing was created there. "
       "If the data directory was lost, restore it with --restore_backup; start-up refuses to "
@@ -146,9 +176,63 @@ absl::Status AuditWatermark::CheckNoDatabase(absl::string_view data_dir) const {
       "the watermark as well)"));
 }
 
+absl::Status AuditWatermark::CheckLedger(const std::string& ledger_path,
+                                         const crypto::SecretBytes& ledger_key) const {
+  const std::optional<Mark> mark = this->mark();
+  if (!mark.has_value() || !mark->ledger.has_value()) return absl::OkStatus();
+  return ErasureLedger::HoldsHead(
+      ledger_path, ledger_key, mark->ledger->entries, mark->ledger->last_mac,
+      absl::StrCat("the audit watermark ", path_, " (written at ",
+                   FormatInstant(mark->written_at), ")"));
+}
+
+std::string AuditWatermark::IndexSealProblem(const std::optional<IndexSealHead>& stored) const {
+  const std::optional<Mark> mark = this->mark();
+  if (!mark.has_value() || !mark->index_seal.has_value()) return "";
+  const IndexSealHead& bound = *mark->index_seal;
+  const std::string since =
+      absl::StrCat(" (audit watermark ", path_, ", written at ", FormatInstant(mark->written_at),
+                   ", generation ", bound.generation, ")");
+  if (!stored.has_value()) {
+    return absl::StrCat("index seal: the index family's seal is missing, but the folder was "
+                        "sealed", since, ": the seal was deleted in the data folder");
+  }
+  if (stored->generation < bound.generation) {
+    return absl::StrCat("index seal: the stored seal is at generation ", stored->generation,
+                        ", behind the one bound", since, ": an earlier seal was put back in "
+                        "the data folder, with the index rows of its time");
+  }
+  if (stored->generation == bound.generation &&
+      !crypto::ConstantTimeEquals(stored->digest, bound.digest)) {
+    return absl::StrCat("index seal: the stored seal is not the one bound at its generation",
+                        since, ": another seal was put in the data folder");
+  }
+  return "";
+}
+
+std::optional<AuditWatermark::LedgerHead> AuditWatermark::LedgerToBind(
+    std::optional<LedgerHead> given) const {
+  const std::optional<LedgerHead> bound =
+      mark_.has_value() ? mark_->ledger : std::optional<LedgerHead>();
+  if (!given.has_value()) return bound;
+  if (bound.has_value() && bound->entries > given->entries) return bound;
+  return given;
+}
+
 absl::Status AuditWatermark::Write(const Mark& mark) {
-  const std::string body = absl::StrCat(mark.size, " ", absl::BytesToHexString(mark.root), " ",
-                                        absl::ToUnixMicros(mark.written_at));
+  std::string body = absl::StrCat(mark.size, " ", absl::BytesToHexString(mark.root), " ",
+                                  absl::ToUnixMicros(mark.written_at));
+  if (mark.ledger.has_value()) {
+    absl::StrAppend(&body, " ", mark.ledger->entries, " ",
+                    mark.ledger->entries == 0 ? std::string(kNoLedgerEntry)
+                                              : absl::BytesToHexString(mark.ledger->last_mac));
+  } else if (mark.index_seal.has_value()) {
+    absl::StrAppend(&body, " ", kNoLedgerEntry, " ", kNoLedgerEntry);
+  }
+  if (mark.index_seal.has_value()) {
+    absl::StrAppend(&body, " ", mark.index_seal->generation, " ",
+                    absl::BytesToHexString(mark.index_seal->digest));
+  }
   ASSIGN_OR_RETURN(const std::string mac, Mac(body));
   const std::string line = absl::StrCat(body, " ", absl::BytesToHexString(mac), "\n");
   if (absl::Status written = ReplaceFileDurably(path_, line); !written.ok()) {
@@ -158,24 +242,41 @@ absl::Status AuditWatermark::Write(const Mark& mark) {
   return absl::OkStatus();
 }
 
-absl::Status AuditWatermark::Advance(const AuditLog& log) {
+absl::Status AuditWatermark::Advance(const AuditLog& log, std::optional<LedgerHead> ledger,
+                                     std::optional<IndexSealHead> index_seal) {
   const AuditLog::Head head = log.CurrentHead();
   absl::MutexLock lock(&mu_);
+  const std::optional<LedgerHead> bind = LedgerToBind(std::move(ledger));
+  // The seal's head only moves forward: one behind (put back) leaves the bound head as it is.
+  std::optional<IndexSealHead> seal =
+      mark_.has_value() ? mark_->index_seal : std::optional<IndexSealHead>();
+  bool seal_moved = false;
+  if (index_seal.has_value() &&
+      (!seal.has_value() || index_seal->generation > seal->generation)) {
+    seal = std::move(index_seal);
+    seal_moved = true;
+  }
   if (mark_.has_value()) {
     if (head.size < mark_->size) {
       return absl::FailedPreconditionError(absl::StrCat(
           "the audit log holds ", head.size, " events, behind its watermark of ", mark_->size));
     }
-    if (head.size == mark_->size) return absl::OkStatus();
+    const bool ledger_grew =
+        bind.has_value() && (!mark_->ledger.has_value() || bind->entries > mark_->ledger->entries);
+    if (head.size == mark_->size && !ledger_grew && !seal_moved) return absl::OkStatus();
   }
-  return Write(Mark{head.size, head.root, clock_->Now()});
+  return Write(Mark{head.size, head.root, clock_->Now(), bind, std::move(seal)});
 }
 
-absl::StatusOr<std::optional<AuditWatermark::Mark>> AuditWatermark::Reset(const AuditLog& log) {
+absl::StatusOr<std::optional<AuditWatermark::Mark>> AuditWatermark::Reset(
+    const AuditLog& log, std::optional<LedgerHead> ledger,
+    std::optional<IndexSealHead> index_seal) {
   const AuditLog::Head head = log.CurrentHead();
   absl::MutexLock lock(&mu_);
   std::optional<Mark> before = mark_;
-  RETURN_IF_ERROR(Write(Mark{head.size, head.root, clock_->Now()}));
+  if (!index_seal.has_value() && mark_.has_value()) index_seal = mark_->index_seal;
+  RETURN_IF_ERROR(Write(Mark{head.size, head.root, clock_->Now(),
+                             LedgerToBind(std::move(ledger)), std::move(index_seal)}));
   return before;
 }
 

@@ -10,11 +10,29 @@
 //
 // The file holds one line, replaced whole (a temporary file, fsync, rename, fsync of the folder):
 //
-//   <tree size> <root, hex> <written at, unix micros> <mac, hex>\n
+//   <tree size> <root, hex> <written at, unix micros> <ledger entries> <ledger mac, hex or ->
+//   <mac, hex>\n    (one line)
 //
 // where mac = HMAC-SHA256(key, "kjc-registry/audit-watermark/v1|" || the line up to the mac),
 // the key derived from the key file's root ("mac/audit-watermark/v1"). A database whose log is
 // shorter than the mark, or whose root at the mark's size is another, is DATA_LOSS.
+//
+// The mark also binds the erasure ledger (storage/erasure_ledger.h), which lies beside it: how
+// many entries the ledger held when the mark was written and the MAC of the last of them ("-"
+// for none). The ledger only grows and its entries are chained, so a ledger that holds fewer
+// entries, or another entry at that place, is an older copy, an emptied one or another file:
+// with it, a restore (or a start over an older data folder) would bring back every record erased
+// since. CheckLedger refuses it at start, at a restore and at --check_config, whether or not the
+// data folder opens. (Marks written before the ledger was bound have four fields and bind none.)
+//
+// The mark binds the index seal (storage/index_seal.h) the same way, as two more fields after
+// the ledger's: the seal's generation and a keyed digest of its sum ("- -" in the ledger's
+// fields when none is bound). A seal row put back from an earlier copy of the folder, with that
+// copy's index rows, matches them, but its generation is behind the mark's, or at the mark's
+// generation its digest is another: CheckIndexSeal names it, and the start refuses every vetting
+// check. A seal ahead of the mark is taken: writes made after the mark's last writing (a crash
+// before the next one) move it on. (Marks written before the seal was bound bind none; the next
+// writing binds it.)
 //
 // registryd writes the mark after its start-up checks, every few seconds while the log grows
 // (RegistryServer's watermark thread), and when it stops; a restore from a backup (which goes
@@ -43,6 +61,7 @@
 #include "common/clock.h"
 #include "crypto/secret_bytes.h"
 #include "storage/audit_log.h"
+#include "storage/index_seal.h"
 
 namespace registry::storage {
 
@@ -52,10 +71,20 @@ inline constexpr char kAuditWatermarkKeyPurpose[] = "mac/audit-watermark/v1";
 // Thread-safe.
 class AuditWatermark {
  public:
+  // How far the erasure ledger had grown when a mark was written.
+  struct LedgerHead {
+    uint64_t entries = 0;
+    std::string last_mac;  // the MAC of entry `entries` - 1, 32 bytes; empty for no entry
+  };
+
   struct Mark {
     uint64_t size = 0;
     std::string root;  // 32 bytes
     absl::Time written_at;
+    // None for a mark written before the ledger was bound.
+    std::optional<LedgerHead> ledger;
+    // None for a mark written before the index seal was bound.
+    std::optional<IndexSealHead> index_seal;
   };
 
   // Reads the mark at `path` (none when the file does not exist). DataLoss when the file is
@@ -73,25 +102,54 @@ class AuditWatermark {
   // holds events.
   absl::Status Check(const AuditLog& log) const;
 
-  // For a data directory `data_dir` that holds no database (start-up would make a new one): OK
-  // when there is no mark or it counts no event; otherwise FailedPrecondition saying that the
-  // folder named is not the one the log was in (a mistyped data_dir, a folder lost or moved),
-  // so that nothing is created there and no empty registry starts in its place.
-  absl::Status CheckNoDatabase(absl::string_view data_dir) const;
+  // For a data directory `data_dir` that holds no registry data (start-up would take it for a
+  // new one): OK when there is no mark or it counts no event; otherwise FailedPrecondition
+  // saying that the folder named is not the one the log was in (a mistyped data_dir, a folder
+  // lost, moved or emptied), so that nothing is created or written there and no empty registry
+  // starts in its place. `holds` words what the folder holds ("holds no database", "holds a
+  // database with no row", ...).
+  absl::Status CheckNoDatabase(absl::string_view data_dir,
+                               absl::string_view holds = "holds no database") const;
 
-  // Writes `log`'s current head as the mark when it has grown past it. FailedPrecondition when
-  // the log is behind the mark (it never moves back here); Unavailable for I/O errors.
-  absl::Status Advance(const AuditLog& log);
+  // OK when the mark binds no ledger head, or the erasure ledger at `ledger_path` (verified
+  // against `ledger_key`) holds at least the entries the mark counted, the last of them with the
+  // MAC it recorded. FailedPrecondition, naming both files, what each holds and what to do (put
+  // the current ledger back), when the file is missing, holds fewer entries or others; the
+  // ledger's own DataLoss when an entry fails authentication. Writes nothing.
+  absl::Status CheckLedger(const std::string& ledger_path,
+                           const crypto::SecretBytes& ledger_key) const;
+
+  // "" when the mark binds no index seal, or `stored` (the head of the seal the data folder
+  // holds; none when it holds none) is at or past the one bound; otherwise the problem, for the
+  // seal's verdict: the seal is missing, behind the mark (put back from an earlier copy) or
+  // another at the mark's generation. Names no row and no person.
+  std::string IndexSealProblem(const std::optional<IndexSealHead>& stored) const;
+
+  // Writes `log`'s current head as the mark when it has grown past it, `ledger` has grown past
+  // the ledger head the mark binds, or `index_seal` is at a later generation than the one it
+  // binds. `ledger` or `index_seal` none: the mark's is kept. Neither moves back here (the
+  // ledger only grows; a seal behind the mark is one put back). FailedPrecondition when the log
+  // is behind the mark (it never moves back here); Unavailable for I/O errors.
+  absl::Status Advance(const AuditLog& log, std::optional<LedgerHead> ledger = std::nullopt,
+                       std::optional<IndexSealHead> index_seal = std::nullopt);
 
   // Writes `log`'s current head as the mark even when it is behind: a restore from a backup,
-  // which goes back on purpose. Returns the mark it replaced (none when there was none).
-  absl::StatusOr<std::optional<Mark>> Reset(const AuditLog& log);
+  // which goes back on purpose (the ledger does not: `ledger` as for Advance; `index_seal`,
+  // given, is bound as it is: the restored folder's). Returns the mark it replaced (none when
+  // there was none).
+  absl::StatusOr<std::optional<Mark>> Reset(const AuditLog& log,
+                                            std::optional<LedgerHead> ledger = std::nullopt,
+                                            std::optional<IndexSealHead> index_seal =
+                                                std::nullopt);
 
  private:
   AuditWatermark(std::string path, const crypto::SecretBytes& key, const Clock* clock)
       : path_(std::move(path)), key_(key), clock_(clock) {}
   absl::StatusOr<std::string> Mac(absl::string_view body) const;
   absl::Status Write(const Mark& mark) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The ledger head a new mark binds: `given`, unless the current mark binds a longer one.
+  std::optional<LedgerHead> LedgerToBind(std::optional<LedgerHead> given) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
   const crypto::SecretBytes key_;

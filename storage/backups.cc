@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -41,6 +42,7 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/utilities/backup_engine.h"
 #include "storage/database.h"
+#include "storage/erasure_ledger.h"
 #include "storage/rocksdb_status.h"
 
 namespace registry::storage {
@@ -359,10 +361,61 @@ absl::StatusOr<uint32_t> ChooseOn(const rocksdb::BackupEngineReadOnlyBase& engin
   return id;
 }
 
+// The line a backup's meta file keeps of how far its database had applied the erasure ledger
+// (Info::Erasures): "erasures-applied/v1 <entries> <mac of the last, hex; - when none>".
+constexpr char kErasuresLabel[] = "erasures-applied/v1";
+
+std::string ErasuresLine(uint64_t applied, const std::string& last_mac) {
+  return absl::StrCat(kErasuresLabel, " ", applied, " ",
+                      last_mac.empty() ? std::string("-") : absl::BytesToHexString(last_mac));
+}
+
+// Not there when the line is absent (a backup made before it was recorded) or cannot be read.
+std::optional<Backups::Info::Erasures> ErasuresOf(const std::string& line) {
+  const std::vector<std::string> parts = absl::StrSplit(line, ' ');
+  Backups::Info::Erasures erasures;
+  if (parts.size() != 3 || parts[0] != kErasuresLabel ||
+      !absl::SimpleAtoi(parts[1], &erasures.applied)) {
+    return std::nullopt;
+  }
+  if (parts[2] == "-") return erasures.applied == 0 ? std::optional(erasures) : std::nullopt;
+  if (erasures.applied == 0 || parts[2].size() != 64) return std::nullopt;
+  for (const char c : parts[2]) {
+    if (!absl::ascii_isxdigit(c) || absl::ascii_isupper(c)) return std::nullopt;
+  }
+  erasures.last_mac = absl::HexStringToBytes(parts[2]);
+  return erasures;
+}
+
 // As recorded: List clamps created_at.
 Backups::Info InfoOf(const rocksdb::BackupInfo& info) {
   const absl::Time recorded = absl::FromUnixSeconds(info.timestamp);
-  return {info.backup_id, recorded, info.size, recorded};
+  Backups::Info out;
+  out.id = info.backup_id;
+  out.created_at = recorded;
+  out.size_bytes = info.size;
+  out.stored_created_at = recorded;
+  out.erasures = ErasuresOf(info.app_metadata);
+  return out;
+}
+
+// List's order and dates (see Dates in backups.h) of what the engine lists.
+std::vector<Backups::Info> ListOf(const rocksdb::BackupEngineReadOnlyBase& engine) {
+  std::vector<rocksdb::BackupInfo> infos;
+  engine.GetBackupInfo(&infos);
+  std::vector<Backups::Info> out;
+  for (const auto& info : infos) out.push_back(InfoOf(info));
+  std::sort(out.begin(), out.end(),
+            [](const Backups::Info& a, const Backups::Info& b) { return a.id < b.id; });
+  // The recorded dates are not authenticated (see Dates in backups.h): newest first, each is
+  // held to now and to the date of the backup made after it, so that a date edited into the
+  // future neither exempts a backup from pruning by age nor puts off the next scheduled one.
+  absl::Time latest_possible = absl::Now();
+  for (auto it = out.rbegin(); it != out.rend(); ++it) {
+    it->created_at = std::min(it->stored_created_at, latest_possible);
+    latest_possible = it->created_at;
+  }
+  return out;
 }
 
 absl::Status BackupFolderError(const std::string& dir, absl::string_view what,
@@ -452,10 +505,16 @@ absl::StatusOr<Backups::Info> Backups::Create(Database* db) {
         absl::StrCat("no backup taken: the database has a damaged table file (", sound.message(),
                      ")"));
   }
+  // Read before the copy, which then holds at least these erasures (an erasure committed
+  // in between is in the copy too, beyond what is recorded: the check stays on the safe side).
+  uint64_t applied = 0;
+  std::string last_mac;
+  RETURN_IF_ERROR(ErasureLedger::AppliedBy(*db, &applied, &last_mac));
   rocksdb::CreateBackupOptions options;
   options.flush_before_backup = true;
   uint32_t id = 0;
-  rocksdb::IOStatus s = engine_->CreateNewBackup(options, db->raw(), &id);
+  rocksdb::IOStatus s = engine_->CreateNewBackupWithMetadata(
+      options, db->raw(), ErasuresLine(applied, last_mac), &id);
   if (!s.ok()) {
     RETURN_IF_ERROR(BackupFolderProblem(dir_));
     return absl::UnavailableError(absl::StrCat("backup failed: ", s.ToString()));
@@ -467,21 +526,12 @@ absl::StatusOr<Backups::Info> Backups::Create(Database* db) {
   return InfoOf(info);
 }
 
-std::vector<Backups::Info> Backups::List() {
-  std::vector<rocksdb::BackupInfo> infos;
-  reader().GetBackupInfo(&infos);
-  std::vector<Info> out;
-  for (const auto& info : infos) out.push_back(InfoOf(info));
-  std::sort(out.begin(), out.end(), [](const Info& a, const Info& b) { return a.id < b.id; });
-  // The recorded dates are not authenticated (see Dates in backups.h): newest first, each is
-  // held to now and to the date of the backup made after it, so that a date edited into the
-  // future neither exempts a backup from pruning by age nor puts off the next scheduled one.
-  absl::Time latest_possible = absl::Now();
-  for (auto it = out.rbegin(); it != out.rend(); ++it) {
-    it->created_at = std::min(it->stored_created_at, latest_possible);
-    latest_possible = it->created_at;
-  }
-  return out;
+std::vector<Backups::Info> Backups::List() { return ListOf(reader()); }
+
+absl::StatusOr<std::vector<Backups::Info>> Backups::ListIn(const std::string& dir) {
+  if (!HasMetaFolder(dir)) return std::vector<Info>();
+  ASSIGN_OR_RETURN(const Reader reader, OpenReader(dir));
+  return ListOf(*reader.engine);
 }
 
 std::vector<Backups::Damaged> Backups::ListDamaged() {

@@ -65,6 +65,21 @@ class Backups {
 
     // Whether the recorded date was later than it can be, for callers to warn of.
     bool date_not_believed() const { return stored_created_at > created_at; }
+
+    // Erasures: how far the database had applied the erasure ledger when the backup was made
+    // (its marker, storage/erasure_ledger.h, read just before the copy: the backup holds at
+    // least that), recorded in the backup's meta file. The erasure ledger beside the key file
+    // must hold every one of them: a start, --check_config and a restore refuse a ledger that
+    // does not (the key folder and the data folder put back from a copy older than the backup).
+    // Nothing authenticates the line itself, but the MAC in it is the ledger's own: a line edited
+    // to claim erasures the ledger does not hold is refused as a ledger that lost them, and one
+    // edited down or removed weakens the check to what deleting the backup would. Not there for
+    // a backup made before backups recorded it, or when its line cannot be read.
+    struct Erasures {
+      uint64_t applied = 0;
+      std::string last_mac;  // 32 raw bytes; empty when none was applied
+    };
+    std::optional<Erasures> erasures;
   };
 
   // A backup whose record of its files (<dir>/meta/<id>) is there but cannot be read: a line
@@ -94,6 +109,11 @@ class Backups {
   // cannot be read.
   static absl::StatusOr<std::vector<Damaged>> DamagedIn(const std::string& dir);
 
+  // The backups of `dir`, as List lists them, read without writing anything there (for a
+  // start's look before it writes, and --check_config). None when `dir` or its meta folder does
+  // not exist; Unavailable when it cannot be read.
+  static absl::StatusOr<std::vector<Info>> ListIn(const std::string& dir);
+
   // The backup a restore of `id` (0: the newest) from `dir` restores, read without writing
   // anything there: `id` itself, or the highest id of all, damaged ones included. NotFound when
   // there is no such backup (or none at all); DataLoss when the backup is damaged; and for 0,
@@ -103,7 +123,8 @@ class Backups {
   static absl::StatusOr<uint32_t> ChooseForRestore(const std::string& dir, uint32_t id);
   ~Backups();
 
-  // Flushes the database and backs it up. Unavailable on failure.
+  // Flushes the database and backs it up, recording how far it had applied the erasure
+  // ledger (Info::erasures). Unavailable on failure.
   absl::StatusOr<Info> Create(Database* db);
 
   // Every backup, oldest first, each created_at no later than now nor than the next one's.

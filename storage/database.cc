@@ -5,11 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <cstdarg>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -437,6 +439,21 @@ bool Database::Exists(const std::string& path) {
   return std::filesystem::exists(path + "/CURRENT", ec);
 }
 
+absl::StatusOr<std::vector<std::string>> Database::MissingFamilies(const std::string& path,
+                                                                   const StorageSeams& seams) {
+  rocksdb::DBOptions options;
+  if (seams.env != nullptr) options.env = seams.env;
+  std::vector<std::string> held;
+  // Reads CURRENT and the MANIFEST it names; opens no database.
+  const rocksdb::Status s = rocksdb::DB::ListColumnFamilies(options, path, &held);
+  if (!s.ok()) return FromRocksDb(s);
+  std::vector<std::string> missing;
+  for (const char* name : kCfNames) {
+    if (std::find(held.begin(), held.end(), name) == held.end()) missing.emplace_back(name);
+  }
+  return missing;
+}
+
 std::string Database::RunningLockPath(const std::string& path) {
   std::string dir = path;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
@@ -682,6 +699,20 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
                                                options.reserve_bytes, std::move(errors)));
   opened->running_lock_fd_ = running_lock.fd;
   running_lock.fd = -1;
+  opened->read_only_ = options.read_only;
+  if (!options.index_seal_key.empty()) {
+    ASSIGN_OR_RETURN(opened->index_seal_, IndexSeal::Create(options.index_seal_key));
+    ASSIGN_OR_RETURN(const std::optional<std::string> stored,
+                     opened->Get(Cf::kMeta, kIndexSealRow));
+    if (!stored.has_value()) {
+      opened->index_seal_->Load(std::nullopt, /*damaged=*/false);
+    } else {
+      absl::StatusOr<IndexSealSum> sum = opened->index_seal_->Decode(*stored);
+      // A damaged seal does not refuse the open: the court's reads go on, vetting is refused.
+      opened->index_seal_->Load(sum.ok() ? std::optional<IndexSealSum>(*sum) : std::nullopt,
+                                /*damaged=*/!sum.ok());
+    }
+  }
   if (dropped_cut_off_write) {
     opened->dropped_at_open_ = true;
     ASSIGN_OR_RETURN(const uint64_t before, opened->CutOffWrites());
@@ -743,6 +774,36 @@ absl::Status Database::WriteAll(absl::Span<const Batch* const> batches) {
     }
   }
   RETURN_IF_ERROR(KeepAMemtableFilled());
+  // The index seal changes with the index rows, in the same write (index_seal.h). Whether each
+  // row is there is read under the lock that every such write holds to its end.
+  std::vector<IndexRowChange> index_changes;
+  if (index_seal_ != nullptr) {
+    for (const Batch* batch : batches) {
+      for (const Batch::Change& c : batch->changes_) {
+        if (c.family != Cf::kIndex) continue;
+        if (c.op == Batch::Op::kDeleteRange) {
+          return absl::InternalError("a range of index rows is never deleted at once");
+        }
+        index_changes.push_back({c.op == Batch::Op::kPut, c.key});
+      }
+    }
+  }
+  std::optional<absl::MutexLock> sealing;
+  std::optional<IndexSealSum> sealed_after;
+  std::string seal_row;
+  if (!index_changes.empty()) {
+    sealing.emplace(&index_seal_mu_);
+    if (const std::optional<IndexSealSum> kept = index_seal_->Kept(); kept.has_value()) {
+      ASSIGN_OR_RETURN(sealed_after,
+                       index_seal_->After(*kept, index_changes,
+                                          [this](absl::string_view key) -> absl::StatusOr<bool> {
+                                            ASSIGN_OR_RETURN(std::optional<std::string> row,
+                                                             Get(Cf::kIndex, key));
+                                            return row.has_value();
+                                          }));
+      ASSIGN_OR_RETURN(seal_row, index_seal_->Encode(*sealed_after));
+    }
+  }
   rocksdb::WriteBatch out;
   rocksdb::Status s;
   for (const Batch* batch : batches) {
@@ -762,11 +823,27 @@ absl::Status Database::WriteAll(absl::Span<const Batch* const> batches) {
       if (!s.ok()) return FromRocksDb(s);
     }
   }
+  if (sealed_after.has_value()) {
+    s = out.Put(cf(Cf::kMeta), kIndexSealRow, seal_row);
+    if (!s.ok()) return FromRocksDb(s);
+  }
   // The seal that ties the write to this registry, in the write-ahead log only (see Open).
   if (seal_ != nullptr) RETURN_IF_ERROR(seal_->Seal(&out));
   rocksdb::WriteOptions wo;
   wo.sync = true;
   s = db_->Write(wo, &out);
+  if (sealed_after.has_value()) {
+    if (s.ok()) {
+      index_seal_->Keep(*sealed_after);
+    } else {
+      // What the folder holds now, whether the failed write reached it or not.
+      absl::StatusOr<std::optional<std::string>> stored = Get(Cf::kMeta, kIndexSealRow);
+      if (stored.ok() && stored->has_value()) {
+        absl::StatusOr<IndexSealSum> sum = index_seal_->Decode(**stored);
+        if (sum.ok()) index_seal_->Keep(*sum);
+      }
+    }
+  }
   if (!s.ok()) {
     // Counted by the listener when RocksDB stopped for it; counted again here, which costs at
     // most a resume that finds nothing to do.
@@ -778,6 +855,95 @@ absl::Status Database::WriteAll(absl::Span<const Batch* const> batches) {
     return absl::UnavailableError(st.message());
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<IndexSealSum> Database::SumIndexRows(Iterator* it,
+                                                   const std::atomic<bool>* stop) const {
+  IndexSealSum sum;
+  uint64_t seen = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (stop != nullptr && (++seen & 0xfff) == 0 && stop->load()) {
+      return absl::CancelledError("the index seal's check was stopped");
+    }
+    RETURN_IF_ERROR(index_seal_->Add(it->key(), &sum));
+  }
+  RETURN_IF_ERROR(it->status());
+  return sum;
+}
+
+absl::StatusOr<IndexSealSum> Database::WriteFreshSeal(uint64_t generation) {
+  std::unique_ptr<Iterator> it = NewIterator(Cf::kIndex, BlockCache::kBypass);
+  ASSIGN_OR_RETURN(IndexSealSum sum, SumIndexRows(it.get(), nullptr));
+  sum.generation = generation;
+  ASSIGN_OR_RETURN(const std::string row, index_seal_->Encode(sum));
+  Batch batch;
+  batch.Put(Cf::kMeta, kIndexSealRow, row);
+  // No index row in it: WriteAll does not take index_seal_mu_, which this caller holds.
+  RETURN_IF_ERROR(Write(batch));
+  return sum;
+}
+
+absl::StatusOr<std::optional<IndexSealSum>> Database::MakeIndexSealIfAbsent() {
+  if (index_seal_ == nullptr) return std::optional<IndexSealSum>();
+  if (read_only_) return absl::FailedPreconditionError("a read-only database is not sealed");
+  absl::MutexLock lock(&index_seal_mu_);
+  ASSIGN_OR_RETURN(const std::optional<std::string> stored, Get(Cf::kMeta, kIndexSealRow));
+  if (stored.has_value()) return std::optional<IndexSealSum>();
+  ASSIGN_OR_RETURN(const IndexSealSum sum, WriteFreshSeal(/*generation=*/0));
+  index_seal_->Keep(sum);
+  return std::optional<IndexSealSum>(sum);
+}
+
+absl::StatusOr<IndexSealSum> Database::ResealIndex(uint64_t past_generation) {
+  if (index_seal_ == nullptr) return absl::FailedPreconditionError("no index seal key");
+  if (read_only_) return absl::FailedPreconditionError("a read-only database is not sealed");
+  absl::MutexLock lock(&index_seal_mu_);
+  // Past every generation seen: the new seal is never taken for one put back.
+  uint64_t generation = past_generation;
+  ASSIGN_OR_RETURN(const std::optional<std::string> stored, Get(Cf::kMeta, kIndexSealRow));
+  if (stored.has_value()) {
+    absl::StatusOr<IndexSealSum> before = index_seal_->Decode(*stored);
+    if (before.ok()) generation = std::max(generation, before->generation);
+  }
+  ASSIGN_OR_RETURN(const IndexSealSum sum, WriteFreshSeal(generation + 1));
+  index_seal_->Load(sum, /*damaged=*/false);
+  IndexSealCheck check;
+  check.sealed = true;
+  check.sealed_rows = check.found_rows = sum.rows;
+  check.matches = true;
+  index_seal_->SetVerdict(check);
+  return sum;
+}
+
+void Database::RecordIndexSealVerdict(const IndexSealCheck& check) const {
+  if (index_seal_ != nullptr) index_seal_->SetVerdict(check);
+}
+
+absl::StatusOr<IndexSealCheck> Database::CheckIndexSeal(const std::atomic<bool>* stop,
+                                                        bool record_verdict) const {
+  IndexSealCheck check;
+  if (index_seal_ == nullptr) return check;
+  std::optional<std::string> stored;
+  std::unique_ptr<Iterator> it;
+  {
+    // The stored seal and the rows as of one moment: no write of index rows is half done.
+    absl::MutexLock lock(&index_seal_mu_);
+    ASSIGN_OR_RETURN(stored, Get(Cf::kMeta, kIndexSealRow));
+    if (stored.has_value()) it = NewIterator(Cf::kIndex, BlockCache::kBypass);
+  }
+  if (!stored.has_value()) return check;
+  check.sealed = true;
+  absl::StatusOr<IndexSealSum> sealed = index_seal_->Decode(*stored);
+  if (!sealed.ok()) {
+    check.damaged = true;
+  } else {
+    check.sealed_rows = sealed->rows;
+    ASSIGN_OR_RETURN(const IndexSealSum found, SumIndexRows(it.get(), stop));
+    check.found_rows = found.rows;
+    check.matches = found == *sealed;
+  }
+  if (record_verdict) index_seal_->SetVerdict(check);
+  return check;
 }
 
 absl::Status Database::RoomForChange() const {

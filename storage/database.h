@@ -37,6 +37,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "crypto/secret_bytes.h"
+#include "storage/index_seal.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;
@@ -120,6 +121,13 @@ struct DatabaseOptions {
   // modes and the check to it end to end, each reading what another wrote.
   // Empty: nothing is sealed and nothing checked, for the unit tests of storage/ only.
   crypto::SecretBytes wal_seal_key;
+  // The key (32 bytes: crypto::DeriveKey(the key file's derivation root, kIndexSealKeyPurpose))
+  // of the index seal (index_seal.h): every write that changes a row of the index family changes
+  // the seal in the meta family in the same write, so that rows deleted, added or swapped while
+  // registryd was stopped are found (CheckIndexSeal). Every open of a registry's data folder
+  // through server/registry_server.cc OpenStorage passes it. Empty: no seal is kept or checked,
+  // for the unit tests of storage/ and the look of --check_config.
+  crypto::SecretBytes index_seal_key;
 };
 
 // Changes to several column families, written atomically by Database::Write. Move-only.
@@ -231,6 +239,15 @@ class Database {
   // Whether `path` holds a database (its CURRENT file), which Open would open rather than make.
   static bool Exists(const std::string& path);
 
+  // The column families of this registry (CfName) that the database in `path` lacks, read from
+  // its CURRENT and MANIFEST only: no file of the folder is written, made, renamed or deleted,
+  // and no lock is taken. Empty for a database of this registry; every name for one another
+  // program made (e.g. RocksDB's ldb), which Open, read only, refuses, and which a writable open
+  // writes into (a MANIFEST, a write-ahead log) before it fails or makes them. The RocksDB error
+  // mapped to absl when the folder's MANIFEST cannot be read. `seams.env` as for Open.
+  static absl::StatusOr<std::vector<std::string>> MissingFamilies(
+      const std::string& path, const StorageSeams& seams = {});
+
   // Closes the column family handles, then the database.
   ~Database();
   Database(const Database&) = delete;
@@ -322,6 +339,28 @@ class Database {
 
   const std::string& path() const { return path_; }
 
+  // The index seal (index_seal.h): its state and the wait for its comparison after a start.
+  // Null without an index_seal_key.
+  const IndexSeal* index_seal() const { return index_seal_.get(); }
+  // Makes the seal from the index rows there are, when the folder holds none (one from before
+  // the seal), holding every writer of index rows back meanwhile: the sum made, or nullopt when
+  // a seal was there (or none is kept: no index_seal_key). FailedPrecondition read only.
+  absl::StatusOr<std::optional<IndexSealSum>> MakeIndexSealIfAbsent();
+  // Makes the seal anew from the index rows there are, whatever was stored (`registryd
+  // --reseal_index`, after an investigation): the sum made, its generation past both the stored
+  // seal's (when it reads) and `past_generation` (the one the audit watermark binds, so that the
+  // next start takes the new seal). FailedPrecondition read only or without an index_seal_key.
+  absl::StatusOr<IndexSealSum> ResealIndex(uint64_t past_generation = 0);
+  // Reads every index row's key and compares their sum with the stored seal, both as of one
+  // moment (taken while no writer of index rows is between its look-ups and its write), and
+  // records the verdict (IndexSeal::SetVerdict) unless `record_verdict` is false (the caller
+  // then records it with RecordIndexSealVerdict, once it has said what was found). `stop` (may
+  // be null), once true, ends the scan early: Cancelled, no verdict. A check with sealed ==
+  // false when no seal is stored.
+  absl::StatusOr<IndexSealCheck> CheckIndexSeal(const std::atomic<bool>* stop = nullptr,
+                                                bool record_verdict = true) const;
+  void RecordIndexSealVerdict(const IndexSealCheck& check) const;
+
   // How many writes cut off by a crash Open has dropped (see Open) since the count was last
   // cleared. The count is kept in the meta family (key "storage/cut-off-writes", a decimal
   // number), so whoever opens the database next still learns of it; AuditLog::Open records it
@@ -351,6 +390,12 @@ class Database {
   // The descriptor whose flock on RunningLockPath(path_) this open holds; -1 when none.
   // Closed after the database (the destructor).
   int running_lock_fd_ = -1;
+
+  // The index seal's sum of every index row's key, summed from the snapshot `it` reads.
+  absl::StatusOr<IndexSealSum> SumIndexRows(Iterator* it, const std::atomic<bool>* stop) const;
+  // The sum of the rows there are, written as the seal; holds index_seal_mu_.
+  absl::StatusOr<IndexSealSum> WriteFreshSeal(uint64_t generation)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_seal_mu_);
 
   Database(std::string path, std::shared_ptr<WalSeal> seal, std::unique_ptr<rocksdb::DB> db,
            std::vector<rocksdb::ColumnFamilyHandle*> handles, WriteFaultInjector* fault_injector,
@@ -387,6 +432,12 @@ class Database {
   // resume_mu_, read without it by every write.
   std::atomic<uint64_t> resumed_through_{0};
   bool dropped_at_open_ = false;
+  bool read_only_ = false;
+  // See index_seal(); null without a key.
+  std::unique_ptr<IndexSeal> index_seal_;
+  // Held by a write that changes index rows from its existence look-ups to the end of its
+  // write, by the making of a seal, and while a comparison takes its snapshot.
+  mutable absl::Mutex index_seal_mu_;
   // The count of failures up to which a failed write to the write-ahead log was found movable to
   // a new log (ResumeAfterFailure).
   uint64_t wal_checked_through_ ABSL_GUARDED_BY(resume_mu_) = 0;

@@ -72,14 +72,29 @@ absl::StatusOr<std::pair<uint64_t, std::string>> AppliedMarker(const Database& d
 
 }  // namespace
 
+absl::Status ErasureLedger::AppliedBy(const Database& db, uint64_t* entries,
+                                      std::string* last_mac) {
+  ASSIGN_OR_RETURN(auto marker, AppliedMarker(db));
+  *entries = marker.first;
+  *last_mac = std::move(marker.second);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> ErasureLedger::Mac(absl::string_view previous_mac,
                                                absl::string_view body) const {
   return crypto::HmacSha256(
       mac_key_, absl::StrCat(kMacLabel, absl::BytesToHexString(previous_mac), "|", body));
 }
 
+void ErasureLedger::Load(const std::vector<Entry>& entries) {
+  absl::MutexLock lock(&mu_);
+  size_ = entries.size();
+  if (!entries.empty()) last_mac_ = entries.back().mac;
+  for (const Entry& e : entries) erased_.insert(e.record_id);
+}
+
 absl::StatusOr<std::unique_ptr<ErasureLedger>> ErasureLedger::Open(
-    const std::string& path, const crypto::SecretBytes& mac_key, Database* db) {
+    const std::string& path, const crypto::SecretBytes& mac_key, Database* db, bool may_create) {
   std::unique_ptr<ErasureLedger> ledger(new ErasureLedger(path, mac_key, db));
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
@@ -87,6 +102,17 @@ absl::StatusOr<std::unique_ptr<ErasureLedger>> ErasureLedger::Open(
     // A database that has applied erasures is refused before anything is made: an empty file
     // left by the refused start would be taken for the ledger at the next.
     RETURN_IF_ERROR(ledger->AppliedOf({}, /*missing=*/true).status());
+    if (!may_create) {
+      // Data that has applied none may still be older than erasures the lost ledger held (a
+      // backup made before them): only a new installation begins a new ledger.
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the erasure ledger ", path, " is missing, but this installation is not new (its "
+          "audit log, audit watermark or backups show it held data): a new, empty ledger would "
+          "let data put back bring back every record erased before. Put the current erasure "
+          "ledger back there from where the key file is kept (erasure_ledger_file defaults to "
+          "the key file's folder unless it is set), or set erasure_ledger_file to where it is; "
+          "nothing was created"));
+    }
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return Io("create", path);
     const bool synced = ::fsync(fd) == 0;
@@ -95,12 +121,7 @@ absl::StatusOr<std::unique_ptr<ErasureLedger>> ErasureLedger::Open(
     RETURN_IF_ERROR(SyncDirectoryOf(path));
   }
   ASSIGN_OR_RETURN(std::vector<Entry> entries, ledger->ReadAll(/*repair=*/true));
-  {
-    absl::MutexLock lock(&ledger->mu_);
-    ledger->size_ = entries.size();
-    if (!entries.empty()) ledger->last_mac_ = entries.back().mac;
-    for (const Entry& e : entries) ledger->erased_.insert(e.record_id);
-  }
+  ledger->Load(entries);
   // Refuse a database whose erasures the ledger does not hold, before anything is served.
   RETURN_IF_ERROR(ledger->Unapplied().status());
   return ledger;
@@ -116,12 +137,7 @@ absl::StatusOr<std::unique_ptr<ErasureLedger>> ErasureLedger::OpenReadOnly(
   // As Open refuses it, without the empty file Open would make.
   if (missing) RETURN_IF_ERROR(ledger->AppliedOf({}, /*missing=*/true).status());
   ASSIGN_OR_RETURN(std::vector<Entry> entries, ledger->ReadAll(/*repair=*/false));
-  {
-    absl::MutexLock lock(&ledger->mu_);
-    ledger->size_ = entries.size();
-    if (!entries.empty()) ledger->last_mac_ = entries.back().mac;
-    for (const Entry& e : entries) ledger->erased_.insert(e.record_id);
-  }
+  ledger->Load(entries);
   RETURN_IF_ERROR(ledger->Unapplied().status());
   return ledger;
 }
@@ -143,7 +159,8 @@ absl::Status ErasureLedger::Check(const std::string& path, const crypto::SecretB
 
 absl::Status ErasureLedger::CheckNoDatabase(const std::string& path,
                                             const crypto::SecretBytes& mac_key,
-                                            absl::string_view data_dir) {
+                                            absl::string_view data_dir,
+                                            absl::string_view holds) {
   const ErasureLedger ledger(path, mac_key, nullptr);
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
@@ -155,12 +172,50 @@ absl::Status ErasureLedger::CheckNoDatabase(const std::string& path,
   // Authenticated entries: this registry erased records, so it held data. A new, empty database
   // made here would answer CLEAR for everyone its lost data named.
   return absl::FailedPreconditionError(absl::StrCat(
-      "data_dir: ", data_dir, " holds no database, but the erasure ledger ", path, " holds ",
+      "data_dir: ", data_dir, " ", holds, ", but the erasure ledger ", path, " holds ",
       entries.size(), " erasures of this registry, so it held data: check data_dir in the config "
       "(a mistyped or moved folder); nothing was created there. If the data directory was lost, "
       "restore it with --restore_backup; start-up refuses to begin a new, empty registry in its "
       "place (to start an empty registry on purpose, move the erasure ledger and the audit "
       "watermark aside as well)"));
+}
+
+absl::Status ErasureLedger::HoldsHead(const std::string& path,
+                                      const crypto::SecretBytes& mac_key, uint64_t entries,
+                                      absl::string_view last_mac, absl::string_view recorded_by) {
+  if (entries == 0) return absl::OkStatus();
+  const ErasureLedger ledger(path, mac_key, nullptr, /*read_only=*/true);
+  struct stat st;
+  const bool missing = ::stat(path.c_str(), &st) != 0;
+  if (missing && errno != ENOENT) return Io("stat", path);
+  std::vector<Entry> held;
+  if (!missing) {
+    ASSIGN_OR_RETURN(held, ledger.ReadAll(/*repair=*/false));
+  }
+  const std::string what =
+      missing ? std::string("is missing")
+              : absl::StrCat("holds ", held.size(), held.size() == 1 ? " erasure" : " erasures");
+  const char* const erasures = entries == 1 ? " erasure" : " erasures";
+  const std::string advice = absl::StrCat(
+      ": with it, a restore or a start would bring back records erased since; put "
+      "back the current erasure ledger at ", path, " from where the key file is kept (a backup "
+      "of that folder): its newest copy, holding at least ", entries, erasures, "; registryd "
+      "neither starts nor restores a backup without it, and nothing was changed");
+  if (held.size() < entries) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the erasure ledger ", path, " ", what, ", but ", recorded_by,
+                     " recorded that it held ", entries, erasures,
+                     ": it was truncated, replaced or lost (an older copy, or emptied)",
+                     advice));
+  }
+  if (!crypto::ConstantTimeEquals(held[entries - 1].mac, last_mac)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the erasure ledger ", path, " is not the one ", recorded_by,
+                     " recorded: its first ", entries, erasures,
+                     " are others: it was truncated, replaced or lost (another ledger in its "
+                     "place)", advice));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool repair) const {
@@ -334,6 +389,12 @@ absl::StatusOr<bool> ErasureLedger::AllApplied() const {
 uint64_t ErasureLedger::size() const {
   absl::MutexLock lock(&mu_);
   return size_;
+}
+
+void ErasureLedger::Head(uint64_t* entries, std::string* last_mac) const {
+  absl::MutexLock lock(&mu_);
+  *entries = size_;
+  *last_mac = size_ == 0 ? std::string() : last_mac_;
 }
 
 bool ErasureLedger::Erased(absl::string_view record_id) const {

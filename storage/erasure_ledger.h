@@ -87,10 +87,14 @@ class ErasureLedger {
   // for I/O errors. `db` is not owned and must outlive the ledger.
   // A missing file is made only for a database that has applied no erasure: for one that has,
   // the same FailedPrecondition is returned and nothing is created (an empty ledger left behind
-  // by a refused start would stand in for the lost one at the next).
+  // by a refused start would stand in for the lost one at the next). `may_create` false (the
+  // installation is known not to be new: its audit log holds events, its audit watermark counts
+  // some, or it has backups): a missing file is FailedPrecondition in any case, saying to put
+  // the ledger back, and nothing is made; a new, empty ledger would let a restore or a start
+  // bring back every record erased before.
   static absl::StatusOr<std::unique_ptr<ErasureLedger>> Open(const std::string& path,
                                                              const crypto::SecretBytes& mac_key,
-                                                             Database* db);
+                                                             Database* db, bool may_create = true);
 
   // Open for a look that writes nothing (`registryd --verify_data`): nothing is created, cut or
   // written. A missing file holds no entry (a database that has applied erasures is refused as
@@ -113,9 +117,26 @@ class ErasureLedger {
   // ledger at `path` holds any entry that verifies against `mac_key`, since the registry it
   // belongs to had data (a mistyped or moved data_dir, or a lost data directory to restore);
   // OK when the file is missing or empty (a first start). Check's DataLoss and Unavailable when
-  // the ledger cannot be read or verified. Writes nothing.
+  // the ledger cannot be read or verified. Writes nothing. `holds` words what the folder holds
+  // when it is a database with no registry data in it ("holds a database with no row", ...).
   static absl::Status CheckNoDatabase(const std::string& path, const crypto::SecretBytes& mac_key,
-                                      absl::string_view data_dir);
+                                      absl::string_view data_dir,
+                                      absl::string_view holds = "holds no database");
+
+  // OK when the ledger at `path` (verified against `mac_key`) holds at least `entries` entries,
+  // the one at `entries` - 1 with `last_mac`: the ledger `recorded_by` (words naming what
+  // recorded that head, e.g. the audit watermark) saw, or a later one. FailedPrecondition naming
+  // `path`, what it holds, `recorded_by` and what to do when it is missing, holds fewer entries
+  // (an older copy, or emptied) or another entry there (replaced); Check's DataLoss and
+  // Unavailable when it cannot be read or verified. Writes nothing.
+  static absl::Status HoldsHead(const std::string& path, const crypto::SecretBytes& mac_key,
+                                uint64_t entries, absl::string_view last_mac,
+                                absl::string_view recorded_by);
+
+  // How many entries `db`'s marker says it has applied, and the MAC of the last of them (empty
+  // when none): what a backup of it records (storage/backups.h, Erasures). DataLoss when the
+  // marker is damaged.
+  static absl::Status AppliedBy(const Database& db, uint64_t* entries, std::string* last_mac);
 
   // Appends an entry for `record_id` (whose person has `token`, and whose conviction had the
   // uniqueness tokens `dedup_tokens`, 32 bytes each, possibly none) durably, then stages into `w`
@@ -146,6 +167,10 @@ class ErasureLedger {
   // Entries in the ledger.
   uint64_t size() const;
 
+  // Entries in the ledger and the MAC of the last one (empty when none), read together: what the
+  // audit watermark binds (storage/audit_watermark.h).
+  void Head(uint64_t* entries, std::string* last_mac) const;
+
   // Whether an entry of the ledger (verified when it was read at the open, or appended since)
   // erased `record_id`. No file read: the ids are held in memory (tens of bytes per erasure).
   // For the lookups that meet an index row of a record without a head (RecordStore
@@ -162,6 +187,8 @@ class ErasureLedger {
   // file that is not there holds no entry.
   absl::StatusOr<std::vector<Entry>> ReadAll(bool repair) const;
   absl::StatusOr<std::string> Mac(absl::string_view previous_mac, absl::string_view body) const;
+  // Takes `entries`, read from the file, as the ledger's: its size, its last MAC, its record ids.
+  void Load(const std::vector<Entry>& entries);
   // How many of `entries` the database's marker says it has applied; FailedPrecondition when it
   // claims entries they do not hold. `missing`: the file is not there at all (entries is empty),
   // which is said as such: the usual cause is a key file moved without the ledger beside it.

@@ -637,9 +637,12 @@ class DamagedBackupTest : public CheckConfigTest {
     const std::string meta = backup_dir_ + "/meta/3";
     std::vector<std::string> lines = absl::StrSplit(testing::ReadFileOrDie(meta), '\n');
     ASSERT_GT(lines.size(), 4u);
-    const size_t crc = lines[3].find(" crc32 ");
-    ASSERT_NE(crc, std::string::npos) << lines[3];
-    lines[3] = absl::StrCat(lines[3].substr(0, crc), " crc32 99999999999");
+    // The first file's line (after the date, the sequence number, the metadata and the count).
+    size_t first = 3;
+    while (first < lines.size() && lines[first].find(" crc32 ") == std::string::npos) ++first;
+    ASSERT_LT(first, lines.size()) << meta;
+    const size_t crc = lines[first].find(" crc32 ");
+    lines[first] = absl::StrCat(lines[first].substr(0, crc), " crc32 99999999999");
     std::ofstream(meta, std::ios::trunc) << absl::StrJoin(lines, "\n");
   }
 
@@ -1242,6 +1245,41 @@ TEST_F(CheckConfigTest, EveryUnknownKeyAndValueOfTheWrongTypeIsNamedAtOnceInWord
   EXPECT_EQ(Start(&out), 2) << out;
   EXPECT_THAT(out, HasSubstr("dat_dir: not a field"));
   EXPECT_THAT(out, HasSubstr("threads must be 0 (gRPC chooses) or 64..10000"));
+}
+
+// policy_file naming registryd.json was said "metrics: Cannot find field.", and the policy's
+// other problems in protobuf's words, where the config's get the registry's. The policy's are
+// said as the config's are; a config where the policy belongs, or a policy given as the config,
+// is said to be one, with the file that belongs there.
+TEST_F(CheckConfigTest, APolicyFilesProblemsAreSaidAsTheConfigsAndAnotherRegistryFileIsNamed) {
+  const std::string policy = testing::ReadFileOrDie(dir_ + "/policy.json");
+  Put("policy.json", testing::ReadFileOrDie(dir_ + "/registryd.json"));
+  std::vector<std::string> problems = Check();
+  std::string all = absl::StrJoin(problems, "\n");
+  EXPECT_THAT(problems,
+              ::testing::Contains(::testing::StartsWith(absl::StrCat(
+                  "policy_file: ", dir_, "/policy.json: this is registryd's config"))))
+      << all;
+  EXPECT_THAT(all, HasSubstr("policy_file must name the policy file")) << all;
+  EXPECT_THAT(all, ::testing::Not(HasSubstr("Cannot find field"))) << all;
+
+  Put("policy.json", absl::StrCat("{\"rolle\": 1, ", policy.substr(policy.find('{') + 1)));
+  problems = Check();
+  all = absl::StrJoin(problems, "\n");
+  EXPECT_THAT(all,
+              HasSubstr(absl::StrCat("policy_file: ", dir_, "/policy.json: rolle: not a field")))
+      << all;
+  EXPECT_THAT(all, ::testing::Not(HasSubstr("Cannot find field"))) << all;
+  std::string out;
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("rolle: not a field")) << out;
+
+  // The policy given as the config.
+  Put("real-policy.json", policy);
+  problems = CheckConfig(dir_ + "/real-policy.json", absl::Now(), ::geteuid());
+  all = absl::StrJoin(problems, "\n");
+  EXPECT_THAT(all, HasSubstr("this is an access policy")) << all;
+  EXPECT_THAT(all, HasSubstr("--config names the config")) << all;
 }
 
 // A folder where the config or the policy belongs is said to be one: the JSON parser had said

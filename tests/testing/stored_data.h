@@ -36,6 +36,12 @@ void EditStoppedData(TestServer& server, const std::function<void(storage::Datab
 // failure; the server stays stopped.
 void ForgeWatermark(TestServer& server);
 
+// Seals the index rows of `server`'s stopped data as they are (storage/index_seal.h), as someone
+// who holds the key file could, without an audit event: for the tests of the defences behind the
+// index seal, which an edit of the index rows without the key file no longer gets past. Fatal on
+// failure; the server stays stopped.
+void ForgeIndexSeal(TestServer& server);
+
 // Starts `server` (stopped, its data edited) and expects the start to be refused for the audit
 // watermark: its data directory is behind what the log had held, or another. Then forges the
 // watermark (ForgeWatermark). Fatal on failure; the server stays stopped.
@@ -63,9 +69,9 @@ crypto::SecretBytes AuditLogKeyOf(const TestServer& server);
 // failure fails the test and gives a key of zeros.
 crypto::SecretBytes DerivedKeyOf(const TestServer& server, absl::string_view purpose);
 
-// The key of the row of `db`'s checks family that holds check `check_id` of `server`: the row
-// whose slot (storage/check_store.h) is that check id's. "" when there is none; a failure fails
-// the test.
+// The key of the row of `db`'s checks family that holds check `check_id` of `server`, as the
+// holder of the key file finds it (storage/check_store.h): in the history of the number it was
+// asked under, else a copy. "" when there is none; a failure fails the test.
 std::string StoredCheckKey(const TestServer& server, storage::Database* db,
                            absl::string_view check_id);
 
