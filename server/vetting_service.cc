@@ -9,7 +9,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/status_macros.h"
+#include "grpc/support/time.h"
 #include "common/time_format.h"
 #include "crypto/vetting_certificate.h"
 #include "server/decode_guard.h"
@@ -54,6 +56,16 @@ bool ParseHistoryPageToken(absl::string_view token, storage::CheckStore::History
   return true;
 }
 
+// The call's deadline as an absl::Time, from gRPC's own time (server/call_deadline.h): an
+// infinite one is InfiniteFuture.
+absl::Time DeadlineOf(const grpc::ServerContextBase& ctx) {
+  const gpr_timespec deadline = gpr_convert_clock_type(ctx.raw_deadline(), GPR_CLOCK_REALTIME);
+  if (gpr_time_cmp(deadline, gpr_inf_future(GPR_CLOCK_REALTIME)) == 0) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromUnixSeconds(deadline.tv_sec) + absl::Nanoseconds(deadline.tv_nsec);
+}
+
 }  // namespace
 
 grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
@@ -69,8 +81,9 @@ grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
     // 2. The facts, by token. 3. The decision. Held to a fixed time from here, whatever was
     // found, and a failed read too.
     const FixedSpan lookup(d_.lookup_floor.pacer, d_.lookup_floor.length);
+    // A start's comparison of the index seal is waited for no longer than the call waits.
     absl::StatusOr<std::vector<storage::VettingFacts>> facts =
-        d_.records->FactsForVetting(candidate);
+        d_.records->FactsForVetting(candidate, DeadlineOf(*ctx));
     VettingDecision decision =
         facts.ok() ? DecideVetting(*facts, KosovoDay(call.now())) : VettingDecision{};
     if (!lookup.Close()) d_.lookup_floor.metrics->RecordVettingLookupOverrun();

@@ -3,6 +3,7 @@
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/uscript.h>
 #include <unicode/utf8.h>
 
 #include <algorithm>
@@ -50,11 +51,15 @@ constexpr char kAliasLoose = 'b';
 constexpr char kGivenWord = 'w';
 // The other ways the person's name is written (StoredHead.name_variant_tokens), exact: read by
 // vetting only, so that a candidate who gives the name's words in the other field, a field's
-// words joined, or one of two surnames, is referred.
+// words joined, one of two surnames, or any two of the name's words, is referred.
 constexpr char kNameVariant = 'v';
 // The label of a name's words in any order (NameVariantTokens): a hyphen, which no canonical
 // name holds (NameNormalizer turns hyphens into spaces), so the token is no name's NameToken.
 constexpr char kAnyOrderLabel[] = "any-order|";
+// The label of two distinct words of a name, sorted (NameWordPairTokens): a hyphen too, and
+// another label than kAnyOrderLabel's, so the token is neither a name's NameToken nor the token
+// of a name's words in any order.
+constexpr char kWordPairLabel[] = "word-pair|";
 // No alias rows to search (a personal number).
 constexpr char kNoAliases = 0;
 // An expunged record's uniqueness token (court, case number, personal number), kept after the
@@ -73,8 +78,9 @@ constexpr const char* kSchemaVersion = kCurrentStorageSchema;
 // anew), and schemas 6 to 10 filed loose tokens of a loose form that kept the spaces between a
 // name's words, read Macedonian ѓ and ќ as g and k, kept Serbian lj and nj, and filed no word of a
 // given name of several words alone, and schemas 6 to 11 filed none of a name's other ways of
-// being written (rows 'v': ReindexNames files them anew); StageCurrentSchema then marks the
-// database 12.
+// being written (rows 'v': ReindexNames files them anew), and schemas 6 to 12 filed no pair of a
+// name's words (rows 'v' too, NameWordPairTokens); StageCurrentSchema then marks the database
+// 13.
 constexpr int kOldestUpgradableSchema = 6;
 bool UpgradableSchema(absl::string_view schema) {
   int n = 0;
@@ -98,13 +104,45 @@ constexpr char kCompactionDuePrefix[] = "erasure/compaction-due/";
 // "Number" in a case number, as CanonicalCaseNumber spells it after folding: Albanian "nr" and
 // "numër" (or "numer", typed without the diaeresis), Serbian "br" and "broj" in Latin and "бр" and
 // "број" in Cyrillic (б kept, р, о and ј mapped to their Latin look-alikes), English "no" and
-// "number". The first kNumberAbbreviations of them are the words the earlier forms dropped, and
-// only before the first number.
+// "number"; since kBeforeFoldedRegisterLetters also Serbian Cyrillic "ном" and "номер" (as
+// folded: "hom", "homep"), Albanian "numri" and "num", "nro" and "numero"; since kCurrent also
+// "nummer". The first kNumberAbbreviations of them are the words the forms before
+// kBeforeNumberWordsAnywhere dropped, and only before the first number; the first
+// kEarlierNumberWords the words kBeforeMoreNumberWords dropped, the first kMoreNumberWords those
+// kBeforeFoldedRegisterLetters dropped. Those from kLatinNumberWordsFrom on are written in Latin
+// letters only.
 constexpr absl::string_view kNumberWords[] = {
-    "nr",    "br",   "\xd0\xb1p",   "no",     "num\xc3\xabr",
-    "numer", "broj", "\xd0\xb1poj", "number",
+    "nr",   "br",    "\xd0\xb1p", "no",  "num\xc3\xabr", "numer", "broj", "\xd0\xb1poj",
+    "number", "hom", "homep",      "numri", "num",         "nro",   "numero", "nummer",
 };
 constexpr size_t kNumberAbbreviations = 4;
+constexpr size_t kEarlierNumberWords = 9;
+constexpr size_t kMoreNumberWords = 15;
+constexpr size_t kLatinNumberWordsFrom = 11;
+// "Year" written after the year of a case number ("P 5/2020 g.", "P 5/2020 godine", "П 5/2020
+// г.", "P 5/2020 viti"), as CanonicalCaseNumber spells it after folding (Cyrillic о, н, е and а
+// mapped to their Latin look-alikes). The first kEarlierYearWords of them are those
+// kBeforeFoldedRegisterLetters dropped, the rest kCurrent's own. A single letter may be the
+// register's written last ("5/2020 G"), and is a year word only after a register.
+constexpr absl::string_view kYearWords[] = {
+    "g",      "\xd0\xb3",                        // г
+    "god",    "\xd0\xb3o\xd0\xb4",               // год
+    "godine", "\xd0\xb3o\xd0\xb4\xd0\xb8he",       // године
+    "godina", "\xd0\xb3o\xd0\xb4\xd0\xb8ha",       // година
+    "viti",   "vitit",
+    "v",      "vit",    "vjet", "godini", "gd", "gdn", "yr", "year", "anno",
+};
+constexpr size_t kEarlierYearWords = 10;
+// The year words the uniqueness check adds after the year of a spelling, for a record stored
+// or a conviction erased in a form that kept them ("P 5/2020 g." was "p5/2020g" before
+// kBeforeFoldedRegisterLetters, "P 5/2020 v." "p5/2020v" before kCurrent): the ones courts
+// write.
+constexpr absl::string_view kUsualYearWords[] = {
+    "g",    "\xd0\xb3",                   // г
+    "god",  "\xd0\xb3o\xd0\xb4",          // год
+    "godine", "\xd0\xb3o\xd0\xb4\xd0\xb8he",  // године
+    "viti", "v",
+};
 constexpr char kHeadMacLabel[] = "kjc-registry/head/v1";
 constexpr char kIndexMacLabel[] = "kjc-registry/index-row/v1|";
 constexpr char kDatesLabel[] = "kjc-registry/record-dates/v1|";
@@ -191,6 +229,61 @@ int DigitLookAlike(UChar32 c) {
     default:
       return -1;
   }
+}
+
+// A Latin letter (as case folding leaves it) typed for a digit it looks like, read so in kCurrent
+// only where it stands inside the numbers (CanonicalCaseNumber, step 6): s for 5, z for 2;
+// otherwise -1. Not b for 8 (a case split in two is "5a" and "5b"), nor g for 6 ("2020g." is the
+// year, godine), which would make another real case number of one.
+int LetterTypedForDigit(UChar32 c) {
+  switch (c) {
+    case 's':
+      return 5;
+    case 'z':
+      return 2;
+    default:
+      return -1;
+  }
+}
+
+bool IsCaseNumberSeparator(UChar32 c) {
+  return (U_GET_GC_MASK(c) &
+          (U_GC_Z_MASK | U_GC_P_MASK | U_GC_S_MASK | U_GC_CC_MASK | U_GC_CF_MASK)) != 0;
+}
+
+// Where the word starting at `start` of `folded` ends when it is a number typed in letters that
+// look like digits (DigitLookAlike or LetterTypedForDigit) and a slash parts it from the number
+// after it, as the serial from the year: "S" in "P S/2020". Otherwise -1.
+int32_t SlashedLookAlikeWordEnd(const icu::UnicodeString& folded, int32_t start) {
+  int32_t end = start;
+  while (end < folded.length() && !IsCaseNumberSeparator(folded.char32At(end))) {
+    const UChar32 c = folded.char32At(end);
+    if ((U_GET_GC_MASK(c) & U_GC_L_MASK) == 0 ||
+        (DigitLookAlike(c) < 0 && LetterTypedForDigit(c) < 0)) {
+      return -1;
+    }
+    end += U16_LENGTH(c);
+  }
+  bool slash = false;
+  for (int32_t next = end; next < folded.length();) {
+    const UChar32 c = folded.char32At(next);
+    if (!IsCaseNumberSeparator(c)) {
+      return slash && (U_GET_GC_MASK(c) & U_GC_ND_MASK) != 0 ? end : -1;
+    }
+    slash = slash || c == '/' || c == '\\' || c == 0x2044 || c == 0x2215;
+    next += U16_LENGTH(c);
+  }
+  return -1;
+}
+
+// Whether a decimal digit stands at or after `from` in `folded`.
+bool DigitFrom(const icu::UnicodeString& folded, int32_t from) {
+  for (int32_t i = from; i < folded.length();) {
+    const UChar32 c = folded.char32At(i);
+    if ((U_GET_GC_MASK(c) & U_GC_ND_MASK) != 0) return true;
+    i += U16_LENGTH(c);
+  }
+  return false;
 }
 
 // Where the word starting at `start` of `folded` (a letter that looks like a digit, after a
@@ -570,27 +663,52 @@ constexpr SerbianLetter kSerbianLetters[] = {
 };
 
 // `text` lower-cased (ICU's full case folding) with each Serbian letter of one script written in
-// the other: ПКР 5/2020 is pkr 5/2020 (to_latin), PKR 5/2020 is пкр 5/2020.
-std::string SerbianTransliteration(absl::string_view text, bool to_latin) {
+// the other: ПКР 5/2020 is pkr 5/2020 (to_latin), PKR 5/2020 is пкр 5/2020. A z or з touching a
+// digit stays: it is a digit there (CanonicalCaseNumber, step 6), 2 or 3. With `latin_left`, set
+// to whether a Latin letter was left as it was (one with no Serbian Cyrillic letter, q w x y, or
+// such a z): the text is no Serbian Cyrillic spelling then.
+std::string SerbianTransliteration(absl::string_view text, bool to_latin,
+                                   bool* latin_left = nullptr) {
   std::string folded;
   icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())))
       .foldCase()
       .toUTF8String(folded);
+  const auto digit_at = [&](size_t at) {
+    return at < folded.size() && absl::ascii_isdigit(static_cast<unsigned char>(folded[at]));
+  };
+  if (latin_left != nullptr) *latin_left = false;
   std::string out;
   for (size_t i = 0; i < folded.size();) {
     bool replaced = false;
     for (const SerbianLetter& letter : kSerbianLetters) {
       const absl::string_view from = to_latin ? letter.cyrillic : letter.latin;
       if (absl::string_view(folded).substr(i, from.size()) == from) {
+        if ((from == "z" || from == "\xd0\xb7") &&
+            ((i > 0 && digit_at(i - 1)) || digit_at(i + from.size()))) {
+          break;
+        }
         out += to_latin ? letter.latin : letter.cyrillic;
         i += from.size();
         replaced = true;
         break;
       }
     }
-    if (!replaced) out.push_back(folded[i++]);
+    if (replaced) continue;
+    if (latin_left != nullptr && absl::ascii_isalpha(static_cast<unsigned char>(folded[i]))) {
+      *latin_left = true;
+    }
+    out.push_back(folded[i++]);
   }
   return out;
+}
+
+// Whether `canonical` holds a Cyrillic letter (U+0400..U+052F; one with no Latin look-alike, as
+// a canonical form keeps only those).
+bool HasCyrillic(absl::string_view canonical) {
+  return std::any_of(canonical.begin(), canonical.end(), [](char ch) {
+    const auto u = static_cast<unsigned char>(ch);
+    return u >= 0xD0 && u <= 0xD4;
+  });
 }
 
 // A canonical case number with its year written the other way, when its last number (after a
@@ -614,11 +732,12 @@ std::vector<std::string> YearSpellings(const std::string& canonical) {
 }
 
 // Whether `case_number` (well-formed UTF-8, as typed) has a lower-case "n" standing alone before
-// its first digit, with a space before it, a full stop after it, and a letter before the space:
-// "P n. 5/2020", where the n abbreviates "number". A capital N, or an n first, after a full stop
-// or with no full stop, may be a letter of the register ("N 5/2020", "P.N. 5/2020", "P N 5/2020"),
-// and is kept.
-bool HasNumberAbbreviatedN(absl::string_view case_number) {
+// its first digit, with a space before it, a full stop after it (or, with `dot_optional`, none),
+// and a letter before the space: "P n. 5/2020" (and "P n 5/2020"), where the n abbreviates
+// "number". A capital N, or an n first or after a full stop, may be a letter of the register
+// ("N 5/2020", "P.N. 5/2020", "P N 5/2020"), and is kept; so is an n with no full stop in the
+// forms before kCurrent.
+bool HasNumberAbbreviatedN(absl::string_view case_number, bool dot_optional) {
   const icu::UnicodeString s = icu::UnicodeString::fromUTF8(
       icu::StringPiece(case_number.data(), static_cast<int32_t>(case_number.size())));
   int32_t i = 0;  // where the first digit is
@@ -627,22 +746,81 @@ bool HasNumberAbbreviatedN(absl::string_view case_number) {
   }
   if (i >= s.length()) return false;
   while (i > 0 && s.charAt(i - 1) == ' ') --i;
-  if (i < 3 || s.charAt(i - 1) != '.' || s.charAt(i - 2) != 'n' || s.charAt(i - 3) != ' ') {
+  if (i > 0 && s.charAt(i - 1) == '.') {
+    --i;
+  } else if (!dot_optional) {
     return false;
   }
-  i -= 2;
+  if (i < 2 || s.charAt(i - 1) != 'n' || s.charAt(i - 2) != ' ') return false;
+  --i;
   while (i > 0 && s.charAt(i - 1) == ' ') --i;
   return i > 0 && u_isalpha(s.char32At(i - 1));
 }
 
+// `case_number` with a space before "nr" or "br" written onto the end of the register's letters,
+// right before the first number: "Pnr. 5/2020" is "P nr. 5/2020", "KŽbr. 5/2020" "KŽ br. 5/2020"
+// (kCurrent, step 5). Only with a lower-case r, a full stop after it (the abbreviation's) and a
+// letter before the word ("PNR 5/2020" and "Pnr 5/2020" keep their letters); otherwise as it is.
+std::string WithGluedNumberWordApart(absl::string_view case_number) {
+  const size_t digit = case_number.find_first_of("0123456789");
+  if (digit == absl::string_view::npos) return std::string(case_number);
+  // The run of letters (ASCII, or any character beyond it) last before the first digit.
+  const auto in_word = [&](size_t at) {
+    const auto u = static_cast<unsigned char>(case_number[at]);
+    return u >= 0x80 || absl::ascii_isalpha(u);
+  };
+  size_t end = digit;
+  while (end > 0 && !in_word(end - 1)) --end;
+  size_t begin = end;
+  while (begin > 0 && in_word(begin - 1)) --begin;
+  if (end - begin < 3 || case_number[end - 1] != 'r' || case_number[end] != '.') {
+    return std::string(case_number);
+  }
+  const char n_or_b = absl::ascii_tolower(static_cast<unsigned char>(case_number[end - 2]));
+  if (n_or_b != 'n' && n_or_b != 'b') return std::string(case_number);
+  return absl::StrCat(case_number.substr(0, end - 2), " ", case_number.substr(end - 2));
+}
+
+// The plain letter or letters (lower case, UTF-8) kCurrent reads a letter with a diacritic as
+// (step 10): a Latin letter whose canonical decomposition starts with an ASCII letter is that
+// letter (ž z, š s, č and ć c, ç c, ë e), đ is d, and the Serbian Cyrillic letters Latin writes
+// so are read as they are written in Latin, then folded alike (ж z, ш s, ч and ћ c, ђ d, џ dz).
+// Empty for any other.
+std::string PlainLetters(UChar32 c) {
+  switch (c) {
+    case 0x0111: return "d";   // đ
+    case 0x0436: return "z";   // ж
+    case 0x0448: return "s";   // ш
+    case 0x0447: return "c";   // ч
+    case 0x045B: return "c";   // ћ
+    case 0x0452: return "d";   // ђ
+    case 0x045F: return "dz";  // џ
+    default: break;
+  }
+  if (c < 0x80 || u_getIntPropertyValue(c, UCHAR_SCRIPT) != USCRIPT_LATIN) return "";
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(status);
+  icu::UnicodeString decomposition;
+  if (U_FAILURE(status) || nfd == nullptr || !nfd->getDecomposition(c, decomposition) ||
+      decomposition.isEmpty()) {
+    return "";
+  }
+  const UChar32 base = decomposition.char32At(0);
+  if (base >= 0x80 || !absl::ascii_isalpha(static_cast<unsigned char>(base))) return "";
+  return std::string(1, absl::ascii_tolower(static_cast<unsigned char>(base)));
+}
+
 }  // namespace
 
-absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
-                                                CaseNumberForm form) {
+absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view typed, CaseNumberForm form) {
   // Validation refuses such input before it gets here; should any reach the store, its bytes
   // stay distinct (no canonical form starts with 0xFF, which UTF-8 never holds) rather than
   // collapsing into U+FFFD.
-  if (!IsWellFormedUtf8(case_number)) return absl::StrCat("\xff", case_number);
+  if (!IsWellFormedUtf8(typed)) return absl::StrCat("\xff", typed);
+  const bool current = form == CaseNumberForm::kCurrent;
+  // "Pnr. 5/2020" is "P nr. 5/2020" (step 5).
+  const std::string apart = current ? WithGluedNumberWordApart(typed) : std::string(typed);
+  const absl::string_view case_number = apart;
   UErrorCode status = U_ZERO_ERROR;
   // NFKC, case folding and removal of default-ignorable code points (zero-width characters) in
   // one step: full-width "Ｐ５" is "p5", and upper and lower case agree.
@@ -681,13 +859,23 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
     digits.clear();
     in_digits = false;
   };
-  // Step 5: kCurrent drops every number word standing alone, and a lower-case "n." before the
-  // first number (HasNumberAbbreviatedN); the forms before it only "nr", "br", "бр" and "no" before
-  // the first number.
-  const bool words_anywhere = form == CaseNumberForm::kCurrent;
-  const bool abbreviated_n = words_anywhere && HasNumberAbbreviatedN(case_number);
+  // Step 5: kCurrent, kBeforeFoldedRegisterLetters and kBeforeMoreNumberWords drop every number
+  // word standing alone (the latter two the first kMoreNumberWords and kEarlierNumberWords of
+  // them), and a lower-case "n." (in kCurrent "n" too) before the first number
+  // (HasNumberAbbreviatedN); the forms before them only "nr", "br", "бр" and "no" before the
+  // first number. `since_s_z`: the forms that read S and Z as digits and drop year words.
+  const bool since_s_z = current || form == CaseNumberForm::kBeforeFoldedRegisterLetters;
+  const bool words_anywhere = since_s_z || form == CaseNumberForm::kBeforeMoreNumberWords;
+  const bool abbreviated_n =
+      words_anywhere && HasNumberAbbreviatedN(case_number, /*dot_optional=*/current);
   const absl::string_view* const words_end =
-      words_anywhere ? std::end(kNumberWords) : std::begin(kNumberWords) + kNumberAbbreviations;
+      current          ? std::end(kNumberWords)
+      : since_s_z      ? std::begin(kNumberWords) + kMoreNumberWords
+      : words_anywhere ? std::begin(kNumberWords) + kEarlierNumberWords
+                       : std::begin(kNumberWords) + kNumberAbbreviations;
+  // The words after the last number (kCurrent): where each starts in `out`, and whether a full
+  // stop follows it (step 9).
+  std::vector<std::pair<size_t, bool>> tail_words;
   // Drops the last run of letters when it is a number word standing alone (or, with `n_too`,
   // the n of "P n. 5/2020").
   const auto drop_number_word = [&](bool n_too) {
@@ -703,7 +891,7 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
       split_next_number = true;
     }
   };
-  const bool look_alikes_touching = form == CaseNumberForm::kCurrent ||
+  const bool look_alikes_touching = words_anywhere ||
                                     form == CaseNumberForm::kBeforeNumberWordsAnywhere ||
                                     form == CaseNumberForm::kBeforeStandAloneLookAlikes;
   int32_t read_as_digits_until = -1;  // the end of a word of look-alikes read as a number
@@ -712,24 +900,52 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
     const UChar32 c = folded.char32At(i);
     i += U16_LENGTH(c);
     const uint32_t category = U_GET_GC_MASK(c);
+    // "P nr. i 5/2020": an i standing alone after a number word, before the first number, goes
+    // with it (kCurrent, step 5).
+    if (current && c == 'i' && !seen_number && separated && word_at != std::string::npos &&
+        word_alone && i < folded.length() && IsCaseNumberSeparator(folded.char32At(i)) &&
+        DigitFrom(folded, i) &&
+        std::find(std::begin(kNumberWords), words_end,
+                  absl::string_view(out).substr(word_at)) != words_end) {
+      continue;
+    }
     // A letter that looks like a digit, touching a number, is that digit (step 6).
     int digit = (category & U_GC_ND_MASK) ? u_charDigitValue(c) : -1;
     if (digit < 0 && look_alikes_touching && (category & U_GC_L_MASK)) {
       const int look_alike = DigitLookAlike(c);
+      const int typed_for = since_s_z ? LetterTypedForDigit(c) : -1;
       const bool after_digit = in_digits && !separated;
       const bool before_digit =
           i < folded.length() && (U_GET_GC_MASK(folded.char32At(i)) & U_GC_ND_MASK) != 0;
       if (look_alike >= 0 &&
-          (form == CaseNumberForm::kCurrent ||
-           form == CaseNumberForm::kBeforeNumberWordsAnywhere) &&
+          (words_anywhere || form == CaseNumberForm::kBeforeNumberWordsAnywhere) &&
           !after_letter && separated && written) {
         // A word standing alone (step 7): read as a number when it is look-alikes only and a
         // separator parts it from a number.
         read_as_digits_until = StandAloneLookAlikeWordEnd(folded, at, in_digits);
       }
+      if ((look_alike >= 0 || typed_for >= 0) && since_s_z && !after_letter && separated &&
+          written) {
+        // So is such a word with s or z, when a slash parts it from the number after it: "P
+        // S/2020" (step 7).
+        read_as_digits_until =
+            std::max(read_as_digits_until, SlashedLookAlikeWordEnd(folded, at));
+      }
       if (look_alike >= 0 &&
           (after_digit || (before_digit && !after_letter) || at < read_as_digits_until)) {
         digit = look_alike;
+      }
+      // An s or z right after a digit is one inside the numbers: before another number, or
+      // after the register's letters ("P 1S/2020", "P 5/202Z"); after the last number of a case
+      // number with no letters before it, it is the register's written last (step 8). Before a
+      // digit only when a number is before it too ("P 5/Z020"): the register's letters touch
+      // the number ("PS5/2020").
+      if (typed_for >= 0 &&
+          ((after_digit &&
+            (DigitFrom(folded, i) || (!out.empty() && !absl::ascii_isdigit(
+                                                         static_cast<unsigned char>(out[0]))))) ||
+           (before_digit && !after_letter && in_digits) || at < read_as_digits_until)) {
+        digit = typed_for;
       }
     }
     if (digit >= 0) {
@@ -751,12 +967,18 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
       in_digits = true;
       separated = false;
       digits.push_back(static_cast<char>('0' + digit));
+      tail_words.clear();
     } else if (category & (U_GC_Z_MASK | U_GC_P_MASK | U_GC_S_MASK | U_GC_CC_MASK | U_GC_CF_MASK)) {
       // Spaces, punctuation and symbols (a fraction or division slash looks like "/") all
       // separate alike, and only between two numbers.
+      // A full stop right after a word after the numbers marks it an abbreviation (step 9).
+      if (c == '.' && after_letter && !tail_words.empty() && tail_words.back().first == word_at) {
+        tail_words.back().second = true;
+      }
       separated = true;
       after_letter = false;
     } else {
+      const bool in_word = after_letter && !out.empty();
       after_letter = true;
       end_digits();
       if (word_at == std::string::npos || separated) {
@@ -764,12 +986,31 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
         if (words_anywhere) drop_number_word(false);
         word_alone = !written || separated;
         word_at = out.size();
+        while (!tail_words.empty() && tail_words.back().first >= out.size()) {
+          tail_words.pop_back();
+        }
+        tail_words.emplace_back(word_at, false);
       }
       written = true;
       split_next_number = false;
       separated = false;
       const UChar32 latin = LatinLookAlike(c);
-      icu::UnicodeString(latin != 0 ? latin : c).toUTF8String(out);
+      const UChar32 letter = latin != 0 ? latin : c;
+      const std::string plain = current ? PlainLetters(letter) : std::string();
+      if (current && in_word &&
+          ((c == 'h' && (out.back() == 'z' || out.back() == 's' || out.back() == 'c')) ||
+           (c == 'j' && out.back() == 'd'))) {
+        // A digraph written for a letter with a diacritic is its plain letter too (step 10):
+        // "zh" is z, as "ž" is, "sh" s, "ch" c, "dj" d.
+      } else if (!plain.empty()) {
+        out += plain;
+      } else {
+        icu::UnicodeString(letter).toUTF8String(out);
+      }
+      // "N°" is "No" (step 5), as NFKC makes "№" and "Nº".
+      if (since_s_z && c == 'n' && i < folded.length() && folded.char32At(i) == 0x00B0) {
+        out.push_back('o');
+      }
     }
   }
   end_digits();
@@ -777,6 +1018,44 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
     // A number word after the numbers ("P 5/2020 nr") goes too; a case number of no number
     // keeps its words.
     if (seen_number) drop_number_word(false);
+    while (!tail_words.empty() && tail_words.back().first >= out.size()) tail_words.pop_back();
+    // A year word after the last number, a year of two digits or four ("P 5/2020 g.",
+    // "P 5/20god."), goes (step 9); a single letter only after the register's letters, else it
+    // is the register's (step 8). kBeforeFoldedRegisterLetters: the last word only, if it is
+    // one of the first kEarlierYearWords; kCurrent: each such word from the last, and a single
+    // letter with a full stop after it ("P 5/2020 r.").
+    const bool register_first =
+        !out.empty() && !absl::ascii_isdigit(static_cast<unsigned char>(out[0]));
+    const auto is_year_word = [&](absl::string_view word, size_t words, bool dotted) {
+      const bool single = icu::UnicodeString::fromUTF8(
+                              icu::StringPiece(word.data(), static_cast<int32_t>(word.size())))
+                              .countChar32() == 1;
+      if (single && !register_first) return false;
+      return (single && dotted && current) ||
+             std::find(std::begin(kYearWords), std::begin(kYearWords) + words, word) !=
+                 std::begin(kYearWords) + words;
+    };
+    const size_t first_at = current ? (tail_words.empty() ? std::string::npos
+                                                          : tail_words.front().first)
+                                    : word_at;
+    const size_t year_at =
+        first_at == std::string::npos || first_at == 0
+            ? 0
+            : out.find_last_not_of("0123456789", first_at - 1) + 1;
+    if (since_s_z && first_at != std::string::npos && first_at > 0 &&
+        (first_at - year_at == 2 || first_at - year_at == 4)) {
+      if (current) {
+        while (!tail_words.empty() &&
+               is_year_word(absl::string_view(out).substr(tail_words.back().first),
+                            std::size(kYearWords), tail_words.back().second)) {
+          out.resize(tail_words.back().first);
+          tail_words.pop_back();
+        }
+      } else if (is_year_word(absl::string_view(out).substr(word_at), kEarlierYearWords,
+                              false)) {
+        out.resize(word_at);
+      }
+    }
     // The register's letters written after the numbers, with none before them, are the same
     // register (step 8): "5/2020 P" and "nr. 5/2020 P" are "p5/2020".
     const size_t last_digit = out.find_last_of("0123456789");
@@ -1146,8 +1425,16 @@ absl::StatusOr<std::vector<std::string>> RecordStore::NameLimitTokens(
   // "Hoxha Berisha" from those of "Hoxha" and "Berisha". Each bucket once.
   ASSIGN_OR_RETURN(NameVariants variants,
                    NameVariantTokens(surname, given_name, forms, "", ""));
+  // And each two distinct words of each of those forms (FactsForVetting): "Hoti Morina, Ali
+  // Arben" takes from the buckets of "Hoti, Arben", "Arben, Hoti", "Morina X, Ali" and every
+  // other name that shares two of its words, so that a third word made up for each try buys no
+  // more guesses at the birth date of a record that bears the two. Not each word alone, which
+  // vetting reads too: its bucket would count together every check of one common surname.
+  ASSIGN_OR_RETURN(std::vector<std::string> pairs,
+                   NameWordPairTokens(surname, given_name, forms, "", "", nullptr,
+                                      /*words_alone=*/false));
   std::set<std::string> taken(tokens.begin(), tokens.end());
-  for (std::vector<std::string>* more : {&variants.any_order, &variants.parts}) {
+  for (std::vector<std::string>* more : {&variants.any_order, &variants.parts, &pairs}) {
     for (std::string& token : *more) {
       if (taken.insert(token).second) tokens.push_back(std::move(token));
     }
@@ -1324,6 +1611,165 @@ absl::StatusOr<RecordStore::NameVariants> RecordStore::NameVariantTokens(
   return variants;
 }
 
+absl::StatusOr<std::vector<std::string>> RecordStore::NameWordPairTokens(
+    absl::string_view surname, absl::string_view given_name, const NameForms& forms,
+    absl::string_view birth_date, absl::string_view field_prefix,
+    const google::protobuf::RepeatedPtrField<std::string>* aliases, bool words_alone) const {
+  const auto canonical = [&](absl::string_view field,
+                             absl::string_view value) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> c = normalizer_->Normalize(value);
+    if (absl::IsInvalidArgument(c.status())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field_prefix, field, ": ", c.status().message()));
+    }
+    return c;
+  };
+  const auto words_of = [](absl::string_view field) -> std::vector<std::string> {
+    return absl::StrSplit(field, ' ', absl::SkipEmpty());
+  };
+  ASSIGN_OR_RETURN(const std::string s, canonical("surname", surname));
+  ASSIGN_OR_RETURN(const std::string g, canonical("given_name", given_name));
+  // A name asked about (a vetting candidate's, a court's query, the name limit's) pairs all its
+  // words: one of more than kMaxPairedWordsPerField words in a field is refused, whatever the
+  // registry holds, so that no word is dropped and the reads stay bounded.
+  if (aliases == nullptr) {
+    for (const auto& [field, value] : {std::pair<absl::string_view, const std::string*>{
+                                           "surname", &s},
+                                       {"given_name", &g}}) {
+      if (words_of(*value).size() > kMaxPairedWordsPerField) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field_prefix, field, ": at most ", kMaxPairedWordsPerField, " words"));
+      }
+    }
+  }
+  // A record's aliases, each in the surname's place: all the surnames the person bore. One that
+  // cannot be normalised is left out here (SetAliasTokens refuses it, or counts it skipped).
+  std::vector<std::string> other_surnames;
+  if (aliases != nullptr) {
+    for (const std::string& alias : *aliases) {
+      absl::StatusOr<std::string> a = normalizer_->Normalize(alias);
+      if (absl::IsInvalidArgument(a.status())) continue;
+      if (!a.ok()) return a.status();
+      other_surnames.push_back(*std::move(a));
+    }
+  }
+  std::set<std::string> tokens;
+  const auto token_of = [&](absl::string_view words) -> absl::Status {
+    ASSIGN_OR_RETURN(std::string token,
+                     name_index_->Token(absl::StrCat(kWordPairLabel, words, "|", birth_date)));
+    tokens.insert(std::move(token));
+    return absl::OkStatus();
+  };
+  // D with stroke typed as a plain D (the rule of NameVariantTokens): a word with a "dj" also
+  // with every "dj" a "d".
+  const auto plain_d = [](const std::string& word) {
+    return absl::StrReplaceAll(word, {{"dj", "d"}});
+  };
+  const auto add = [&](const std::vector<std::string>& surnames,
+                       const std::string& given_form) -> absl::Status {
+    // Each word with the places of the name it stands for, one place per distinct word kept:
+    // two words pair only when they stand for different places, so a field joined does not pair
+    // with its own words, nor a word with its plain-D form, nor the whole name joined with
+    // itself the other way.
+    std::map<std::string, std::set<size_t>> words;
+    size_t next_place = 0;
+    std::map<std::string, size_t> place_of;
+    // Each field's words joined, standing alone for two words or more (below).
+    std::set<std::string> joined;
+    std::vector<const std::string*> fields;
+    for (const std::string& one : surnames) fields.push_back(&one);
+    fields.push_back(&given_form);
+    for (const std::string* field : fields) {
+      const std::vector<std::string> field_words = words_of(*field);
+      std::set<size_t> field_places;
+      size_t kept = 0;
+      for (const std::string& word : field_words) {
+        auto known = place_of.find(word);
+        if (known == place_of.end()) {
+          // A record's first kMaxPairedWordsPerField distinct words of each field, as written:
+          // no name asked about has more.
+          if (kept == kMaxPairedWordsPerField) continue;
+          ++kept;
+          known = place_of.emplace(word, next_place++).first;
+        }
+        words[word].insert(known->second);
+        field_places.insert(known->second);
+      }
+      // The field's words joined ("hotimorina", "aliarben"), standing for all of them in the
+      // pairs; and as written and in the reverse order ("morinahoti", "arbenali") alone, below:
+      // a name that gives them as one word gives them all.
+      if (field_words.size() > 1) {
+        words[absl::StrJoin(field_words, "")].insert(field_places.begin(), field_places.end());
+        joined.insert(absl::StrJoin(field_words, ""));
+        joined.insert(absl::StrJoin(field_words.rbegin(), field_words.rend(), ""));
+      }
+    }
+    // The surname and each alias joined, each way ("kelmendigashi", "gashikelmendi"): the
+    // person's two surnames written as one.
+    for (size_t i = 1; i < surnames.size(); ++i) {
+      const std::string first = absl::StrReplaceAll(surnames[0], {{" ", ""}});
+      const std::string other = absl::StrReplaceAll(surnames[i], {{" ", ""}});
+      if (first.empty() || other.empty() || first == other) continue;
+      joined.insert(first + other);
+      joined.insert(other + first);
+    }
+    // The whole name joined across the fields, each way and with each surname
+    // ("krasniqiarben", "arbenkrasniqi"), standing for the name as a whole: it pairs with each
+    // word and field joined, its own too, so "KrasniqiArben, Arben" meets "Krasniqi, Arben"
+    // (both hold the pair "arben" and "krasniqiarben"); the joins, and their plain-D forms, pair
+    // with none of each other.
+    const size_t whole_name = next_place++;
+    const std::string joined_given = absl::StrReplaceAll(given_form, {{" ", ""}});
+    for (const std::string& one : surnames) {
+      const std::string joined_surname = absl::StrReplaceAll(one, {{" ", ""}});
+      if (joined_surname.empty() || joined_given.empty()) continue;
+      words[joined_surname + joined_given].insert(whole_name);
+      words[joined_given + joined_surname].insert(whole_name);
+    }
+    std::map<std::string, std::set<size_t>> plain;
+    for (const auto& [word, places] : words) {
+      if (absl::StrContains(word, "dj")) plain[plain_d(word)].insert(places.begin(), places.end());
+    }
+    for (const auto& [word, places] : plain) words[word].insert(places.begin(), places.end());
+    for (auto a = words.begin(); a != words.end(); ++a) {
+      for (auto b = std::next(a); b != words.end(); ++b) {
+        const bool shared = std::any_of(a->second.begin(), a->second.end(),
+                                        [&](size_t p) { return b->second.count(p) > 0; });
+        if (shared) continue;
+        RETURN_IF_ERROR(token_of(absl::StrCat(a->first, " ", b->first)));
+      }
+    }
+    // One word alone, under the same label without a second word: a record files each of its
+    // fields joined (above), which counts as two of its words, and a name asked about looks up
+    // each of its words and each of its fields joined as written, so "Hotimorina, Besnik" and
+    // "Arbenali, Xhafa" meet "Hoti Morina, Ali Arben". A word alone of a record is always two
+    // words or more joined, so one shared word still finds nothing.
+    if (aliases == nullptr) {
+      joined.clear();
+      for (const std::string* field : fields) {
+        for (std::string& word : words_of(*field)) joined.insert(std::move(word));
+        joined.insert(absl::StrReplaceAll(*field, {{" ", ""}}));
+      }
+    }
+    std::set<std::string> alone;
+    if (!words_alone) joined.clear();
+    for (const std::string& word : joined) {
+      if (word.empty()) continue;
+      alone.insert(word);
+      if (absl::StrContains(word, "dj")) alone.insert(plain_d(word));
+    }
+    for (const std::string& word : alone) RETURN_IF_ERROR(token_of(word));
+    return absl::OkStatus();
+  };
+  std::vector<std::string> surnames = {s};
+  surnames.insert(surnames.end(), other_surnames.begin(), other_surnames.end());
+  RETURN_IF_ERROR(add(surnames, g));
+  for (const auto& [surname_form, given_form] : forms) {
+    RETURN_IF_ERROR(add({surname_form}, given_form));
+  }
+  return std::vector<std::string>(tokens.begin(), tokens.end());
+}
+
 absl::Status RecordStore::SetWordTokens(const registry::v1::Person& person,
                                         StoredHead* head) const {
   ASSIGN_OR_RETURN(const std::vector<std::string> loose,
@@ -1346,6 +1792,15 @@ absl::Status RecordStore::SetWordTokens(const registry::v1::Person& person,
                                      person.birth_date(), "person."));
   std::set<std::string> variant_tokens(variants.any_order.begin(), variants.any_order.end());
   variant_tokens.insert(variants.parts.begin(), variants.parts.end());
+  // And each two distinct words of it (since schema 13): a candidate who shares any two of the
+  // name's words with the record, however the rest is written, is referred. The words are those
+  // of every name the person bore, the aliases with the surname: a record of "Kelmendi" alias
+  // "Gashi", "Drita" holds the pairs of "Gashi" and "Drita", and of "Gashi" and "Kelmendi", and
+  // "KelmendiGashi" alone.
+  ASSIGN_OR_RETURN(const std::vector<std::string> pairs,
+                   NameWordPairTokens(person.surname(), person.given_name(), NameForms(),
+                                      person.birth_date(), "person.", &person.aliases()));
+  variant_tokens.insert(pairs.begin(), pairs.end());
   head->clear_name_variant_tokens();
   for (const std::string& t : variant_tokens) head->add_name_variant_tokens(t);
   return absl::OkStatus();
@@ -1485,62 +1940,203 @@ absl::StatusOr<std::string> RecordStore::DedupTokenOf(absl::string_view court,
   return dedup_index_->Token(absl::StrCat(court, "|", canonical_case_number, "|", pn));
 }
 
-absl::StatusOr<std::vector<std::string>> RecordStore::EarlierDedupTokens(
-    const registry::v1::Conviction& c, absl::string_view pn) const {
-  ASSIGN_OR_RETURN(const std::string current, CanonicalCaseNumber(c.case_number()));
-  std::set<std::string> forms;
-  // The spelling as typed, and in the other script: ПКР 5/2020 and PKR 5/2020 are one case.
-  // (From the canonical form too, whose number words are already dropped: "P.nr. 5/20" is
-  // "п 5/20" in Cyrillic, not "п.нр. 5/20".)
-  std::set<std::string> spellings = {std::string(c.case_number())};
-  if (IsWellFormedUtf8(c.case_number())) {
-    for (const std::string& from : {std::string(c.case_number()), current}) {
-      spellings.insert(SerbianTransliteration(from, /*to_latin=*/true));
-      spellings.insert(SerbianTransliteration(from, /*to_latin=*/false));
+namespace {
+
+// The letters and digraphs kCurrent reads as a plain letter (CanonicalCaseNumber, step 10), as
+// the forms before it kept them: courts write these.
+struct PlainLetterSpellings {
+  char plain;
+  std::vector<const char*> spellings;  // lower case, UTF-8
+};
+const std::vector<PlainLetterSpellings>& PlainLetterSpellingsTable() {
+  static const auto* const table = new std::vector<PlainLetterSpellings>{
+      {'z', {"\xc5\xbe", "zh"}},                                 // ž
+      {'s', {"\xc5\xa1", "sh"}},                                 // š
+      {'c', {"\xc4\x8d", "\xc4\x87", "\xc3\xa7", "ch"}},         // č ć ç
+      {'d', {"\xc4\x91", "dj"}},                                 // đ
+      {'e', {"\xc3\xab"}},                                       // ë
+  };
+  return *table;
+}
+
+// The most spellings of a case number's letters with a diacritic or a digraph
+// (EarlierLetterSpellings) that the uniqueness check looks up, each in every earlier form.
+constexpr size_t kMaxEarlierLetterSpellings = 4;
+
+// `canonical` (kCurrent) with its plain letters written as the forms before kCurrent kept them
+// ("kz77/2021" as "kž77/2021" and "kzh77/2021"): every way when there are at most
+// kMaxEarlierLetterSpellings, else one letter at a time, the first kMaxEarlierLetterSpellings.
+// Without `canonical` itself.
+std::vector<std::string> EarlierLetterSpellings(const std::string& canonical) {
+  // Per plain letter: where it stands and how else it was written.
+  std::vector<std::pair<size_t, const std::vector<const char*>*>> letters;
+  size_t every_way = 1;
+  for (size_t at = 0; at < canonical.size(); ++at) {
+    for (const PlainLetterSpellings& p : PlainLetterSpellingsTable()) {
+      if (canonical[at] != p.plain) continue;
+      letters.emplace_back(at, &p.spellings);
+      every_way = std::min<size_t>(every_way * (p.spellings.size() + 1), 1000);
     }
   }
-  for (const std::string& spelling : spellings) {
-    ASSIGN_OR_RETURN(const std::string spelled, CanonicalCaseNumber(spelling));
-    // The earlier form of this spelling, and of the spellings with a number word before the
-    // first number, which the current form drops: "P 5/2020" was "p5/2020", "P.nr. 5/2020"
-    // "pnr5/2020".
-    ASSIGN_OR_RETURN(const std::string as_typed,
-                     CanonicalCaseNumber(spelling, CaseNumberForm::kWithNumberWords));
-    // And the form before letters that look like digits were read as digits: "P 2O21" was
-    // "p2o21".
-    ASSIGN_OR_RETURN(const std::string letters_kept,
-                     CanonicalCaseNumber(spelling, CaseNumberForm::kBeforeDigitLookAlikes));
-    // And the form before a word of such letters standing alone was: "P l/2020" was "pl2020".
-    ASSIGN_OR_RETURN(const std::string word_kept,
-                     CanonicalCaseNumber(spelling, CaseNumberForm::kBeforeStandAloneLookAlikes));
-    // And the form before number words were dropped wherever they stand: "No. P 5/2020" was
-    // "nop5/2020", "P numër 5/2020" "pnumër5/2020", "5/2020 P" "5/2020p".
-    ASSIGN_OR_RETURN(const std::string words_kept,
-                     CanonicalCaseNumber(spelling, CaseNumberForm::kBeforeNumberWordsAnywhere));
-    std::vector<std::string> bases = {spelled, as_typed, letters_kept, word_kept, words_kept};
-    const size_t number = spelled.find_first_of("0123456789");
-    if (number != std::string::npos && spelled[0] != '\xff') {
-      // Other spellings in those forms: a number word right before the number, which the forms
-      // before kCurrent kept unless it was an abbreviation ("P numër 5/2020" was "pnumër5/2020",
-      // and "P.nr. 5/2020" once "pnr5/2020"); an abbreviation before the register's letters
-      // ("Nr. P 5/2020" was "nrp5/2020"); and the register's letters after the numbers
-      // ("5/2020 P" was "5/2020p"). Never a lone "n" ("pn5/2020" is the register PN's).
-      for (absl::string_view word : kNumberWords) {
-        bases.push_back(absl::StrCat(spelled.substr(0, number), word, spelled.substr(number)));
-      }
-      for (size_t i = 0; i < kNumberAbbreviations; ++i) {
-        bases.push_back(absl::StrCat(kNumberWords[i], spelled));
-      }
-      if (number > 0 && absl::ascii_isdigit(static_cast<unsigned char>(spelled.back()))) {
-        bases.push_back(absl::StrCat(spelled.substr(number), spelled.substr(0, number)));
+  std::vector<std::string> out;
+  if (every_way - 1 <= kMaxEarlierLetterSpellings) {
+    // Every combination, the plain letter included, from the end so that positions hold.
+    std::vector<std::string> all = {canonical};
+    for (auto it = letters.rbegin(); it != letters.rend(); ++it) {
+      const size_t n = all.size();
+      for (size_t k = 0; k < n; ++k) {
+        for (const char* spelling : *it->second) {
+          std::string other = all[k];
+          other.replace(it->first, 1, spelling);
+          all.push_back(std::move(other));
+        }
       }
     }
-    // And each with its year in two digits or four.
+    out.assign(all.begin() + 1, all.end());
+    return out;
+  }
+  for (const auto& [at, spellings] : letters) {
+    for (const char* spelling : *spellings) {
+      if (out.size() >= kMaxEarlierLetterSpellings) return out;
+      std::string other = canonical;
+      other.replace(at, 1, spelling);
+      out.push_back(std::move(other));
+    }
+  }
+  return out;
+}
+
+// `case_number` as typed and in the other script, of a case number whose canonical form is
+// `current`; with `canonical`, `case_number` is an earlier form's already (EarlierLetterSpellings)
+// and only it is written in Cyrillic.
+// The spelling as typed, and in the other script: ПКР 5/2020 and PKR 5/2020 are one case.
+// (From the canonical form of a Latin spelling too, whose number words are already dropped:
+// "P.nr. 5/20" is "п 5/20" in Cyrillic, not "п.нр. 5/20"; not of one with Cyrillic or Greek
+// letters, whose canonical form reads them by look: "ПКР" is "пkp", not "pkr" in Latin, nor
+// "пkп" in Cyrillic.) A Latin spelling is written in Cyrillic only when
+// every letter has a Serbian Cyrillic one and the register's letters then read as Cyrillic
+// (one of them looks like no Latin letter: "PKR" is "пкр", read "пkp"). When every one looks
+// like a Latin letter, that Cyrillic spelling reads as another Latin register: "R" is "р",
+// read "p", and would take "R 5/2020" for "P 5/2020" (and V for B, H for X, U for Y, S for C,
+// N for H); a Cyrillic Р is read by its look, P (step 2), and such a record is filed so.
+absl::StatusOr<std::set<std::string>> ScriptSpellings(absl::string_view case_number,
+                                                      const std::string& current,
+                                                      bool canonical) {
+  std::set<std::string> spellings = {std::string(case_number)};
+  if (IsWellFormedUtf8(case_number)) {
+    // Greek and Cyrillic letters are two bytes in UTF-8, led by 0xCE..0xD4.
+    const bool latin = std::none_of(case_number.begin(), case_number.end(), [](char ch) {
+      return static_cast<unsigned char>(ch) >= 0xCE && static_cast<unsigned char>(ch) <= 0xD4;
+    });
+    if (!latin) spellings.insert(SerbianTransliteration(case_number, /*to_latin=*/true));
+    // In Cyrillic: a Latin spelling's canonical form, and the spelling as typed when it reads
+    // the same (a Latin number word is no Cyrillic one: "P.nr." is "п.нр.", read "пhp").
+    std::vector<std::string> froms = {std::string(case_number)};
+    if (latin && !canonical) froms = {current, std::string(case_number)};
+    std::string first_read;
+    for (size_t i = 0; i < froms.size(); ++i) {
+      bool latin_left = false;
+      std::string cyrillic = SerbianTransliteration(froms[i], /*to_latin=*/false, &latin_left);
+      if (latin_left) continue;
+      ASSIGN_OR_RETURN(const std::string read, CanonicalCaseNumber(cyrillic));
+      if (i == 0) first_read = read;
+      if (!HasCyrillic(read) && read != current) continue;
+      if (latin && i > 0 && read != first_read) continue;
+      spellings.insert(std::move(cyrillic));
+    }
+  }
+  return spellings;
+}
+
+// The canonical forms, other than the current one, that a record stored or a conviction erased
+// under another spelling of `case_number` may be filed under (RecordStore::EarlierDedupTokens),
+// each once.
+absl::StatusOr<std::set<std::string>> EarlierCaseNumberForms(absl::string_view case_number) {
+  ASSIGN_OR_RETURN(const std::string current, CanonicalCaseNumber(case_number));
+  // Its letters as the forms before kCurrent kept them, each looked up as a spelling of its
+  // own ("Kz 77/2021" as "kž77/2021", in Cyrillic "кж77/2021", with number words ...).
+  std::vector<std::string> typed = {std::string(case_number)};
+  if (IsWellFormedUtf8(case_number) && current[0] != '\xff') {
+    for (std::string& other : EarlierLetterSpellings(current)) typed.push_back(std::move(other));
+  }
+  std::set<std::string> spellings;
+  for (size_t i = 0; i < typed.size(); ++i) {
+    ASSIGN_OR_RETURN(std::set<std::string> some,
+                     ScriptSpellings(typed[i], current, /*canonical=*/i > 0));
+    spellings.insert(some.begin(), some.end());
+  }
+  std::set<std::string> forms;
+  for (const std::string& spelling : spellings) {
+    ASSIGN_OR_RETURN(const std::string spelled, CanonicalCaseNumber(spelling));
+    // This spelling's earlier forms: before letters with a diacritic were plain ones, more
+    // year words and number words ("Kž 5/2020" was "kž5/2020", "P nummer 5/2020"
+    // "pnummer5/2020", "P 5/2020 v." "p5/2020v"); before more number words, year words and s
+    // and z as digits ("P numri 5/2020" was "pnumri5/2020", "P 5/2020 g." "p5/2020g", "P
+    // 1S/2020" "p1s2020"); before number words were dropped wherever they stand ("No. P 5/2020"
+    // was "nop5/2020", "P numër 5/2020" "pnumër5/2020", "5/2020 P" "5/2020p"); before a word of
+    // letters that look like digits was read as a number ("P l/2020" was "pl2020"); before
+    // such letters touching a number were ("P 2O21" was "p2o21"); and before any number word
+    // was dropped ("P.nr. 5/2020" was "pnr5/2020").
+    std::vector<std::string> bases = {spelled};
+    for (const CaseNumberForm form :
+         {CaseNumberForm::kBeforeFoldedRegisterLetters, CaseNumberForm::kBeforeMoreNumberWords,
+          CaseNumberForm::kBeforeNumberWordsAnywhere, CaseNumberForm::kBeforeStandAloneLookAlikes,
+          CaseNumberForm::kBeforeDigitLookAlikes, CaseNumberForm::kWithNumberWords}) {
+      ASSIGN_OR_RETURN(std::string earlier, CanonicalCaseNumber(spelling, form));
+      bases.push_back(std::move(earlier));
+    }
+    // The other spellings below are made of the current form and, when it differs, of the form
+    // before kCurrent, whose letters every earlier form kept ("Kž nr. 5/2020" was "kžnr5/2020").
+    std::vector<std::string> shapes = {spelled};
+    if (bases[1] != spelled) shapes.push_back(bases[1]);
+    for (const std::string& shape : shapes) {
+      const size_t number = shape.find_first_of("0123456789");
+      const bool cyrillic = HasCyrillic(shape);
+      std::vector<std::string> year_words;
+      if (number != std::string::npos && shape[0] != '\xff') {
+        // Other spellings in those forms: a number word right before the number, which the
+        // forms before kBeforeMoreNumberWords kept unless it was an abbreviation ("P numër
+        // 5/2020" was "pnumër5/2020", and "P.nr. 5/2020" once "pnr5/2020"); an abbreviation
+        // before the register's letters ("Nr. P 5/2020" was "nrp5/2020"); and the register's
+        // letters after the numbers ("5/2020 P" was "5/2020p"). Never a lone "n" ("pn5/2020"
+        // is the register PN's). The words only Latin spellings have, added since
+        // kBeforeMoreNumberWords, not in a Cyrillic one.
+        for (size_t i = 0; i < std::size(kNumberWords); ++i) {
+          if (cyrillic && i >= kLatinNumberWordsFrom) continue;
+          const absl::string_view word = kNumberWords[i];
+          bases.push_back(absl::StrCat(shape.substr(0, number), word, shape.substr(number)));
+        }
+        for (size_t i = 0; i < kNumberAbbreviations; ++i) {
+          bases.push_back(absl::StrCat(kNumberWords[i], shape));
+        }
+        if (number > 0 && absl::ascii_isdigit(static_cast<unsigned char>(shape.back()))) {
+          bases.push_back(absl::StrCat(shape.substr(number), shape.substr(0, number)));
+          // A year word after the year, which earlier forms kept ("P 5/2020 g." was
+          // "p5/2020g"), in the spelling's script.
+          for (const absl::string_view word : kUsualYearWords) {
+            if (HasCyrillic(word) == cyrillic) year_words.emplace_back(word);
+          }
+        }
+      }
+      for (const std::string& year : YearSpellings(shape)) {
+        for (const std::string& word : year_words) forms.insert(absl::StrCat(year, word));
+      }
+    }
+    // And each with its year in two digits or four; the spelling with a year word so too.
     for (const std::string& base : bases) {
       for (std::string& form : YearSpellings(base)) forms.insert(std::move(form));
     }
   }
   forms.erase(current);
+  return forms;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> RecordStore::EarlierDedupTokens(
+    const registry::v1::Conviction& c, absl::string_view pn) const {
+  ASSIGN_OR_RETURN(const std::string current, CanonicalCaseNumber(c.case_number()));
+  ASSIGN_OR_RETURN(std::set<std::string> forms, EarlierCaseNumberForms(c.case_number()));
   std::vector<std::string> tokens;
   const std::string court = DedupCourt(c);
   for (const std::string& form : forms) {
@@ -1887,12 +2483,65 @@ absl::StatusOr<std::vector<Record>> RecordStore::SearchByLooseName(
   };
   ASSIGN_OR_RETURN(std::vector<Record> out,
                    RecordsWithToken(kLoose, kAliasLoose, token, limit, skip));
-  for (const std::string& word : words) {
-    if (out.size() >= limit) break;
+  const auto look_up = [&](char kind, char alias_kind, const std::string& t) -> absl::Status {
+    if (out.size() >= limit) return absl::OkStatus();
     for (const Record& r : out) found.insert(r.metadata().record_id());
     ASSIGN_OR_RETURN(std::vector<Record> more,
-                     RecordsWithToken(kLoose, kAliasLoose, word, limit - out.size(), skip));
+                     RecordsWithToken(kind, alias_kind, t, limit - out.size(), skip));
     for (Record& r : more) out.push_back(std::move(r));
+    return absl::OkStatus();
+  };
+  for (const std::string& word : words) RETURN_IF_ERROR(look_up(kLoose, kAliasLoose, word));
+  // And every record vetting finds the name in (FactsForVetting), with the tokens vetting makes
+  // of it (TokensForCandidate): the name as it reads by eye, each given-name word, the fields
+  // joined and each surname alone, among the records' names and aliases, given-name words and
+  // other ways of being written (rows 'n' and 'a', 'w', 'v'); the name itself among the last
+  // two; the words in any order and each two of the words among rows 'v'. "Markovic, Jelena"
+  // finds "Djukic-Markovic, Jelena", "Kelmendi-Gashi, Drita" finds "Kelmendi" alias "Gashi",
+  // "Arber, Krasniqi" finds "Krasniqi, Arber". Each distinct token once per row kind, so the
+  // index reads are those of a vetting check's name lookup at most, and no more records than
+  // `limit` in all.
+  ASSIGN_OR_RETURN(const NameForms forms, OtherNameForms(surname, given_name));
+  std::vector<std::string> exact_forms;
+  for (const auto& [surname_form, given_form] : forms) {
+    ASSIGN_OR_RETURN(std::string t, name_index_->Token(absl::StrCat(surname_form, "|", given_form,
+                                                                    "|", birth_date)));
+    exact_forms.push_back(std::move(t));
+  }
+  ASSIGN_OR_RETURN(const std::vector<std::string> given_words,
+                   GivenWordTokensOfForms(surname, given_name, forms, birth_date));
+  ASSIGN_OR_RETURN(const NameVariants variants,
+                   NameVariantTokens(surname, given_name, forms, birth_date, "name."));
+  ASSIGN_OR_RETURN(const std::vector<std::string> pairs,
+                   NameWordPairTokens(surname, given_name, forms, birth_date, "name."));
+  std::set<std::string> reported = {token};
+  const auto report = [&](const std::string& t) {
+    // Only those looked up: none once the answer is full.
+    if (word_tokens_hex != nullptr && out.size() < limit && t != exact &&
+        reported.insert(t).second) {
+      word_tokens_hex->push_back(absl::BytesToHexString(t));
+    }
+  };
+  for (const std::string& w : words) reported.insert(w);
+  RETURN_IF_ERROR(look_up(kGivenWord, kNoAliases, exact));
+  RETURN_IF_ERROR(look_up(kNameVariant, kNoAliases, exact));
+  std::set<std::string> looked_up = {exact};
+  const std::vector<std::string>* const named_tokens[] = {&exact_forms, &given_words,
+                                                          &variants.parts};
+  for (const std::vector<std::string>* tokens : named_tokens) {
+    for (const std::string& t : *tokens) {
+      if (!looked_up.insert(t).second) continue;
+      report(t);
+      RETURN_IF_ERROR(look_up(kName, kAlias, t));
+      RETURN_IF_ERROR(look_up(kGivenWord, kNoAliases, t));
+      RETURN_IF_ERROR(look_up(kNameVariant, kNoAliases, t));
+    }
+  }
+  for (const std::vector<std::string>* tokens : {&variants.any_order, &pairs}) {
+    for (const std::string& t : *tokens) {
+      report(t);
+      RETURN_IF_ERROR(look_up(kNameVariant, kNoAliases, t));
+    }
   }
   return out;
 }
@@ -2281,7 +2930,7 @@ absl::StatusOr<size_t> RecordStore::ReindexNames(size_t batch_rows, const BatchC
     if (loose.ok()) {
       indexed.set_loose_name_token(*loose);
       // And each word of a given name of several words (since schema 11), and the name's other
-      // ways of being written (since schema 12).
+      // ways of being written (since schema 12) and each two of its words (since schema 13).
       const absl::Status words = SetWordTokens(person, &indexed);
       if (!words.ok() && !absl::IsInvalidArgument(words)) return words;
     }
@@ -2573,11 +3222,19 @@ absl::StatusOr<CandidateTokens> RecordStore::TokensForCandidate(
                    NameVariantTokens(surname, given_name, forms, birth_date, ""));
   tokens.names_any_order = std::move(variants.any_order);
   tokens.name_parts = std::move(variants.parts);
+  // And each two distinct words of the name, in the name as typed and in each of those forms,
+  // each pair once: "Hoti, Arben" or "Arben, Hoti" for "Hoti Morina, Ali Arben".
+  ASSIGN_OR_RETURN(tokens.name_word_pairs,
+                   NameWordPairTokens(surname, given_name, forms, birth_date, ""));
   return tokens;
 }
 
 absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
-    const CandidateTokens& candidate) const {
+    const CandidateTokens& candidate, absl::Time seal_deadline) const {
+  // No answer from an index that lost, gained or swapped rows while registryd was stopped.
+  if (const IndexSeal* seal = db_->index_seal(); seal != nullptr) {
+    RETURN_IF_ERROR(seal->AwaitSound(std::min(seal_deadline, absl::Now() + kIndexSealWait)));
+  }
   ASSIGN_OR_RETURN(std::vector<std::string> ids,
                    IdsWithToken(kPersonalNumber, candidate.personal_number,
                                 kMaxRecordsOfAPerson));
@@ -2627,6 +3284,11 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     for (const std::string& token : candidate.names_any_order) {
       lookups.push_back({kNameVariant, &token});
     }
+    // Each two distinct words of the name among the records' own pairs (rows 'v', schema 13):
+    // one read per distinct pair token, however many forms gave it.
+    for (const std::string& token : candidate.name_word_pairs) {
+      lookups.push_back({kNameVariant, &token});
+    }
     for (const FoundBy& lookup : lookups) {
       ASSIGN_OR_RETURN(std::vector<std::string> more,
                        IdsWithToken(lookup.kind, *lookup.token, kMaxRecordsOfAPerson));
@@ -2645,7 +3307,7 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   std::vector<const std::string*> candidate_forms = {&candidate.name};
   for (const std::vector<std::string>* tokens :
        {&candidate.names_as_seen, &candidate.given_name_words, &candidate.name_parts,
-        &candidate.names_any_order}) {
+        &candidate.names_any_order, &candidate.name_word_pairs}) {
     for (const std::string& token : *tokens) candidate_forms.push_back(&token);
   }
   const auto names_candidate = [&](const StoredHead& head) {

@@ -54,6 +54,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "crypto/aes_gcm.h"
 #include "crypto/blind_index.h"
 #include "crypto/hmac.h"
@@ -71,7 +72,7 @@ namespace registry::storage {
 
 // The storage schema this registryd writes and reads; an earlier one (RecordStore::EarlierSchema)
 // is upgraded at the first start, and its audit event and log line name this one.
-inline constexpr char kCurrentStorageSchema[] = "12";
+inline constexpr char kCurrentStorageSchema[] = "13";
 
 // Registry metadata the server decides for a new version.
 struct VersionMeta {
@@ -164,35 +165,81 @@ absl::Status ErasedConvictionError();
 //      stay two (written with one "/" between them), so "P5/2020", "P-5/2020", "P 5 / 2020",
 //      "P.5/2020", "P 5/2020." and "P 5 2020" are "p5/2020", while "P 52/020" is "p52/20";
 //   5. (all forms but kWithNumberWords) "number" standing alone as a word is dropped: in kCurrent
-//      every such word wherever it stands, repeated or not, in any case and script, "nr", "numër"
-//      or "numer" (Albanian), "br" or "broj" ("бр", "број" in Cyrillic), "no" or "number", and a
-//      lower-case "n." after the register's letters and before the first number, with a space
-//      before it ("P n. 5/2020"; a capital N, or one first or after a full stop, may be a
-//      register's letter, "P.N. 5/2020", and is kept), so "P.nr. 5/2020", "No. P 5/2020",
-//      "P nr.nr. 5/2020", "P broj 5/2020" and "P 5/2020 nr" are "p5/2020", and a word dropped
-//      between two numbers leaves them two ("P 5 nr 6/2020" is "p5/6/2020"); in the forms before
-//      (kBeforeNumberWordsAnywhere and earlier) only "nr", "br", "бр" or "no" standing alone
-//      right before the first number was;
-//   6. (kCurrent, kBeforeNumberWordsAnywhere, kBeforeStandAloneLookAlikes) a letter that looks
-//      like a digit (o in Latin, Cyrillic or Greek for 0; Cyrillic з for 3; l, I, Cyrillic і and
-//      Greek ι for 1) is that digit where it touches a number: right after a digit, or right
-//      before one and not after a letter. "P 9173/2O21" and "P 917З/2021" are "p9173/2021";
-//      "PO 5/2020" keeps its letters;
-//   7. (kCurrent and kBeforeNumberWordsAnywhere) so is a word of such letters only, standing
-//      alone between separators, that a separator parts from a number before or after it, unless
-//      it is the first word (where the register's letters stand): "P l/2020" and "P lO/2020" are
-//      "p1/2020" and "p10/2020"; "I 5/2020" keeps its letter;
-//   8. (kCurrent only) letters after the numbers, with none before them, are the register's
-//      letters written last and go first: "5/2020 P" and "nr. 5/2020 P" are "p5/2020".
-// Pure. Internal only when ICU's normalisation data cannot be loaded. The case number as entered
-// is what the record stores and shows; this form only enters the token. A record stored, or a
+//      every such word wherever it stands, repeated or not, in any case and script, "nr",
+//      "numër" or "numer", "numri" or "num" (Albanian), "br" or "broj" ("бр", "број" in
+//      Cyrillic), "ном" or "номер" (Cyrillic), "no", "nro", "numero" or "number", "N°" (and "№"
+//      and "Nº", which NFKC makes "No"), and a lower-case "n." after the register's letters and
+//      before the first number, with a space before it ("P n. 5/2020"; a capital N, or one
+//      first or after a full stop, may be a register's letter, "P.N. 5/2020", and is kept), so
+//      "P.nr. 5/2020", "No. P 5/2020", "P nr.nr. 5/2020", "P broj 5/2020", "P ном. 5/2020",
+//      "P N° 5/2020", "P # 5/2020" and "P 5/2020 nr" are "p5/2020", and a word dropped between
+//      two numbers leaves them two ("P 5 nr 6/2020" is "p5/6/2020"). In kCurrent also
+//      "nummer"; the lower-case n with no full stop ("P n 5/2020"; "Pn 5/2020" and "P N 5/2020"
+//      are the register PN's); "nr." or "br." written onto the register's letters, with a
+//      lower-case r and its full stop ("Pnr. 5/2020" is "P nr. 5/2020"; "Pnr 5/2020" and
+//      "PNR 5/2020" keep their letters); and an i standing alone after a number word, before
+//      the first number ("P nr. i 5/2020"). kBeforeFoldedRegisterLetters dropped the same but
+//      those; kBeforeMoreNumberWords also not "numri", "num", "nro", "numero", "ном", "номер"
+//      and "N°"; the forms before it (kBeforeNumberWordsAnywhere and earlier) only "nr", "br",
+//      "бр" or "no" standing alone right before the first number;
+//   6. (kCurrent, kBeforeFoldedRegisterLetters, kBeforeMoreNumberWords, kBeforeNumberWordsAnywhere,
+//      kBeforeStandAloneLookAlikes) a letter that looks like a digit (o in Latin, Cyrillic or Greek
+//      for 0; Cyrillic з for 3; l, I, Cyrillic і and Greek ι for 1) is that digit where it touches
+//      a number: right after a digit, or right before one and not after a letter. "P 9173/2O21" and
+//      "P 917З/2021" are "p9173/2021"; "PO 5/2020" keeps its letters. In kCurrent and
+//      kBeforeFoldedRegisterLetters so is a Latin S for 5 and Z for 2, only inside the numbers:
+//      right after a digit with another digit after it or the register's letters before the numbers
+//      ("P 1S/2020" is "p15/2020", "P 5/202Z" "p5/2022"), or right before a digit with a number
+//      before it ("P 5/Z020"); never right before the first number ("PS5/2020" and "P S5/2020" are
+//      the register PS's), nor after the numbers of a case number with no letters before them
+//      ("5/2020S" is step 8's). Not B for 8 (a case split in two is "5a" and "5b"; Cyrillic В,
+//      which is V, reads as B), nor G for 6 ("2020g." is the year, step 9);
+//   7. (kCurrent, kBeforeFoldedRegisterLetters, kBeforeMoreNumberWords and
+//      kBeforeNumberWordsAnywhere) so is a word of such letters only, standing alone between
+//      separators, that a separator parts from a number before or after it, unless it is the first
+//      word (where the register's letters stand): "P l/2020" and "P lO/2020" are "p1/2020" and
+//      "p10/2020"; "I 5/2020" keeps its letter. In kCurrent and kBeforeFoldedRegisterLetters so is
+//      such a word with S or Z in it when a slash parts it from the number after it, as the serial
+//      from the year: "P S/2020" is "p5/2020", while "P S 5/2020" and "P.S. 5/2020" keep the
+//      register PS's letters;
+//   8. (kCurrent, kBeforeFoldedRegisterLetters and kBeforeMoreNumberWords) letters after the
+//      numbers, with none before them, are the register's letters written last and go first:
+//      "5/2020 P" and "nr. 5/2020 P" are "p5/2020";
+//   9. (kCurrent and kBeforeFoldedRegisterLetters) "year" written after the last number, a year
+//      of two digits or four, is dropped, touching it or not: "g", "god", "godine", "godina"
+//      (Serbian Latin), "г", "год", "године", "година" (Cyrillic), "viti", "vitit" (Albanian),
+//      so "P 5/2020 г.", "P 5/2020g." and "P 5/2020 godine" are "p5/2020"; a lone g or г only
+//      after the register's letters (in "5/2020 g." it is the register's, step 8). In kCurrent
+//      also "v", "vit", "vjet", "godini", "gd", "gdn", "yr", "year" and "anno", several in a row
+//      ("P 5/2020 г.г."), and a single letter with a full stop after it when the register's
+//      letters stand before the numbers ("P 5/2020 r.", "P 5/2020 e.": it cannot be the
+//      register's written last there); a letter with no full stop stays ("P 5/2020 K"), as does
+//      an l, which step 7 reads as 1 ("P 5/2020 l." is "p5/2020/1");
+//  10. (kCurrent only) a letter with a diacritic is its plain letter: a Latin letter whose
+//      canonical decomposition starts with an ASCII letter is that letter (ž z, š s, č ć ç c,
+//      ë e), đ is d, and Serbian Cyrillic ж, ш, ч, ћ, ђ, џ are z, s, c, c, d, dz, as their Latin
+//      letters are; and so is a digraph written for one, inside a word: "zh" is z, "sh" s, "ch"
+//      c, "dj" d (a Latin h or j only). "Kž 77/2021", "Kz 77/2021", "Kzh 77/2021", "КЖ 77/2021"
+//      are "kz77/2021", while "K 77/2021" keeps its one letter. Two registers of one court that
+//      differ only so would be one; none is known, and a conviction refused as already there is
+//      seen and asked about, while one entered twice, or an expunged one back, is not.
+// Letters are read by their look (step 2): a Cyrillic Р is P, not R, as is a record typed so.
+// Not folded: digits grouped by a space ("1 234/2020" is "1/234/2020": a space parts the serial
+// from the year, "P 5 2020"); Roman numerals (a division's, part of the register: "K-II"); the
+// year in two digits or four ("5/20", "5/2020"), which the uniqueness check looks up both ways.
+// Pure. Internal only when ICU's normalisation data cannot be loaded. The case number as entered is
+// what the record stores and shows; this form only enters the token. A record stored, or a
 // conviction erased, before step 5 has its token in the earliest form (kWithNumberWords), before
-// step 6 in kBeforeDigitLookAlikes, before step 7 in kBeforeStandAloneLookAlikes, and before
-// step 5 dropped number words anywhere and step 8 in kBeforeNumberWordsAnywhere; the uniqueness
-// check also looks all of them up. Any other change of the rules changes every uniqueness token
-// and needs a schema change (kSchemaVersion).
+// step 6 in kBeforeDigitLookAlikes, before step 7 in kBeforeStandAloneLookAlikes, before step 5
+// dropped number words anywhere and step 8 in kBeforeNumberWordsAnywhere, before step 5's further
+// number words, S and Z as digits and step 9 in kBeforeMoreNumberWords, and before step 10 and
+// kCurrent's further number and year words in kBeforeFoldedRegisterLetters; the uniqueness check
+// also looks all of them up (none needs a schema change). Any other change of the rules changes
+// every uniqueness token and needs a schema change (kSchemaVersion).
 enum class CaseNumberForm {
   kCurrent,
+  kBeforeFoldedRegisterLetters,
+  kBeforeMoreNumberWords,
   kBeforeNumberWordsAnywhere,
   kBeforeStandAloneLookAlikes,
   kBeforeDigitLookAlikes,
@@ -229,6 +276,11 @@ struct CandidateTokens {
   // among the records' names, given-name words and other ways of being written (rows 'n', 'w'
   // and 'v'), as the records file theirs (StoredHead.name_variant_tokens).
   std::vector<std::string> name_parts;
+  // Each two distinct words of the name, from either field, in the name as typed and in each
+  // form of names_as_seen (RecordStore::NameWordPairTokens), each once: looked up among the
+  // records' own such tokens (rows 'v'), so a record that shares any two of the candidate's
+  // words and the birth date names them ("Hoti, Arben" for "Hoti Morina, Ali Arben").
+  std::vector<std::string> name_word_pairs;
 };
 
 // What vetting learns about one record filed under the candidate's personal number, or naming
@@ -344,8 +396,12 @@ class RecordStore {
   // the same birth date, without the exact matches (every record SearchByName would find, also
   // those beyond its limit: they are no other spelling). A given name of several words, the
   // query's or the record's, also agrees by each of its words alone ("Arben" and "Arben Ali" find
-  // "Ali Arben"). `word_tokens_hex` (when given) receives the tokens of the query's given-name
-  // words looked up besides `token_hex`'s, for the audit event.
+  // "Ali Arben"). And every record vetting finds the name in (FactsForVetting), by the tokens
+  // TokensForCandidate makes of it (its forms by eye, given-name words, other ways of being
+  // written and each two of its words), each distinct token once per row kind: "Markovic,
+  // Jelena" finds "Djukic-Markovic, Jelena", "Kelmendi-Gashi, Drita" finds "Kelmendi" alias
+  // "Gashi". `word_tokens_hex` (when given) receives the tokens looked up besides `token_hex`'s
+  // and the exact name's, for the audit event.
   absl::StatusOr<std::vector<registry::v1::Record>> SearchByLooseName(
       absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
       size_t limit, std::string* token_hex,
@@ -502,8 +558,9 @@ class RecordStore {
   // Vetting, step 2: the facts of every record filed under the candidate's personal number (all
   // of them, as the dates in force count them: up to kMaxRecordsOfAPerson), then of every record
   // filed under the candidate's exact name token, or one of its names_as_seen,
-  // given_name_words, names_any_order or name_parts, as its name, one of its given-name words or
-  // one of its other ways of being written (rows 'n', 'w', 'v'), under another number (up to
+  // given_name_words, names_any_order, name_parts or name_word_pairs, as its name, one of its
+  // given-name words or one of its other ways of being written (rows 'n', 'w', 'v'; the pairs
+  // among rows 'v' only), under another number (up to
   // kMaxRecordsOfAPerson each, marked under_other_number; the name index is read on every
   // check, once more for each such token and row kind, whatever it finds; such
   // a record's dates in force are computed from all its number's records, which are read and
@@ -521,7 +578,24 @@ class RecordStore {
   // The most records of one person that a vetting check, the dates in force and their re-dating
   // read. Far above any real person's; a check reads them all, whatever their order.
   static constexpr size_t kMaxRecordsOfAPerson = 100000;
-  absl::StatusOr<std::vector<VettingFacts>> FactsForVetting(const CandidateTokens& candidate) const;
+  // The most words of one field of a name asked about (a vetting candidate's, a court's name
+  // search, the name limit's): one with more is refused, InvalidArgument naming the field, so
+  // that every word pairs (NameWordPairTokens). Per form of a candidate's name at most 121 pair
+  // and word reads (107 pairs of twelve words, two fields joined and two whole-name joins; 14
+  // words alone), and 456 when every word has a "dj"; at most nine forms. A record pairs the
+  // first so many distinct words of each of its fields, as written: one with more words in a
+  // field is still found by its exact name and its given-name words, not by two words past the
+  // sixth (no real name has so many). A record files at most 111 pair and word rows for its
+  // surname and given name (436 when every word has a "dj"), and with ten aliases of six words
+  // each at most 5,306 (21,136).
+  static constexpr size_t kMaxPairedWordsPerField = 6;
+  // Before anything is looked up, the check waits for the index seal's comparison after a start
+  // (index_seal.h), until `seal_deadline` or kIndexSealWait from now, whichever comes first:
+  // Unavailable while it runs, DataLoss once it found the index rows are not those sealed, the
+  // same words for every candidate.
+  static constexpr absl::Duration kIndexSealWait = absl::Seconds(10);
+  absl::StatusOr<std::vector<VettingFacts>> FactsForVetting(
+      const CandidateTokens& candidate, absl::Time seal_deadline = absl::InfiniteFuture()) const;
   // How many heads (records and stand-ins) FactsForVetting has read since the store was created.
   uint64_t VettingHeadsRead() const { return vetting_heads_read_.load(); }
 
@@ -553,9 +627,10 @@ class RecordStore {
   // every other form the vetting lookup reads the name under (OtherNameForms: each field, and
   // both, as it reads by eye; for a given name of several words, each word of each form:
   // GivenWordTokensOfForms; and each form's words in any order, its fields without their spaces
-  // and each word of a surname of several: NameVariantTokens), each once, so a name typed in
-  // lookalike letters, with its words moved or joined, or with one of two surnames, takes from
-  // the bucket of every name it is looked up as. No record is indexed under them
+  // and each word of a surname of several: NameVariantTokens; and each two of its words:
+  // NameWordPairTokens), each once, so a name typed in lookalike letters, with its words moved
+  // or joined, with one of two surnames, or with a word made up beside two of a record's, takes
+  // from the bucket of every name it is looked up as. No record is indexed under them
   // (every record has a birth date). InvalidArgument "surname: ..." or "given_name: ..." when a
   // name cannot be normalised. Looks nothing up.
   absl::StatusOr<std::vector<std::string>> NameLimitTokens(absl::string_view surname,
@@ -665,9 +740,30 @@ class RecordStore {
                                                  const NameForms& forms,
                                                  absl::string_view birth_date,
                                                  absl::string_view field_prefix) const;
+  // The exact tokens (the name index's) of each two distinct words of a name, for the name as
+  // typed and for each of `forms` (OtherNameForms of the same name; none for a record's): per
+  // form, its words are those of every field (for a record, its `aliases` too, each a surname
+  // the person bore; the first kMaxPairedWordsPerField distinct ones of each field), the whole
+  // name joined across the fields each way (with each surname), and each such word with a "dj"
+  // also with every "dj" a "d" (NameVariantTokens' rule); each two of them that stand for
+  // different words of the name (not a word with its plain-D form, nor two whole-name joins)
+  // give one token, over a label no name has, the two words sorted and the birth date. And one
+  // token of a word alone under the same label: a record's each field joined as written and in
+  // reverse word order when it has several words, and its surname and each alias joined each
+  // way; a name asked about's each word and each field joined as written (with their plain-D
+  // forms; without them when `words_alone` is false: the name limit's, since a bucket of one
+  // word would count together every check of a common surname). `aliases` null: a name asked
+  // about, refused (InvalidArgument "<prefix>surname: at most 6 words", or given_name) with
+  // more than kMaxPairedWordsPerField words in a field. Sorted, without repeats.
+  // InvalidArgument as NameToken; an alias that cannot be normalised is left out.
+  absl::StatusOr<std::vector<std::string>> NameWordPairTokens(
+      absl::string_view surname, absl::string_view given_name, const NameForms& forms,
+      absl::string_view birth_date, absl::string_view field_prefix,
+      const google::protobuf::RepeatedPtrField<std::string>* aliases = nullptr,
+      bool words_alone = true) const;
   // Sets `head`'s given-name word tokens (loose_word_tokens without its loose_name_token, which
   // must be set, and given_word_tokens) and its name_variant_tokens (NameVariantTokens of the
-  // name as stored) from the person's names.
+  // name as stored, and since schema 13 its NameWordPairTokens) from the person's names.
   absl::Status SetWordTokens(const registry::v1::Person& person, StoredHead* head) const;
   // Sets `head`'s alias tokens, exact and loose (with the given name, and with each of its words
   // when it has several), from the person's aliases in the surname's place (sorted, without
@@ -695,14 +791,20 @@ class RecordStore {
                                            absl::string_view canonical_case_number,
                                            absl::string_view personal_number) const;
   // The uniqueness tokens, other than DedupToken's, that a record stored or a conviction erased
-  // under another spelling of this case number may be under: the other script (Serbian Cyrillic
-  // and Latin, letter for letter), the year in two digits or four (21, 1921, 2021), and each
-  // earlier CaseNumberForm of the spelling and of its spellings with a number word ("nr.",
-  // "numër", "br.", "broj", "бр.", "no.", "number") before the number, with "nr.", "br.", "бр."
-  // or "no." before the register's letters, and with those letters after the numbers. Looked
-  // up, never stored: a record keeps the token of its own spelling. For a court abroad, also
-  // every spelling's token under the one court "foreign" that schemas before 10 gave every court
-  // abroad (a conviction erased then).
+  // under another spelling of this case number may be under: the other script (Serbian Cyrillic and
+  // Latin, letter for letter; a Latin spelling in Cyrillic only when each letter has a Cyrillic one
+  // and the register's letters then read as Cyrillic, so that "R 5/2020", whose Cyrillic "р" reads
+  // as P, is never "P 5/2020"), the year in two digits or four (21, 1921, 2021), and each earlier
+  // CaseNumberForm of the spelling and of its spellings with a number word ("nr.", "numër", "br.",
+  // "broj", "бр.", "no.", "number", "numri", "ном." ...) before the number, with "nr.", "br.",
+  // "бр." or "no." before the register's letters, with those letters after the numbers, and with a
+  // year word ("g.", "god.", "godine", "г.", "год.", "године", "viti", "v.") after the year; and
+  // each of those made of the spelling with its plain letters written with a diacritic or as a
+  // digraph, as kCurrent reads them (step 10: "Kz" as "Kž" and "Kzh"; every combination when there
+  // are at most 4, else one letter at a time, the first 4). Each once: 91 for "P 5/2020", 236 for
+  // "Kz 77/2021", at most about 500. Looked up, never stored: a record keeps the token of its own
+  // spelling. For a court abroad, also every spelling's token under the one court "foreign" that
+  // schemas before 10 gave every court abroad (a conviction erased then).
   absl::StatusOr<std::vector<std::string>> EarlierDedupTokens(
       const registry::v1::Conviction& c, absl::string_view personal_number) const;
   // The record's head; NotFound for unknown or expunged ids. With `verify`, DataLoss when its MAC

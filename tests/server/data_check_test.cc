@@ -4,6 +4,7 @@
 // the offline command exits non-zero.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -37,7 +38,9 @@
 #include "server/data_check.h"
 #include "server/registry_server.h"
 #include "crypto/aes_gcm.h"
+#include "crypto/hmac.h"
 #include "storage/audit_log.h"
+#include "storage/audit_watermark.h"
 #include "storage/check_store.h"
 #include "storage/database.h"
 #include "storage/pending_write.h"
@@ -122,6 +125,38 @@ class DataCheckTest : public ::testing::Test {
   // Stops the server, applies `edit` to its database, starts it again.
   void Edit(const std::function<void(storage::Database*)>& edit) {
     ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, edit));
+    ASSERT_TRUE(server_->Restart().ok());
+  }
+
+  // Edit, and leaves the audit watermark as a release before the index seal wrote it: binding no
+  // seal, the rest as it was (with LeaveAsSchema: a folder from before the seal).
+  void EditBeforeTheSeal(const std::function<void(storage::Database*)>& edit) {
+    ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, edit));
+    const std::string path = server_->config().audit_watermark_file();
+    std::string line;
+    {
+      std::ifstream in(path);
+      std::getline(in, line);
+    }
+    const std::vector<std::string> fields = absl::StrSplit(line, ' ');
+    ASSERT_EQ(fields.size(), 8u) << line;
+    const std::string body = absl::StrJoin(fields.begin(), fields.begin() + 5, " ");
+    absl::StatusOr<std::string> mac =
+        crypto::HmacSha256(DerivedKeyOf(*server_, storage::kAuditWatermarkKeyPurpose),
+                           absl::StrCat("kjc-registry/audit-watermark/v1|", body));
+    ASSERT_TRUE(mac.ok()) << mac.status();
+    WriteFileAtomically(path, absl::StrCat(body, " ", absl::BytesToHexString(*mac), "\n"));
+    ASSERT_TRUE(server_->Restart().ok());
+  }
+
+  // testing::ForgeIndexSeal: for the tests of what lies behind the index seal (docs/security.md
+  // row 115). The server stays stopped.
+  void ForgeIndexSeal() { testing::ForgeIndexSeal(*server_); }
+
+  // Edit, by someone holding the key file, who seals the index rows anew (ForgeIndexSeal).
+  void EditBehindTheSeal(const std::function<void(storage::Database*)>& edit) {
+    ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, edit));
+    ASSERT_NO_FATAL_FAILURE(ForgeIndexSeal());
     ASSERT_TRUE(server_->Restart().ok());
   }
 
@@ -233,6 +268,17 @@ class DataCheckTest : public ::testing::Test {
   }
 
   // The key of the stored history entry whose check id is `check_id` ("" when there is none).
+  // The personal-number token (raw) of the candidate the event of check `check_id` names.
+  std::string CandidateToken(const std::string& check_id) const {
+    for (uint64_t i = testing::AuditLogSize(*server_); i-- > 0;) {
+      const v1::AuditEvent event = testing::StoredEvent(*server_, i);
+      if (event.check_id() == check_id && event.tokens_size() == 1) {
+        return absl::HexStringToBytes(event.tokens(0));
+      }
+    }
+    ADD_FAILURE() << "no event of check " << check_id;
+    return "";
+  }
   std::string CheckKey(storage::Database* db, const std::string& check_id) const {
     return StoredCheckKey(*server_, db, check_id);
   }
@@ -253,15 +299,16 @@ TEST_F(DataCheckTest, AConsistentRegistryPasses) {
   EXPECT_THAT(r.problems(), IsEmpty());
   EXPECT_EQ(r.records(), 2u);
   EXPECT_EQ(r.versions(), 3u);    // a: 2, the third: 1
-  // 5 per record (number, name, loose name, uniqueness, the words in any order), and the
-  // expunged conviction's row.
-  EXPECT_EQ(r.index_rows(), 11u);
+  // 10 per record (number, name, loose name, uniqueness, the words in any order, the pair of its
+  // two words, and each word with the whole name joined each way), and the expunged
+  // conviction's row.
+  EXPECT_EQ(r.index_rows(), 21u);
   EXPECT_GE(r.audit_events(), 6u);
   EXPECT_EQ(r.vetting_checks(), 1u);
 
   std::string out;
   EXPECT_EQ(RunOffline(&out), 0) << out;
-  EXPECT_THAT(out, HasSubstr("2 records, 3 versions, 11 index rows, 1 vetting checks"));
+  EXPECT_THAT(out, HasSubstr("2 records, 3 versions, 21 index rows, 1 vetting checks"));
   EXPECT_THAT(out, HasSubstr("consistent"));
 }
 
@@ -324,13 +371,21 @@ TEST_F(DataCheckTest, ADeletedIndexRowIsCaught) {
     const storage::StoredHead head = Head(db, id);
     Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
     Delete(db, storage::Cf::kIndex, absl::StrCat("n", head.name_token(), id));
-    ASSERT_EQ(head.name_variant_tokens_size(), 1);
-    Delete(db, storage::Cf::kIndex, absl::StrCat("v", head.name_variant_tokens(0), id));
+    // The words in any order, the pair of the two words, and each word with the whole name
+    // joined each way.
+    ASSERT_EQ(head.name_variant_tokens_size(), 6);
+    for (const std::string& token : head.name_variant_tokens()) {
+      Delete(db, storage::Cf::kIndex, absl::StrCat("v", token, id));
+    }
   });
-  EXPECT_EQ(Vet(ExampleRecord().person()), v1::VETTING_RESULT_CLEAR);  // what the check exists for
+  // Was a signed CLEAR, what the check existed for: the index seal now refuses every check.
+  std::string answered;
+  EXPECT_EQ(VetForCheckId(CandidateOf(ExampleRecord().person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
 
   const v1::VerifyDataResponse r = Verify();
-  EXPECT_EQ(r.problem_count(), 3u);
+  EXPECT_EQ(r.problem_count(), 9u);  // the seal, and one per row deleted
+  EXPECT_THAT(r.problems(), Contains(HasSubstr("index seal: ")));
   EXPECT_THAT(r.problems(), Contains(absl::StrCat("record ", id, ": index row 'v' missing")));
   EXPECT_THAT(r.problems(), Contains(absl::StrCat("record ", id, ": index row 'p' missing")));
   EXPECT_THAT(r.problems(), Contains(absl::StrCat("record ", id, ": index row 'n' missing")));
@@ -352,7 +407,8 @@ TEST_F(DataCheckTest, ARecordWhosePersonalNumberRowWasDeletedIsStillNotClear) {
   record.mutable_person()->set_personal_number("1000000999");
   const std::string id = Create(record);
   ASSERT_EQ(Vet(record.person()), v1::VETTING_RESULT_NOT_CLEAR);
-  Edit([&](storage::Database* db) {
+  // By someone holding the key file: without it, the index seal refuses every check (row 115).
+  EditBehindTheSeal([&](storage::Database* db) {
     const storage::StoredHead head = Head(db, id);
     Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
   });
@@ -377,7 +433,7 @@ TEST_F(DataCheckTest, ARecordWhosePersonalNumberRowWasDeletedIsStillNotClear) {
 // row authenticates (they are the registry's own), but the expunged conviction's row says the
 // record must stay gone, and so does the erasure ledger. The offline check sees it as written
 // back; the next start erases it again (the ledger, not the database's marker, decides), after
-// which the data is consistent.
+// which the data is consistent but for the index seal, which keeps the trace of the rows written.
 TEST_F(DataCheckTest, AnExpungedRecordWrittenBackIsCaught) {
   const std::string id = Create(ExampleRecord());
   const StoredRows saved = SaveRecordRows();
@@ -392,8 +448,10 @@ TEST_F(DataCheckTest, AnExpungedRecordWrittenBackIsCaught) {
                                           ": the record is present")));
   EXPECT_THAT(out, HasSubstr(absl::StrCat("erasure ledger entry 0 (record ", id,
                                           "): erased, but the record is stored again")));
+  // Only the index seal still says that rows were written into the folder (row 115).
   const v1::VerifyDataResponse r = Verify();
-  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+  EXPECT_EQ(r.problem_count(), 1u) << absl::StrJoin(r.problems(), "\n");
+  EXPECT_THAT(r.problems(), Contains(HasSubstr("index seal: ")));
 }
 
 // Someone with the data folder puts older audit, merkle and meta families back (an older log,
@@ -594,7 +652,7 @@ TEST_F(DataCheckTest, EveryDamagedEventIsNamedAndTheCheckGoesOnPastThem) {
     if (absl::ConsumePrefix(&line, "problem: ")) printed.emplace_back(line);
   }
   expect_named(printed);
-  EXPECT_THAT(out, HasSubstr("4 records, 4 versions, 20 index rows, 0 vetting checks"));
+  EXPECT_THAT(out, HasSubstr("4 records, 4 versions, 40 index rows, 0 vetting checks"));
   EXPECT_THAT(out, HasSubstr(": 6 problems\n"));
 }
 
@@ -839,7 +897,7 @@ TEST_F(DataCheckTest, AMissingHeadLeavesOrphansAndAnUnmatchedCreateEvent) {
   const std::string id = Create(ExampleRecord());
   Edit([&](storage::Database* db) { Delete(db, storage::Cf::kRecords, id); });
   const v1::VerifyDataResponse r = Verify();
-  EXPECT_EQ(r.problem_count(), 7u);  // 5 index rows, 1 version, the create event
+  EXPECT_EQ(r.problem_count(), 12u);  // 10 index rows, 1 version, the create event
   EXPECT_THAT(r.problems(),
               Contains(absl::StrCat("record ", id, ": created in the audit log but not stored")));
   EXPECT_THAT(r.problems(),
@@ -1051,7 +1109,7 @@ TEST_F(DataCheckTest, TheStartUpWalkHandsOverEveryEventItReadAndWhereItStopped) 
 // data check's gauges are back after a start with the data checks.
 TEST_F(DataCheckTest, AStartWithTheDataChecksRecallsTheLastDataCheckFromItsOwnWalk) {
   const std::string id = Create(FictionalRecord(1));
-  Edit([&](storage::Database* db) {
+  EditBehindTheSeal([&](storage::Database* db) {
     const storage::StoredHead head = Head(db, id);
     Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
   });
@@ -1169,12 +1227,12 @@ TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
   ASSERT_TRUE(VetForCheckId(CandidateOf(person), &answered).ok());
   ASSERT_EQ(HistoryLength(person), 1);
   const crypto::SecretBytes key = DerivedKeyOf(*server_, storage::kCheckStoreKeyPurpose);
-  std::string token;
+  const std::string token = CandidateToken(answered);
+  ASSERT_EQ(token.size(), 32u);
   ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
-    // Rewritten as an earlier registry wrote it.
+    // Rewritten as an earlier registry wrote it, which had not marked the checks moved.
     const std::string current = CheckKey(db, answered);
     ASSERT_FALSE(current.empty());
-    token = current.substr(0, 32);
     auto aead = crypto::AesGcm::Create(key);
     ASSERT_TRUE(aead.ok()) << aead.status();
     absl::StatusOr<std::optional<std::string>> value = db->Get(storage::Cf::kChecks, current);
@@ -1192,6 +1250,7 @@ TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
     batch.Delete(storage::Cf::kChecks, current);
     batch.Put(storage::Cf::kChecks, legacy, *sealed);
     batch.Put(storage::Cf::kMeta, "schema/version", "6");
+    batch.Delete(storage::Cf::kMeta, "layouts/vetting-checks");
     ASSERT_TRUE(db->Write(batch).ok());
   }));
   ASSERT_TRUE(server_->Restart().ok());
@@ -1202,7 +1261,7 @@ TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
   EXPECT_EQ(moved.reference(), "vetting checks batch 1: 1 rows");
   const v1::AuditEvent upgraded = testing::StoredEvent(*server_, size - 1);
   EXPECT_EQ(upgraded.actor(), "system:storage-schema");
-  EXPECT_EQ(upgraded.reference(), "schema 6 to 12: 1 checks moved 0 records filed 0 with aliases");
+  EXPECT_EQ(upgraded.reference(), "schema 6 to 13: 1 checks moved 0 records filed 0 with aliases");
   // Once: the next start finds schema 9 and leaves the checks alone.
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(testing::AuditLogSize(*server_), size);
@@ -1212,8 +1271,9 @@ TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
   EXPECT_EQ(r.vetting_checks(), 1u);
   Edit([&](storage::Database* db) {
     const std::string current = CheckKey(db, answered);
-    EXPECT_EQ(current.size(), 32u + storage::CheckStore::kSlotSize);
-    EXPECT_EQ(current.substr(0, 32), token);
+    EXPECT_EQ(current.size(), 1u + storage::CheckStore::kPersonKeySize +
+                                  storage::CheckStore::kSlotSize);
+    EXPECT_EQ(current.find(token), std::string::npos);
   });
 }
 
@@ -1229,7 +1289,7 @@ std::vector<std::string> AliasRows(storage::Database* db, char kind, const std::
 }
 
 // Leaves the data as storage schema `version` left it: without the index rows of `kinds` (as
-// AliasRows) that name record `id`, which that schema did not file.
+// AliasRows) that name record `id`, which that schema did not file, and without the index seal.
 void LeaveAsSchema(storage::Database* db, const std::string& version, const std::string& id,
                    std::initializer_list<char> kinds) {
   for (const char kind : kinds) {
@@ -1239,6 +1299,8 @@ void LeaveAsSchema(storage::Database* db, const std::string& version, const std:
   }
   storage::Batch batch;
   batch.Put(storage::Cf::kMeta, "schema/version", version);
+  // Nor the index seal, which the next start makes from the rows there are.
+  batch.Delete(storage::Cf::kMeta, storage::kIndexSealRow);
   ASSERT_TRUE(db->Write(batch).ok());
 }
 
@@ -1280,7 +1342,7 @@ TEST_F(DataCheckTest, AliasesOfAnEarlierSchemaAreFiledAtStartUp) {
   other.mutable_person()->set_personal_number("1234500003");
   other.mutable_conviction()->set_case_number("PKR 42/2021");
   const std::string other_id = Create(other);
-  Edit([&](storage::Database* db) { LeaveAsSchema(db, "7", id, {'a', 'b'}); });
+  EditBeforeTheSeal([&](storage::Database* db) { LeaveAsSchema(db, "7", id, {'a', 'b'}); });
   const uint64_t size = testing::AuditLogSize(*server_);
   const v1::AuditEvent filed = testing::StoredEvent(*server_, size - 2);
   EXPECT_EQ(filed.actor(), "system:storage-schema");
@@ -1288,7 +1350,7 @@ TEST_F(DataCheckTest, AliasesOfAnEarlierSchemaAreFiledAtStartUp) {
   EXPECT_EQ(filed.reference(), "names batch 1: 2 records");
   EXPECT_THAT(filed.record_ids(), ::testing::UnorderedElementsAre(id, other_id));
   EXPECT_EQ(testing::StoredEvent(*server_, size - 1).reference(),
-            "schema 7 to 12: 2 records filed 1 with aliases");
+            "schema 7 to 13: 2 records filed 1 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
   v1::SearchRecordsResponse found;
   ASSERT_NO_FATAL_FAILURE(
@@ -1310,12 +1372,12 @@ TEST_F(DataCheckTest, LooseTokensOfAnEarlierSchemaAreFiledAnewAtStartUp) {
   r.mutable_person()->set_surname("Tha\xc3\xa7i");
   r.mutable_person()->set_given_name("Dhurata");
   const std::string id = Create(r);
-  Edit([&](storage::Database* db) {
+  EditBeforeTheSeal([&](storage::Database* db) {
     ASSERT_EQ(AliasRows(db, 'l', id).size(), 1u);
     LeaveAsSchema(db, "8", id, {'l'});
   });
   EXPECT_EQ(testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1).reference(),
-            "schema 8 to 12: 1 records filed 0 with aliases");
+            "schema 8 to 13: 1 records filed 0 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
   ExpectOnlyAPossibleMatch("\xd0\xa2\xd0\xb0\xd1\x87\xd0\xb8",                      // Тачи
                            "\xd0\x94\xd1\x83\xd1\x80\xd0\xb0\xd1\x82\xd0\xb0",  // Дурата
@@ -1331,21 +1393,22 @@ TEST_F(DataCheckTest, GivenNameWordsOfAnEarlierSchemaAreFiledAtStartUp) {
   r.mutable_person()->set_surname("O'Brien");
   r.mutable_person()->set_given_name("Ali Arben");
   const std::string id = Create(r);
-  Edit([&](storage::Database* db) { LeaveAsSchema(db, "10", id, {'l', 'w'}); });
+  EditBeforeTheSeal([&](storage::Database* db) { LeaveAsSchema(db, "10", id, {'l', 'w'}); });
   EXPECT_EQ(testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1).reference(),
-            "schema 10 to 12: 1 records filed 0 with aliases");
+            "schema 10 to 13: 1 records filed 0 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
   ASSERT_NO_FATAL_FAILURE(
       ExpectOnlyAPossibleMatch("O Brien", "Arben", r.person().birth_date(), id));
   // Both given names in the other order: each word was looked up alone too, and the search's
-  // event names each token looked up (exact, loose, and the two words').
+  // event names each token looked up (exact, loose, the two words', and the name's other ways
+  // of being written).
   v1::SearchRecordsResponse found;
   ASSERT_NO_FATAL_FAILURE(SearchByName("O Brien", "Arben Ali", r.person().birth_date(), &found));
   ASSERT_EQ(found.possible_matches_size(), 1);
   EXPECT_EQ(found.possible_matches(0).metadata().record_id(), id);
   const v1::AuditEvent searched =
       testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1);
-  EXPECT_EQ(searched.tokens_size(), 4);
+  EXPECT_GT(searched.tokens_size(), 4);
   // An employer's candidate of one of the two given names, under another number: referred.
   v1::Person candidate = r.person();
   candidate.set_given_name("Arben");
@@ -1364,15 +1427,18 @@ TEST_F(DataCheckTest, NameVariantsOfAnEarlierSchemaAreFiledAtStartUp) {
   r.mutable_person()->set_surname("Hoxha-Berisha");
   r.mutable_person()->set_given_name("Arben");
   const std::string id = Create(r);
-  Edit([&](storage::Database* db) {
-    // The words in any order, the surname joined, and each of its two words alone.
-    EXPECT_EQ(AliasRows(db, 'v', id).size(), 4u);
+  EditBeforeTheSeal([&](storage::Database* db) {
+    // The words in any order, the surname joined, and each of its two words alone; and (schema
+    // 13) each two of its words: hoxha berisha, hoxha arben, berisha arben, hoxhaberisha arben,
+    // and each of those four with the whole name joined each way; and the surname joined each
+    // way alone (hoxhaberisha, berishahoxha).
+    EXPECT_EQ(AliasRows(db, 'v', id).size(), 18u);
     LeaveAsSchema(db, "11", id, {'v'});
   });
   EXPECT_EQ(testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1).reference(),
-            "schema 11 to 12: 1 records filed 0 with aliases");
+            "schema 11 to 13: 1 records filed 0 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
-  Edit([&](storage::Database* db) { EXPECT_EQ(AliasRows(db, 'v', id).size(), 4u); });
+  Edit([&](storage::Database* db) { EXPECT_EQ(AliasRows(db, 'v', id).size(), 18u); });
   v1::Person candidate = r.person();
   candidate.set_surname("Berisha");
   candidate.set_personal_number("1234500078");
@@ -1394,10 +1460,12 @@ TEST_F(DataCheckTest, ADeletedNameVariantRowIsCaught) {
   r.mutable_person()->set_given_name("Ali Arben");
   const std::string id = Create(r);
   EXPECT_EQ(Verify().problem_count(), 0u);
-  Edit([&](storage::Database* db) {
+  EditBehindTheSeal([&](storage::Database* db) {
     const std::vector<std::string> rows = AliasRows(db, 'v', id);
-    // The words in any order and the given name joined.
-    ASSERT_EQ(rows.size(), 2u);
+    // The words in any order and the given name joined, and each two of the words (ali arben,
+    // ali kerqeli, arben kerqeli, aliarben kerqeli, and each of those four with the whole name
+    // joined each way), and the given name joined each way alone (aliarben, arbenali).
+    ASSERT_EQ(rows.size(), 16u);
     Delete(db, storage::Cf::kIndex, rows[1]);
   });
   const v1::VerifyDataResponse report = Verify();
@@ -1440,27 +1508,30 @@ TEST_F(DataCheckTest, AHistoryEntryNoEventWroteIsCaught) {
   const std::string forged(32, 'f');
   const std::string moved(32, 'e');
   const crypto::SecretBytes key = DerivedKeyOf(*server_, storage::kCheckStoreKeyPurpose);
+  const std::string token = CandidateToken(answered);
   std::string moved_slot;
   Edit([&](storage::Database* db) {
     const std::string real_key = CheckKey(db, answered);
-    ASSERT_EQ(real_key.size(), 32u + storage::CheckStore::kSlotSize);
+    ASSERT_FALSE(real_key.empty());
     absl::StatusOr<std::unique_ptr<storage::CheckStore>> store =
         storage::CheckStore::Create(db, key);
     ASSERT_TRUE(store.ok()) << store.status();
-    absl::StatusOr<std::string> slot = (*store)->Slot(moved);
+    absl::StatusOr<std::string> slot = (*store)->Slot(token, moved);
     ASSERT_TRUE(slot.ok()) << slot.status();
     moved_slot = *slot;
+    absl::StatusOr<std::string> moved_key = (*store)->RowKey(token, moved);
+    ASSERT_TRUE(moved_key.ok()) << moved_key.status();
     storage::StoredCheck check;
     check.mutable_summary()->set_check_id(forged);
     check.mutable_summary()->set_organisation("dev-school");
     storage::PendingWrite w;
-    ASSERT_TRUE((*store)->Stage(real_key.substr(0, 32), absl::Now(), check, &w).ok());
+    ASSERT_TRUE((*store)->Stage(token, absl::Now(), check, &w).ok());
     ASSERT_TRUE(db->Write(w.staged()).ok());
     // The real entry's value under a key that names another check id.
     absl::StatusOr<std::optional<std::string>> value = db->Get(storage::Cf::kChecks, real_key);
     ASSERT_TRUE(value.ok() && value->has_value());
     storage::Batch copy;
-    copy.Put(storage::Cf::kChecks, real_key.substr(0, 32) + moved_slot, **value);
+    copy.Put(storage::Cf::kChecks, *moved_key, **value);
     ASSERT_TRUE(db->Write(copy).ok());
   });
 
@@ -1626,6 +1697,7 @@ TEST_F(DataCheckTest, AStartLongAfterTheLastDataCheckRunsItSoonAndFindsWhatChang
     const storage::StoredHead head = Head(db, id);
     Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
   }));
+  ASSERT_NO_FATAL_FAILURE(ForgeIndexSeal());  // the row alone, not the seal (row 115)
   clock.Advance(absl::Hours(server_->config().data_check_interval_hours()) + absl::Minutes(1));
   server::RegistryServerOptions options;
   options.config = server_->config();
@@ -1666,6 +1738,8 @@ TEST_F(DataCheckTest, IndexRowsOfAnErasedRecordPutBackFindNothingAndAreNamed) {
   server_->Stop();
   ASSERT_NO_FATAL_FAILURE(
       testing::EditStoppedData(*server_, [&](storage::Database* db) { PutRows(db, index_rows); }));
+  // By someone holding the key file: without it, the index seal refuses every check (row 115).
+  ASSERT_NO_FATAL_FAILURE(ForgeIndexSeal());
   std::string out;
   EXPECT_EQ(RunOffline(&out), 1) << out;
   EXPECT_THAT(out, HasSubstr(absl::StrCat("index row 'p' for ", id, ": orphaned")));
@@ -1706,11 +1780,17 @@ TEST_F(DataCheckTest, IndexRowsOfAnErasedRecordPutBackFindNothingAndAreNamed) {
 // either one deleted while registryd was stopped went unnoticed while the other remained, and the
 // probe was hidden from that person. Each missing row is named by its check id. A REFER's row of
 // the alert on an organisation's many REFERs deleted offline reset the day's count: named too.
-std::vector<std::string> RowsOfCheck(storage::Database* db, const std::string& key) {
+std::vector<std::string> RowsOfCheck(const TestServer& server, storage::Database* db,
+                                     const std::string& check_id) {
+  // Each history's copy has a slot of its own: the holder of the key file opens every row.
+  absl::StatusOr<std::unique_ptr<crypto::AesGcm>> aead =
+      crypto::AesGcm::Create(DerivedKeyOf(server, storage::kCheckStoreKeyPurpose));
+  EXPECT_TRUE(aead.ok()) << aead.status();
   std::vector<std::string> keys;
-  const std::string slot = key.substr(32);
   for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kChecks})) {
-    if (row.first.size() == key.size() && absl::EndsWith(row.first, slot)) {
+    storage::StoredCheck check;
+    absl::StatusOr<std::string> plain = (*aead)->Decrypt(row.second, row.first);
+    if (plain.ok() && check.ParseFromString(*plain) && check.summary().check_id() == check_id) {
       keys.push_back(row.first);
     }
   }
@@ -1739,11 +1819,16 @@ TEST_F(DataCheckTest, EachHistoryOfAReferUnderAnotherNumberIsHeldToItsEvent) {
   Edit([&](storage::Database* db) {
     const std::string person_token = Head(db, id).personal_number_token();
     ASSERT_EQ(person_token.size(), 32u);
+    absl::StatusOr<std::unique_ptr<storage::CheckStore>> store = storage::CheckStore::Create(
+        db, DerivedKeyOf(*server_, storage::kCheckStoreKeyPurpose));
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<std::string> person = (*store)->PersonKey(person_token);
+    ASSERT_TRUE(person.ok()) << person.status();
     for (size_t i = 0; i < answered.size(); ++i) {
-      const std::vector<std::string> keys = RowsOfCheck(db, CheckKey(db, answered[i]));
+      const std::vector<std::string> keys = RowsOfCheck(*server_, db, answered[i]);
       ASSERT_EQ(keys.size(), 2u);
       for (const std::string& key : keys) {
-        const bool copy = absl::StartsWith(key, person_token);
+        const bool copy = key.substr(1, 32) == *person;
         if (copy == (i == 0)) Delete(db, storage::Cf::kChecks, key);
       }
     }
@@ -1790,6 +1875,703 @@ TEST_F(DataCheckTest, ADeletedReferRowOfARecentCheckIsCaught) {
       r, absl::StrCat("vetting check ", answered, ": answered REFER within the last 24 hours, but "
                       "its REFER row is missing, so the alert on the organisation's many REFERs "
                       "would count it no more"));
+}
+
+// The key of the index row ('v') of the pair of name words `a` and `b` (normalised, a < b) with
+// `birth_date` of record `id` (RecordStore::NameWordPairTokens), as an insider with the key file
+// computes it; and its value, the row's MAC.
+std::string WordPairRowKey(const TestServer& server, const std::string& a, const std::string& b,
+                           const std::string& birth_date, const std::string& id) {
+  absl::StatusOr<std::string> token =
+      crypto::HmacSha256(DerivedKeyOf(server, "blind-index/name-birth-date"),
+                         absl::StrCat("word-pair|", a, " ", b, "|", birth_date));
+  EXPECT_TRUE(token.ok()) << token.status();
+  return absl::StrCat("v", token.value_or(""), id);
+}
+// The key of the index row ('v') of name word `word` alone (a field of the name joined).
+std::string WordAloneRowKey(const TestServer& server, const std::string& word,
+                            const std::string& birth_date, const std::string& id) {
+  absl::StatusOr<std::string> token =
+      crypto::HmacSha256(DerivedKeyOf(server, "blind-index/name-birth-date"),
+                         absl::StrCat("word-pair|", word, "|", birth_date));
+  EXPECT_TRUE(token.ok()) << token.status();
+  return absl::StrCat("v", token.value_or(""), id);
+}
+std::string IndexRowValue(const TestServer& server, const std::string& key) {
+  absl::StatusOr<std::string> mac = crypto::HmacSha256(DerivedKeyOf(server, "mac/index-row/v1"),
+                                                       absl::StrCat("kjc-registry/index-row/v1|",
+                                                                    key));
+  EXPECT_TRUE(mac.ok()) << mac.status();
+  return mac.value_or("");
+}
+
+// Schema 12 filed no pair of a name's words: the next start files every record's names anew
+// ("schema 12 to 13"), so that an employer's candidate who shares two of the words (one of two
+// surnames with one of two given names, or the words swapped and one left out) under another
+// number refers, and the data check holds the new rows to the heads.
+TEST_F(DataCheckTest, WordPairsOfAnEarlierSchemaAreFiledAtStartUp) {
+  v1::CreateRecordRequest r = ExampleRecord();
+  r.mutable_person()->set_surname("Hoti Morina");
+  r.mutable_person()->set_given_name("Ali Arben");
+  const std::string id = Create(r);
+  const std::string& born = r.person().birth_date();
+  // Each two of the words that stand for different ones of the name.
+  std::vector<std::string> pair_rows;
+  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
+           {"ali", "arben"}, {"ali", "hoti"}, {"ali", "hotimorina"}, {"ali", "morina"},
+           {"aliarben", "hoti"}, {"aliarben", "hotimorina"}, {"aliarben", "morina"},
+           {"arben", "hoti"}, {"arben", "hotimorina"}, {"arben", "morina"}, {"hoti", "morina"}}) {
+    pair_rows.push_back(WordPairRowKey(*server_, a, b, born, id));
+  }
+  // And the whole name joined each way with each of the six.
+  for (const std::string joined : {"hotimorinaaliarben", "aliarbenhotimorina"}) {
+    for (const std::string word : {"ali", "arben", "aliarben", "hoti", "morina", "hotimorina"}) {
+      pair_rows.push_back(WordPairRowKey(*server_, std::min(joined, word),
+                                         std::max(joined, word), born, id));
+    }
+  }
+  // And each field joined each way alone.
+  for (const std::string joined : {"hotimorina", "morinahoti", "aliarben", "arbenali"}) {
+    pair_rows.push_back(WordAloneRowKey(*server_, joined, born, id));
+  }
+  v1::Person candidate = r.person();
+  candidate.set_surname("Hoti");
+  candidate.set_given_name("Arben");
+  candidate.set_personal_number("1234500081");
+  EditBeforeTheSeal([&](storage::Database* db) {
+    EXPECT_EQ(AliasRows(db, 'v', id).size(), 31u);
+    for (const std::string& key : pair_rows) {
+      absl::StatusOr<std::optional<std::string>> row = db->Get(storage::Cf::kIndex, key);
+      ASSERT_TRUE(row.ok() && row->has_value());
+      Delete(db, storage::Cf::kIndex, key);
+    }
+    EXPECT_EQ(AliasRows(db, 'v', id).size(), 4u);
+    LeaveAsSchema(db, "12", id, {});
+  });
+  EXPECT_EQ(testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1).reference(),
+            "schema 12 to 13: 1 records filed 0 with aliases");
+  EXPECT_EQ(Verify().problem_count(), 0u);
+  Edit([&](storage::Database* db) {
+    EXPECT_EQ(AliasRows(db, 'v', id).size(), 31u);
+    for (const std::string& key : pair_rows) {
+      absl::StatusOr<std::optional<std::string>> row = db->Get(storage::Cf::kIndex, key);
+      EXPECT_TRUE(row.ok() && row->has_value());
+    }
+  });
+  EXPECT_EQ(Vet(candidate), v1::VETTING_RESULT_REFER);
+  candidate.set_surname("Arben");
+  candidate.set_given_name("Hoti");
+  candidate.set_personal_number("1234500082");
+  EXPECT_EQ(Vet(candidate), v1::VETTING_RESULT_REFER);
+  candidate.set_surname("Hoti");
+  candidate.set_given_name("Besnik");
+  candidate.set_personal_number("1234500083");
+  EXPECT_EQ(Vet(candidate), v1::VETTING_RESULT_CLEAR);
+  // Once.
+  const uint64_t after = testing::AuditLogSize(*server_);
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(testing::AuditLogSize(*server_), after);
+}
+
+// The rows of each two of a name's words are held to the head both ways: one deleted from the
+// data folder is named missing, and one of a pair the name does not have, put in with a valid
+// MAC by someone with the key file, is named as not the record's; an erasure leaves none.
+TEST_F(DataCheckTest, ADeletedWordPairRowIsCaught) {
+  v1::CreateRecordRequest r = ExampleRecord();
+  r.mutable_person()->set_given_name("Ali Arben");
+  const std::string id = Create(r);
+  const std::string& born = r.person().birth_date();
+  EXPECT_EQ(Verify().problem_count(), 0u);
+  const std::string pair = WordPairRowKey(*server_, "arben", "kerqeli", born, id);
+  EditBehindTheSeal([&](storage::Database* db) {
+    absl::StatusOr<std::optional<std::string>> row = db->Get(storage::Cf::kIndex, pair);
+    ASSERT_TRUE(row.ok() && row->has_value());
+    Delete(db, storage::Cf::kIndex, pair);
+  });
+  v1::VerifyDataResponse report = Verify();
+  EXPECT_THAT(report.problems(),
+              Contains(absl::StrCat("record ", id, ": index row 'v' missing")));
+
+  const std::string other = WordPairRowKey(*server_, "besnik", "kerqeli", born, id);
+  EditBehindTheSeal([&](storage::Database* db) {
+    storage::Batch batch;
+    batch.Put(storage::Cf::kIndex, pair, IndexRowValue(*server_, pair));
+    batch.Put(storage::Cf::kIndex, other, IndexRowValue(*server_, other));
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+  report = Verify();
+  EXPECT_THAT(report.problems(),
+              Contains(absl::StrCat("index row 'v' for ", id, ": not the record's current token")));
+  EXPECT_THAT(report.problems(), ::testing::Not(Contains(HasSubstr("index row 'v' missing"))));
+  EditBehindTheSeal([&](storage::Database* db) { Delete(db, storage::Cf::kIndex, other); });
+  EXPECT_EQ(Verify().problem_count(), 0u);
+  ASSERT_TRUE(Expunge(id).ok());
+  Edit([&](storage::Database* db) { EXPECT_THAT(AliasRows(db, 'v', id), IsEmpty()); });
+}
+
+// The index seal (storage/index_seal.h). The events of the system job, in the order written (a
+// new folder's seal writes none).
+std::vector<v1::AuditEvent> IndexSealEvents(TestServer& server) {
+  std::vector<v1::AuditEvent> events;
+  const uint64_t size = testing::AuditLogSize(server);
+  for (uint64_t i = 0; i < size; ++i) {
+    v1::AuditEvent event = testing::StoredEvent(server, i);
+    if (event.actor() == "system:index-seal") {
+      events.push_back(std::move(event));
+    }
+  }
+  return events;
+}
+
+// The index's three rows that find a record for vetting deleted while registryd was stopped:
+// the check was a signed CLEAR until the data check named the rows. Now the start compares the
+// rows with the seal, says so once (log and audit event, the family and the counts), and every
+// vetting check is refused, that person's and anyone else's; a court's search goes on.
+TEST_F(DataCheckTest, IndexRowsDeletedWhileStoppedRefuseEveryVettingCheck) {
+  const std::string id = Create(ExampleRecord());
+  const v1::CreateRecordRequest other = FictionalRecord(3);
+  Create(other);
+  ASSERT_EQ(Vet(ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_THAT(IndexSealEvents(*server_), IsEmpty());  // a new folder is sealed from the start
+  Edit([&](storage::Database* db) {
+    const storage::StoredHead head = Head(db, id);
+    Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
+    Delete(db, storage::Cf::kIndex, absl::StrCat("n", head.name_token(), id));
+    Delete(db, storage::Cf::kIndex, absl::StrCat("v", head.name_variant_tokens(0), id));
+  });
+  std::string answered;
+  EXPECT_EQ(VetForCheckId(CandidateOf(ExampleRecord().person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
+  EXPECT_EQ(VetForCheckId(CandidateOf(other.person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
+  const std::vector<v1::AuditEvent> said = IndexSealEvents(*server_);
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_EQ(said[0].action(), "index-seal-broken");
+  EXPECT_EQ(said[0].outcome(), static_cast<int>(grpc::StatusCode::DATA_LOSS));
+  EXPECT_THAT(said[0].reference(), HasSubstr("index family"));
+  EXPECT_THAT(said[0].reference(), HasSubstr("sealed, "));
+  // The refused checks are audited as other data-loss refusals, naming no one.
+  const v1::AuditEvent refused = testing::LastStoredEvent(*server_);
+  EXPECT_EQ(refused.action(), "/registry.v1.VettingService/VettingCheck");
+  EXPECT_EQ(refused.outcome(), static_cast<int>(grpc::StatusCode::DATA_LOSS));
+  EXPECT_THAT(refused.record_ids(), IsEmpty());
+  // A court still reads.
+  v1::SearchRecordsResponse found;
+  ASSERT_NO_FATAL_FAILURE(SearchByName(other.person().surname(), other.person().given_name(),
+                                       other.person().birth_date(), &found));
+  EXPECT_EQ(found.records_size(), 1);
+  const std::string problem =
+      "index seal: the index family's rows are not the rows sealed (";
+  EXPECT_THAT(Verify().problems(), Contains(HasSubstr(problem)));
+  std::string out;
+  EXPECT_EQ(RunOffline(&out), 1) << out;
+  EXPECT_THAT(out, HasSubstr(problem));
+  // Every start says it again, once.
+  EXPECT_EQ(IndexSealEvents(*server_).size(), 2u);
+}
+
+// An erased record's index row put back, copied from a copy of the folder made before the
+// erasure: one row more than sealed.
+TEST_F(DataCheckTest, AnIndexRowAddedWhileStoppedIsCaught) {
+  const v1::CreateRecordRequest r = ExampleRecord();
+  const std::string id = Create(r);
+  Create(FictionalRecord(3));
+  StoredRows name_row;
+  Edit([&](storage::Database* db) {
+    for (const auto& row : CopyRows(db, {storage::Cf::kIndex})) {
+      if (row.second.first[0] == 'n' && absl::EndsWith(row.second.first, id)) {
+        name_row.push_back(row);
+      }
+    }
+  });
+  ASSERT_EQ(name_row.size(), 1u);
+  ASSERT_TRUE(Expunge(id).ok());
+  ASSERT_EQ(Verify().problem_count(), 0u);
+  Edit([&](storage::Database* db) { PutRows(db, name_row); });
+  std::string answered;
+  EXPECT_EQ(VetForCheckId(CandidateOf(r.person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
+  EXPECT_THAT(Verify().problems(), Contains(HasSubstr("index seal: ")));
+}
+
+// One row deleted and an old one put back in its place: the count is the same, the sum is not.
+TEST_F(DataCheckTest, AnIndexRowSwappedWhileStoppedIsCaught) {
+  const v1::CreateRecordRequest gone = FictionalRecord(4);
+  const std::string gone_id = Create(gone);
+  const std::string id = Create(ExampleRecord());
+  StoredRows old_row;
+  Edit([&](storage::Database* db) {
+    for (const auto& row : CopyRows(db, {storage::Cf::kIndex})) {
+      if (row.second.first[0] == 'p' && absl::EndsWith(row.second.first, gone_id)) {
+        old_row.push_back(row);
+      }
+    }
+  });
+  ASSERT_EQ(old_row.size(), 1u);
+  ASSERT_TRUE(Expunge(gone_id).ok());
+  Edit([&](storage::Database* db) {
+    const storage::StoredHead head = Head(db, id);
+    Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
+    PutRows(db, old_row);
+  });
+  std::string answered;
+  EXPECT_EQ(VetForCheckId(CandidateOf(ExampleRecord().person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
+  const std::vector<v1::AuditEvent> said = IndexSealEvents(*server_);
+  ASSERT_EQ(said.size(), 1u);
+  // As many rows as sealed, not the same ones.
+  const std::string counts = std::string(absl::StripSuffix(
+      said[0].reference().substr(said[0].reference().find('(') + 1),
+      said[0].reference().substr(said[0].reference().find(')'))));
+  const std::vector<std::string> both = absl::StrSplit(counts, " sealed, ");
+  ASSERT_EQ(both.size(), 2u) << counts;
+  EXPECT_EQ(both[0] + " found", both[1]);
+}
+
+// Every kind of write keeps the seal the exact set of index rows: creations, an amendment of the
+// name (its rows move), an erasure, an import, a restore of a backup (with the erasures after it
+// applied again) and the re-filing of an earlier schema. The data check recomputes it after
+// each, and a start compares it; vetting answers.
+TEST_F(DataCheckTest, TheIndexSealStaysExactAfterEveryKindOfWrite) {
+  Create(ExampleRecord());
+  const std::string b = Create(FictionalRecord(5));
+  const std::string c = Create(FictionalRecord(6));
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    v1::AmendRecordRequest req;
+    req.set_record_id(b);
+    req.mutable_person()->set_surname("Berisha");
+    req.mutable_update_mask()->add_paths("person.surname");
+    req.set_reason("surname corrected by court notice");
+    v1::AmendRecordResponse resp;
+    const grpc::Status s =
+        v1::RecordService::NewStub(server_->Channel("clerk"))->AmendRecord(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  v1::BackupInfo backup;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
+                               ->CreateBackup(&ctx, v1::CreateBackupRequest(), &backup);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  ASSERT_TRUE(Expunge(c).ok());
+  Create(FictionalRecord(7));
+  v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << absl::StrJoin(r.problems(), "\n");
+  // The restore: the backup's own seal, then the erasure after it applied again.
+  server_->Stop();
+  int applied = -1;
+  const absl::Status restored =
+      server::RestoreBackup(server_->config(), backup.backup_id(), &applied);
+  ASSERT_TRUE(restored.ok()) << restored;
+  ASSERT_TRUE(server_->Restart().ok());
+  r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << absl::StrJoin(r.problems(), "\n");
+  EXPECT_EQ(r.records(), 2u);
+  // The re-filing of every record's names (an earlier schema, the rows all there).
+  Edit([&](storage::Database* db) {
+    storage::Batch batch;
+    batch.Put(storage::Cf::kMeta, "schema/version", "11");
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+  r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << absl::StrJoin(r.problems(), "\n");
+  EXPECT_EQ(Vet(ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_THAT(IndexSealEvents(*server_), IsEmpty());
+}
+
+// A folder from before the seal (an earlier storage schema, a watermark that binds no seal) gets
+// one at its first start, from the rows it holds, audited once; vetting answers from it, and a
+// row deleted afterwards is caught.
+TEST_F(DataCheckTest, AFolderWithoutAnIndexSealGetsOneAtStart) {
+  const std::string id = Create(ExampleRecord());
+  size_t rows = 0;
+  EditBeforeTheSeal([&](storage::Database* db) {
+    rows = CopyRows(db, {storage::Cf::kIndex}).size();
+    Delete(db, storage::Cf::kMeta, storage::kIndexSealRow);
+    storage::Batch batch;
+    batch.Put(storage::Cf::kMeta, "schema/version", "12");
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+  std::vector<v1::AuditEvent> said = IndexSealEvents(*server_);
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_EQ(said[0].action(), "index-seal-made");
+  EXPECT_EQ(said[0].reference(),
+            absl::StrCat("index seal made: ", rows, " rows of the index family"));
+  EXPECT_EQ(Vet(ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ(Verify().problem_count(), 0u);
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(IndexSealEvents(*server_).size(), 1u);  // once
+  Edit([&](storage::Database* db) {
+    const storage::StoredHead head = Head(db, id);
+    Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
+  });
+  std::string answered;
+  EXPECT_EQ(VetForCheckId(CandidateOf(ExampleRecord().person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
+}
+
+// The comparison after a start runs in the background, and vetting waits for it: the first
+// check after a start is answered, not refused as unavailable.
+TEST_F(DataCheckTest, TheFirstVettingCheckAfterAStartIsAnswered) {
+  Create(ExampleRecord());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(server_->Restart().ok());
+    std::string answered;
+    const grpc::Status s = VetForCheckId(CandidateOf(ExampleRecord().person()), &answered);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
+}
+
+// After an investigation the operator may keep the data as it is: `registryd --reseal_index`
+// refuses while the data check finds anything besides the seal (a deleted row is put right, or
+// the data restored, first), and seals the rows there are once it finds nothing else, audited.
+TEST_F(DataCheckTest, ResealingTheIndexNeedsAnOtherwiseSoundDataCheck) {
+  const std::string id = Create(ExampleRecord());
+  // The seal's own row edited: the seal is the one problem.
+  Edit([&](storage::Database* db) {
+    storage::Batch batch;
+    batch.Put(storage::Cf::kMeta, storage::kIndexSealRow, std::string(72, '\0'));
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+  std::string answered;
+  EXPECT_EQ(VetForCheckId(CandidateOf(ExampleRecord().person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
+  v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 1u);
+  EXPECT_THAT(r.problems(), Contains(HasSubstr("index seal: the stored seal")));
+  server_->Stop();
+  absl::StatusOr<uint64_t> resealed = server::ResealIndex(server_->config(), SystemClock::Get());
+  ASSERT_TRUE(resealed.ok()) << resealed.status();
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(Vet(ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
+  const std::vector<v1::AuditEvent> said = IndexSealEvents(*server_);
+  ASSERT_FALSE(said.empty());
+  EXPECT_EQ(said.back().action(), "index-sealed-anew");
+  EXPECT_THAT(said.back().reference(),
+              HasSubstr(absl::StrCat("index sealed anew by the operator: ", *resealed, " rows")));
+  EXPECT_EQ(Verify().problem_count(), 0u);
+
+  // A row deleted: the data check names it, and the seal is not made over it.
+  Edit([&](storage::Database* db) {
+    const storage::StoredHead head = Head(db, id);
+    Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
+  });
+  server_->Stop();
+  resealed = server::ResealIndex(server_->config(), SystemClock::Get());
+  EXPECT_TRUE(absl::IsFailedPrecondition(resealed.status())) << resealed.status();
+  EXPECT_THAT(resealed.status().message(), HasSubstr("1 problems besides the index seal"));
+  ASSERT_TRUE(server_->Restart().ok());
+}
+
+// What a stolen data folder showed of the vetting histories, and shows no more: the checks family
+// was keyed by the personal-number token of the index family's 'p' rows, so a thief without the
+// key file joined a record to how often its person was vetting-checked; and a REFER's two rows
+// ended in the same slot, so the files said which two histories it linked. Neither holds now.
+TEST_F(DataCheckTest, NoHistoryKeyHoldsAnIndexTokenAndARefersCopiesShareNoSlot) {
+  const v1::Person person = ExampleRecord().person();
+  Create(ExampleRecord());
+  std::string asked;
+  ASSERT_TRUE(VetForCheckId(CandidateOf(person), &asked).ok());
+  v1::VettingCheckRequest other = CandidateOf(person, ConsentFor("1098765432"));
+  other.set_personal_number("1098765432");
+  std::string refer;
+  ASSERT_TRUE(VetForCheckId(other, &refer).ok());
+  ASSERT_EQ(HistoryLength(person), 2);
+  const std::string asked_token = CandidateToken(refer);
+  ASSERT_EQ(asked_token.size(), 32u);
+  Edit([&](storage::Database* db) {
+    std::vector<std::string> tokens = {asked_token};
+    for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kIndex})) {
+      if (row.first.size() > 33 && row.first[0] == 'p') tokens.push_back(row.first.substr(1, 32));
+    }
+    ASSERT_GE(tokens.size(), 2u);
+    const auto rows = CopyRows(db, {storage::Cf::kChecks});
+    ASSERT_EQ(rows.size(), 3u);
+    for (const auto& [cf, row] : rows) {
+      for (const std::string& token : tokens) {
+        EXPECT_FALSE(absl::StartsWith(row.first, token));
+        EXPECT_EQ(row.first.find(token.substr(0, 8)), std::string::npos);
+      }
+    }
+    const std::vector<std::string> copies = RowsOfCheck(*server_, db, refer);
+    ASSERT_EQ(copies.size(), 2u);
+    const size_t slot = storage::CheckStore::kSlotSize;
+    EXPECT_NE(copies[0].substr(copies[0].size() - slot), copies[1].substr(copies[1].size() - slot));
+  });
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+  EXPECT_EQ(r.vetting_checks(), 3u);
+}
+
+// The limit and REFER rows' keys held each check's time for two days (and the REFER rows were
+// grouped by organisation). The keys hold no time now; after a restart the rows still count
+// (the person's daily limit) and the data check still finds every one.
+TEST_F(DataCheckTest, LimitAndReferRowsHoldNoTimeAndStillCountAcrossARestart) {
+  const v1::Person person = ExampleRecord().person();
+  Create(ExampleRecord());
+  v1::VettingCheckRequest req = CandidateOf(person);
+  req.set_personal_number("1098765432");
+  const absl::Time before = absl::Now();
+  std::string answered;
+  ASSERT_TRUE(VetForCheckId(req, &answered).ok());
+  const absl::Time after = absl::Now();
+  std::string organisation;
+  for (uint64_t i = testing::AuditLogSize(*server_); i-- > 0 && organisation.empty();) {
+    const v1::AuditEvent event = testing::StoredEvent(*server_, i);
+    if (event.check_id() == answered) organisation = event.organisation();
+  }
+  ASSERT_FALSE(organisation.empty());
+  const std::string token = CandidateToken(answered);
+  Edit([&](storage::Database* db) {
+    std::vector<std::string> keys;
+    for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kMeta})) {
+      if (absl::StartsWith(row.first, "limits/")) keys.push_back(row.first);
+    }
+    ASSERT_GE(keys.size(), 3u);  // the person's, the name's, the REFER's
+    for (const std::string& key : keys) {
+      for (const absl::Time at : {before, after}) {
+        const std::string micros =
+            storage::EncodeU64(static_cast<uint64_t>(absl::ToUnixMicros(at)));
+        EXPECT_EQ(key.find(micros.substr(0, 4)), std::string::npos);
+      }
+    }
+    absl::StatusOr<std::unique_ptr<storage::CheckStore>> store = storage::CheckStore::Create(
+        db, DerivedKeyOf(*server_, storage::kCheckStoreKeyPurpose));
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<uint32_t> takes =
+        (*store)->CountLimitTakes(organisation, token, before - absl::Hours(24));
+    ASSERT_TRUE(takes.ok()) << takes.status();
+    EXPECT_EQ(*takes, 1u);
+    EXPECT_EQ(*(*store)->CountLimitTakes(organisation, token, after + absl::Seconds(1)), 0u);
+    absl::StatusOr<std::vector<absl::Time>> refers =
+        (*store)->RefersBetween(organisation, before - absl::Hours(24), absl::Now(), "");
+    ASSERT_TRUE(refers.ok()) << refers.status();
+    ASSERT_EQ(refers->size(), 1u);
+    EXPECT_GE((*refers)[0], before - absl::Seconds(1));
+  });
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+}
+
+// A data folder of the previous layout: checks under token || slot of the check id alone, and
+// limit and REFER rows with their time in the key. The next start moves the checks (those not
+// moved yet: one already is, as after a move stopped part way), each batch audited, and marks
+// the move done; the limit and REFER rows are read as they are until pruned. The history lists
+// every check, and the data check holds the moved checks and the earlier rows as before.
+TEST_F(DataCheckTest, ChecksOfThePreviousLayoutMoveAtStartAndAreStillListedCountedAndHeld) {
+  const v1::Person person = ExampleRecord().person();
+  const std::string id = Create(ExampleRecord());
+  std::string asked;
+  ASSERT_TRUE(VetForCheckId(CandidateOf(person), &asked).ok());
+  v1::VettingCheckRequest other = CandidateOf(person, ConsentFor("1098765432"));
+  other.set_personal_number("1098765432");
+  std::string refer;
+  ASSERT_TRUE(VetForCheckId(other, &refer).ok());
+  ASSERT_EQ(HistoryLength(person), 2);
+  const std::string refer_token = CandidateToken(refer);
+  const crypto::SecretBytes key = DerivedKeyOf(*server_, storage::kCheckStoreKeyPurpose);
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+    absl::StatusOr<std::unique_ptr<storage::CheckStore>> store =
+        storage::CheckStore::Create(db, key);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto aead = crypto::AesGcm::Create(key);
+    ASSERT_TRUE(aead.ok()) << aead.status();
+    storage::Batch batch;
+    const auto reseal = [&](const std::string& from, const std::string& to, storage::Cf cf,
+                            const std::function<std::string(const std::string&)>& plain_of) {
+      absl::StatusOr<std::optional<std::string>> value = db->Get(cf, from);
+      ASSERT_TRUE(value.ok() && value->has_value()) << from.size();
+      absl::StatusOr<std::string> plain = (*aead)->Decrypt(**value, from);
+      ASSERT_TRUE(plain.ok()) << plain.status();
+      absl::StatusOr<std::string> sealed = (*aead)->Encrypt(plain_of(*plain), to);
+      ASSERT_TRUE(sealed.ok()) << sealed.status();
+      batch.Delete(cf, from);
+      batch.Put(cf, to, *sealed);
+    };
+    // The REFER's two rows as the previous layout keyed them; the other check stays moved.
+    const std::string person_token = Head(db, id).personal_number_token();
+    for (const std::string& token : {refer_token, person_token}) {
+      absl::StatusOr<std::string> current = (*store)->RowKey(token, refer);
+      absl::StatusOr<std::string> slot = (*store)->EarlierSlot(refer);
+      ASSERT_TRUE(current.ok() && slot.ok());
+      reseal(*current, token + *slot, storage::Cf::kChecks,
+             [](const std::string& plain) { return plain; });
+    }
+    // The limit and REFER rows with their time in the key (the check id after it), sealed over
+    // nothing.
+    for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kMeta})) {
+      for (const std::string kind : {"limits/person-checks/", "limits/org-refers/"}) {
+        if (!absl::StartsWith(row.first, kind)) continue;
+        absl::StatusOr<std::string> plain = (*aead)->Decrypt(row.second, row.first);
+        ASSERT_TRUE(plain.ok()) << plain.status();
+        const std::string group = kind == "limits/org-refers/"
+                                      ? plain->substr(8, 32)
+                                      : row.first.substr(kind.size(), 32);
+        const std::string earlier =
+            kind + group + plain->substr(0, 8) + plain->substr(plain->size() - 32);
+        reseal(row.first, earlier, storage::Cf::kMeta, [](const std::string&) { return ""; });
+      }
+    }
+    batch.Delete(storage::Cf::kMeta, "layouts/vetting-checks");
+    ASSERT_TRUE(db->Write(batch).ok());
+  }));
+  ASSERT_TRUE(server_->Restart().ok());
+
+  bool audited = false;
+  const uint64_t size = testing::AuditLogSize(*server_);
+  for (uint64_t i = size; i-- > 0 && !audited;) {
+    const v1::AuditEvent event = testing::StoredEvent(*server_, i);
+    audited = event.actor() == "system:storage-schema" &&
+              event.action() == "move-vetting-checks" &&
+              event.reference() == "vetting checks batch 1: 2 rows";
+  }
+  EXPECT_TRUE(audited);
+  EXPECT_EQ(HistoryLength(person), 2);
+  v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+  EXPECT_EQ(r.vetting_checks(), 3u);
+  // Once: the next start finds the move marked done and commits nothing.
+  const uint64_t settled = testing::AuditLogSize(*server_);
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(testing::AuditLogSize(*server_), settled);
+  Edit([&](storage::Database* db) {
+    for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kChecks})) {
+      EXPECT_EQ(row.first.size(),
+                1u + storage::CheckStore::kPersonKeySize + storage::CheckStore::kSlotSize);
+      EXPECT_EQ(row.first.find(refer_token), std::string::npos);
+    }
+  });
+  r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+}
+
+
+// The rows of the index that name `id`, as an insider with the data folder finds them.
+std::vector<std::string> IndexRowsOf(storage::Database* db, const std::string& id) {
+  std::vector<std::string> keys;
+  for (const auto& row : CopyRows(db, {storage::Cf::kIndex})) {
+    if (absl::EndsWith(row.second.first, id)) keys.push_back(row.second.first);
+  }
+  return keys;
+}
+
+// The seal's row copied from the folder as it was, and put back later with the index rows of that
+// time (a record entered since taken out of the index): the rows match the seal, but the seal is
+// behind the generation the audit watermark bound. The start says so once (log and event), every
+// vetting check is refused until a restore or a new seal, and a start after it says it again.
+TEST_F(DataCheckTest, AnOlderIndexSealPutBackWithItsRowsIsCaughtAtStart) {
+  Create(FictionalRecord(3));
+  std::string older_seal;
+  Edit([&](storage::Database* db) {
+    absl::StatusOr<std::optional<std::string>> row =
+        db->Get(storage::Cf::kMeta, storage::kIndexSealRow);
+    ASSERT_TRUE(row.ok() && row->has_value());
+    older_seal = **row;
+  });
+  const std::string id = Create(ExampleRecord());
+  ASSERT_EQ(Vet(ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
+  Edit([&](storage::Database* db) {
+    const std::vector<std::string> rows = IndexRowsOf(db, id);
+    ASSERT_FALSE(rows.empty());
+    for (const std::string& key : rows) Delete(db, storage::Cf::kIndex, key);
+    storage::Batch batch;
+    batch.Put(storage::Cf::kMeta, storage::kIndexSealRow, older_seal);
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+  std::string answered;
+  EXPECT_EQ(VetForCheckId(CandidateOf(ExampleRecord().person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
+  std::vector<v1::AuditEvent> said = IndexSealEvents(*server_);
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_EQ(said[0].action(), "index-seal-broken");
+  EXPECT_EQ(said[0].outcome(), static_cast<int>(grpc::StatusCode::DATA_LOSS));
+  EXPECT_THAT(said[0].reference(), HasSubstr("behind the one bound"));
+  // Writes since do not carry the put-back seal past the one bound.
+  Create(FictionalRecord(5));
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(VetForCheckId(CandidateOf(ExampleRecord().person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
+  said = IndexSealEvents(*server_);
+  ASSERT_EQ(said.size(), 2u);
+  EXPECT_EQ(said[1].action(), "index-seal-broken");
+}
+
+// A folder at the storage schema that came with the seal was sealed when it was made (silently:
+// a first start writes no event of its own) or before its upgrade: its seal deleted with index
+// rows is a broken seal, not a folder from before the seal, whether the audit watermark binds the
+// seal or not (an older mark).
+TEST_F(DataCheckTest, ADeletedIndexSealOnACurrentFolderIsBrokenNotMadeAnew) {
+  EXPECT_THAT(IndexSealEvents(*server_), IsEmpty());
+  const std::string id = Create(ExampleRecord());
+  const auto take_out = [&](storage::Database* db) {
+    for (const std::string& key : IndexRowsOf(db, id)) Delete(db, storage::Cf::kIndex, key);
+    Delete(db, storage::Cf::kMeta, storage::kIndexSealRow);
+  };
+  // The watermark binds the seal.
+  Edit(take_out);
+  std::string answered;
+  EXPECT_EQ(VetForCheckId(CandidateOf(ExampleRecord().person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
+  std::vector<v1::AuditEvent> said = IndexSealEvents(*server_);
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_EQ(said[0].action(), "index-seal-broken");
+  EXPECT_THAT(said[0].reference(), HasSubstr("seal is missing"));
+  // A watermark that binds none: the schema says the folder was sealed.
+  ASSERT_NO_FATAL_FAILURE(testing::ForgeWatermark(*server_));
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(VetForCheckId(CandidateOf(ExampleRecord().person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
+  said = IndexSealEvents(*server_);
+  ASSERT_EQ(said.size(), 2u);
+  EXPECT_EQ(said[1].action(), "index-seal-broken");
+  EXPECT_THAT(said[1].reference(), HasSubstr("schema"));
+  for (const v1::AuditEvent& event : said) EXPECT_NE(event.action(), "index-seal-made");
+}
+
+// An index row deleted by someone who sealed the rows anew (the key file's holder): the start
+// finds the seal sound and vetting answers, until the data check names the missing row; from
+// then on every vetting check is refused, until a restore or a new seal.
+TEST_F(DataCheckTest, TheDataCheckNamingAMissingIndexRowRefusesVetting) {
+  const std::string id = Create(ExampleRecord());
+  EditBehindTheSeal([&](storage::Database* db) {
+    const storage::StoredHead head = Head(db, id);
+    Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
+  });
+  std::string answered;
+  ASSERT_TRUE(VetForCheckId(CandidateOf(FictionalRecord(3).person()), &answered).ok());
+  EXPECT_THAT(Verify().problems(),
+              Contains(absl::StrCat("record ", id, ": index row 'p' missing")));
+  EXPECT_EQ(VetForCheckId(CandidateOf(ExampleRecord().person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
+  EXPECT_EQ(VetForCheckId(CandidateOf(FictionalRecord(3).person()), &answered).error_code(),
+            grpc::StatusCode::DATA_LOSS);
+}
+
+// A seal ahead of the generation the watermark bound (index writes after the mark's last writing,
+// then a crash before the next one) is taken: the start answers vetting checks and says nothing.
+TEST_F(DataCheckTest, AnIndexSealAheadOfTheWatermarkStillStartsAndAnswers) {
+  Create(FictionalRecord(3));
+  server_->Stop();
+  const std::string path = server_->config().audit_watermark_file();
+  std::string earlier;
+  {
+    std::ifstream in(path);
+    earlier.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_FALSE(earlier.empty());
+  ASSERT_TRUE(server_->Restart().ok());
+  Create(ExampleRecord());
+  server_->Stop();
+  // The mark as it was before the record's write: its log and seal both behind the folder's.
+  WriteFileAtomically(path, earlier);
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(Vet(ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_THAT(IndexSealEvents(*server_), IsEmpty());
+  EXPECT_EQ(Verify().problem_count(), 0u);
 }
 
 }  // namespace

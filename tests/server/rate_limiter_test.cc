@@ -873,8 +873,9 @@ TEST(RateLimitEndToEndTest, LimitAndReferRowsAreDeletedOnceTwoDaysOld) {
     EXPECT_TRUE(n.ok()) << n.status();
     return n.value_or(0);
   };
-  // A day later its four rows (the takes from the limits on the number, on the name and on its
-  // words in any order, and the REFER) are still counted: nothing goes.
+  // A day later its nine rows (the takes from the limits on the number, on the name, on its
+  // words in any order, on the pair of its two words and on each word with the whole name
+  // joined each way, and the REFER) are still counted: nothing goes.
   clock.Advance(absl::Hours(24));
   const uint64_t before = testing::AuditLogSize(*server);
   EXPECT_EQ(pruned(), 0u);
@@ -882,15 +883,15 @@ TEST(RateLimitEndToEndTest, LimitAndReferRowsAreDeletedOnceTwoDaysOld) {
   // A check now, then past two days from the first.
   EXPECT_EQ(testing::VetAs(*server, "vetting", mismatched), v1::VETTING_RESULT_REFER);
   clock.Advance(absl::Hours(24) + absl::Minutes(1));
-  EXPECT_EQ(pruned(), 4u);
+  EXPECT_EQ(pruned(), 9u);
   const v1::AuditEvent event = testing::LastStoredEvent(*server);
   EXPECT_EQ(event.actor(), "system:vetting-limits");
   EXPECT_EQ(event.action(), "prune-vetting-limit-rows");
-  EXPECT_THAT(event.reference(), ::testing::StartsWith("4 rows from before "));
+  EXPECT_THAT(event.reference(), ::testing::StartsWith("9 rows from before "));
   // The second check's rows stay until they are two days old.
   EXPECT_EQ(pruned(), 0u);
   clock.Advance(absl::Hours(24));
-  EXPECT_EQ(pruned(), 4u);
+  EXPECT_EQ(pruned(), 9u);
 }
 
 // The day's REFERs are kept with the checks: a restart does not start the count again.
