@@ -3,7 +3,7 @@
 # second build directory, build-asan/, compiled with clang-14, AddressSanitizer and
 # UndefinedBehaviorSanitizer (REGISTRY_SANITIZE) and libFuzzer's coverage (REGISTRY_FUZZ). In it:
 #  1. the whole ctest suite runs under the sanitizers (a report fails the test that caused it);
-#  2. every libFuzzer target runs from its seed corpus for REGISTRY_FUZZ_SECONDS (default 30),
+#  2. every libFuzzer target runs from its seed corpus for REGISTRY_FUZZ_SECONDS (default 20),
 #     two at a time (tests/fuzz/run_fuzzers.sh).
 # The reliability tests run shorter here than in the Release run, which does the counted runs
 # (docs/reliability.md): under ASan each start of registryd costs several times as much.
@@ -31,11 +31,11 @@ start=$(date +%s)
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export REGISTRY_CRASH_CYCLES="${REGISTRY_CRASH_CYCLES:-4}"
-export REGISTRY_TAMPER_FLIPS="${REGISTRY_TAMPER_FLIPS:-30}"
+export REGISTRY_TAMPER_FLIPS="${REGISTRY_TAMPER_FLIPS:-12}"
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" --timeout 1200
 echo "sanitizer tests: $(( $(date +%s) - start )) s"
 
 start=$(date +%s)
-bash "$root/tests/fuzz/run_fuzzers.sh" --seconds "${REGISTRY_FUZZ_SECONDS:-30}" --jobs "$(nproc)" \
+bash "$root/tests/fuzz/run_fuzzers.sh" --seconds "${REGISTRY_FUZZ_SECONDS:-20}" --jobs "$(nproc)" \
   "$build"
 echo "fuzzing: $(( $(date +%s) - start )) s"

@@ -1,7 +1,11 @@
 #include "client/console/registry_api.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 #include "client/grpc_audit_log_source.h"
 #include "client/tls_probe.h"
@@ -124,10 +128,12 @@ class GrpcRegistry final : public Registry {
   // The settings of one call: a request id of its own. First, a channel that is not connected
   // (the registry was down, or restarted) is given up to two seconds to connect: without a call
   // under way only gRPC's backup poller, every 5 s, drives its handshake, so the console came
-  // back many seconds after the registry did; waiting here drives it at once.
+  // back many seconds after the registry did; waiting here drives it at once. The wait is no
+  // longer than a call's own timeout, so a page of a registry that is down does not take it twice.
   ConnectionSettings CallSettings() const {
     if (channel_->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
-      channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      channel_->WaitForConnected(
+          absl::ToChronoTime(absl::Now() + std::min(settings_.timeout, absl::Seconds(2))));
     }
     ConnectionSettings settings = settings_;
     settings.request_id = client::GenerateRequestId();

@@ -4,7 +4,7 @@
 # executions per target. Exits non-zero when any target finds a crash, a leak, a timeout or an
 # oracle failure; the input that did it is kept under the output folder.
 #
-#   tests/fuzz/run_fuzzers.sh BUILD_DIR                 # each target 30 s (CI)
+#   tests/fuzz/run_fuzzers.sh BUILD_DIR                 # each target 30 s (CI passes 20)
 #   tests/fuzz/run_fuzzers.sh --seconds 600 BUILD_DIR   # longer
 #   tests/fuzz/run_fuzzers.sh --runs 10000000 BUILD_DIR # a fixed number of executions each
 #   options: --jobs N (parallel targets, default 2), --out DIR (default BUILD_DIR/fuzz-runs),

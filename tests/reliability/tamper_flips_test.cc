@@ -60,7 +60,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int g_flips = 200;
+int g_flips = 100;
 
 std::unique_ptr<grpc::ClientContext> Context(int seconds = 20) {
   auto ctx = std::make_unique<grpc::ClientContext>();
