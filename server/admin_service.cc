@@ -8,8 +8,10 @@
 #include "common/json_log.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
+#include "crypto/blind_index.h"
 #include "server/backup_check.h"
 #include "server/data_check.h"
+#include "server/key_file.h"
 #include "storage/backups.h"
 
 namespace registry::server {
@@ -74,6 +76,16 @@ absl::StatusOr<absl::Time> AdminService::RefreshBackupMetrics() {
   return all.empty() ? absl::InfinitePast() : all.back().created_at;
 }
 
+namespace {
+
+// The key that authenticates backups (storage/backups.h), derived from the key file's root.
+absl::StatusOr<crypto::SecretBytes> BackupAuthKey(const v1::ServerConfig& config) {
+  ASSIGN_OR_RETURN(const KeyMaterial keys, LoadKeyFile(config.key_file()));
+  return crypto::DeriveKey(keys.derivation_root, storage::kBackupAuthKeyPurpose);
+}
+
+}  // namespace
+
 absl::Status AdminService::MakeBackup(absl::Time now, v1::AuditEvent* event,
                                       const std::function<absl::Status()>& commit,
                                       v1::BackupInfo* out) {
@@ -82,7 +94,11 @@ absl::Status AdminService::MakeBackup(absl::Time now, v1::AuditEvent* event,
   // A backup never copies the files of an erased record: an erasure whose compaction has not run
   // gets it first.
   RETURN_IF_ERROR(d_.records->CompactIfErasuresDue().status());
-  ASSIGN_OR_RETURN(storage::Backups::Info made, backups->Create(d_.db));
+  // The key before the copy: a key file that cannot be read leaves no backup behind.
+  ASSIGN_OR_RETURN(const crypto::SecretBytes auth_key, BackupAuthKey(*d_.config));
+  // With its record that registryd made it, without which a restore and a verification refuse
+  // it (storage/backups.h, Authentication).
+  ASSIGN_OR_RETURN(storage::Backups::Info made, backups->Create(d_.db, &auth_key));
   Fill(made, out);
   const v1::BackupConfig& keep = d_.keep;
   const std::vector<uint32_t> expired =
@@ -128,9 +144,18 @@ grpc::Status AdminService::VerifyBackup(grpc::ServerContext* ctx,
                                         v1::VerifyBackupResponse* resp) {
   return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     absl::StatusOr<v1::VerifyBackupResponse> result;
+    absl::Status authentic;
     {
       absl::MutexLock lock(&backup_mu_);
       result = CheckBackup(*d_.config, req->backup_id(), *d_.audit, *d_.db);
+      // Whether registryd made it: a backup made by hand in the backup folder (from the files of
+      // this registry's own backups) passes every check of CheckBackup but this one.
+      if (result.ok()) {
+        absl::StatusOr<crypto::SecretBytes> auth_key = BackupAuthKey(*d_.config);
+        authentic = auth_key.ok() ? storage::Backups::CheckAuthentic(
+                                        d_.backup_dir, result->backup_id(), *auth_key)
+                                  : auth_key.status();
+      }
       // The backup gauges as the folder is now: a backup damaged since the last backup or start
       // (the only other refreshes) kept registryd_backups_damaged at 0 while this found it.
       if (absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
@@ -152,6 +177,11 @@ grpc::Status AdminService::VerifyBackup(grpc::ServerContext* ctx,
       return result.status();
     }
     *resp = *std::move(result);
+    if (!authentic.ok()) {
+      resp->set_ok(false);
+      resp->set_problem_count(resp->problem_count() + 1);
+      resp->add_problems(std::string(authentic.message()));
+    }
     if (d_.metrics != nullptr) d_.metrics->RecordBackupVerification(absl::Now(), resp->ok());
     call.event().set_reference(absl::StrCat("backup-", resp->backup_id(),
                                             resp->ok() ? " sound" : " failed", " problems ",

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <string>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -16,6 +18,7 @@
 #include "common/status_macros.h"
 #include "crypto/merkle.h"
 #include "crypto/secret_bytes.h"
+#include "registry/v1/audit.pb.h"
 #include "server/config.h"
 #include "server/data_check.h"
 #include "server/registry_server.h"
@@ -115,6 +118,34 @@ void VerifyAuditLog(const storage::AuditLog& log, v1::VerifyBackupResponse* r) {
   r->set_audit_log_verified(true);
 }
 
+// Where the backup's log `restored` (of `size` events, not a prefix of `live`) parts from the
+// live log, when the live log's next event there is a restore's (registryd --restore_backup
+// writes one at the restored log's size): the backup is of the branch that restore gave up.
+// None otherwise, or when a root cannot be read.
+std::optional<uint64_t> RestoredAt(const storage::AuditLog& restored,
+                                   const storage::AuditLog& live, uint64_t size) {
+  // The trees agree at `lo` (both empty at 0) and differ at `hi`: agreeing at one size, they
+  // agree at every smaller one.
+  uint64_t lo = 0, hi = size;
+  while (hi - lo > 1) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    absl::StatusOr<std::string> mine = restored.RootAt(mid);
+    absl::StatusOr<std::string> theirs = live.RootAt(mid);
+    if (!mine.ok() || !theirs.ok()) return std::nullopt;
+    (*mine == *theirs ? lo : hi) = mid;
+  }
+  if (lo >= live.CurrentHead().size) return std::nullopt;
+  absl::StatusOr<std::string> bytes = live.ReadEvent(lo);
+  if (!bytes.ok()) return std::nullopt;
+  v1::AuditEvent event;
+  if (!event.ParseFromString(*bytes)) return std::nullopt;
+  // As registryd --restore_backup writes it (server/registry_server.cc).
+  if (event.actor() != "system:restore" || event.action() != "restore-backup") {
+    return std::nullopt;
+  }
+  return lo;
+}
+
 void CompareWithLive(const storage::AuditLog& restored, const storage::AuditLog& live,
                      v1::VerifyBackupResponse* r) {
   const storage::AuditLog::Head mine = restored.CurrentHead();
@@ -122,7 +153,8 @@ void CompareWithLive(const storage::AuditLog& restored, const storage::AuditLog&
   r->set_live_audit_events(theirs.size);
   if (mine.size > theirs.size) {
     Problem(r, absl::StrCat("audit log: the backup has ", mine.size,
-                            " events, more than the live log's ", theirs.size));
+                            mine.size == 1 ? " event" : " events", ", more than the live log's ",
+                            theirs.size));
     return;
   }
   absl::StatusOr<std::string> root = live.RootAt(mine.size);
@@ -132,14 +164,79 @@ void CompareWithLive(const storage::AuditLog& restored, const storage::AuditLog&
     return;
   }
   if (*root != mine.root) {
+    if (std::optional<uint64_t> at = RestoredAt(restored, live, mine.size); at.has_value()) {
+      Problem(r, absl::StrCat(
+          "audit log: the backup's tree of ", mine.size, mine.size == 1 ? " event" : " events",
+          " parts from the live log's after its first ", *at, ", where the live log records a "
+          "restore of an earlier backup (`registryd --restore_backup`, its event ", *at,
+          "): the backup's last ", mine.size - *at,
+          mine.size - *at == 1 ? " event is" : " events are",
+          " of the branch that restore gave up. Expected for every backup made before that "
+          "restore and newer than the backup it restored; restoring it would give up everything "
+          "written since the restore"));
+      return;
+    }
     Problem(r, absl::StrCat("audit log: the backup's tree of ", mine.size,
-                            " events differs from the live log's (a fork, not a prefix)"));
+                            mine.size == 1 ? " event" : " events",
+                            " differs from the live log's (a fork, not a prefix)"));
     return;
   }
   r->set_consistent_with_live_log(true);
 }
 
 }  // namespace
+
+absl::Status CheckRestoredBackup(const StorageStack& st, const storage::AuditLog* live,
+                                 bool catch_up, v1::VerifyBackupResponse* r) {
+  // The backup engine's checksums were taken when the files were copied: a block that was
+  // already damaged then passes them. Every block of the restored copy is read here.
+  absl::Status blocks = st.db->VerifyTableChecksums();
+  if (!blocks.ok()) {
+    Problem(r, absl::StrCat("a table file of the restored copy is damaged: ", blocks.message()));
+  }
+  r->set_audit_events(st.audit->CurrentHead().size);
+  VerifyAuditLog(*st.audit, r);
+  if (live != nullptr) CompareWithLive(*st.audit, *live, r);
+  if (catch_up) {
+    absl::StatusOr<int> applied = st.eraser->CatchUp();
+    if (!applied.ok()) {
+      if (OutOfRoom(applied.status())) return applied.status();
+      Problem(r, absl::StrCat("erasure ledger: ", applied.status().message()));
+      return absl::OkStatus();
+    }
+    r->set_erasures_reapplied(*applied);
+  }
+  // Records, versions and index rows against the audit log's events and the ledger (a record
+  // rolled back to an earlier version than its log saw written, a record without its rows).
+  absl::StatusOr<storage::DataCheckReport> report =
+      CheckData(*st.records, *st.checks, *st.audit, *st.ledger);
+  if (!report.ok()) {
+    if (OutOfRoom(report.status())) return report.status();
+    Problem(r, absl::StrCat("data check: ", report.status().message()));
+    return absl::OkStatus();
+  }
+  r->set_records(report->records);
+  r->set_versions(report->versions);
+  r->set_index_rows(report->index_rows);
+  for (std::string& p : report->problems) {
+    // Without the catch-up, the erasures the copy lacks are the restore's to apply (as it does
+    // once the copy is swapped in), not findings.
+    if (!catch_up && absl::StartsWith(p, "erasure ledger entry ")) continue;
+    Problem(r, std::move(p));
+  }
+  // Counted but not listed by the data check.
+  r->set_problem_count(r->problem_count() + report->problem_count - report->problems.size());
+  // The index seal against the rows: a seal put back with rows from another backup matches
+  // them, but one left from the rows of another does not.
+  absl::StatusOr<storage::IndexSealCheck> seal =
+      st.db->CheckIndexSeal(nullptr, /*record_verdict=*/false);
+  if (!seal.ok()) {
+    Problem(r, absl::StrCat("index seal: ", seal.status().message()));
+  } else if (const std::string problem = seal->Problem(); !problem.empty()) {
+    Problem(r, problem);
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& config,
                                                      uint32_t backup_id,
@@ -220,34 +317,12 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
       Problem(&r, absl::StrCat("the restored copy does not open: ", st.status().message()));
       return r;
     }
-    // The backup engine's checksums were taken when the files were copied: a block that was
-    // already damaged then passes them. Every block of the restored copy is read here.
-    absl::Status blocks = st->db->VerifyTableChecksums();
-    if (!blocks.ok()) {
-      Problem(&r, absl::StrCat("a table file of the restored copy is damaged: ", blocks.message()));
+    // The checks a restore runs on its staged copy too.
+    if (absl::Status checked = CheckRestoredBackup(*st, &live, /*catch_up=*/true, &r);
+        !checked.ok()) {
+      if (OutOfRoom(checked)) return NoRoomToCheck(backup_bytes);
+      return checked;
     }
-    r.set_audit_events(st->audit->CurrentHead().size);
-    VerifyAuditLog(*st->audit, &r);
-    CompareWithLive(*st->audit, live, &r);
-    absl::StatusOr<int> applied = st->eraser->CatchUp();
-    if (!applied.ok()) {
-      if (OutOfRoom(applied.status())) return NoRoomToCheck(backup_bytes);
-      Problem(&r, absl::StrCat("erasure ledger: ", applied.status().message()));
-      return r;
-    }
-    r.set_erasures_reapplied(*applied);
-    absl::StatusOr<storage::DataCheckReport> report =
-        CheckData(*st->records, *st->checks, *st->audit, *st->ledger);
-    if (!report.ok()) {
-      Problem(&r, absl::StrCat("data check: ", report.status().message()));
-      return r;
-    }
-    r.set_records(report->records);
-    r.set_versions(report->versions);
-    r.set_index_rows(report->index_rows);
-    for (std::string& p : report->problems) Problem(&r, std::move(p));
-    // Counted but not listed by the data check.
-    r.set_problem_count(r.problem_count() + report->problem_count - report->problems.size());
   }
   r.set_ok(r.files_intact() && r.audit_log_verified() && r.consistent_with_live_log() &&
            r.problem_count() == 0);

@@ -10,7 +10,8 @@
 //      prefix of what auditors have seen signed, not a fork);
 //   4. the erasure ledger (a copy) applied, as a restore does, then the whole-data check
 //      (server/data_check.h): records, versions, index rows against the audit log's create and
-//      expunge events and the ledger.
+//      expunge events and the ledger; and the index seal against the rows.
+// Steps 2 and 4 are CheckRestoredBackup, which a restore runs on its staged copy too.
 // Nothing of the live data changes. Problems name files, sequence numbers and ids, never values.
 #ifndef REGISTRY_SERVER_BACKUP_CHECK_H_
 #define REGISTRY_SERVER_BACKUP_CHECK_H_
@@ -20,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "registry/v1/admin.pb.h"
 #include "registry/v1/config.pb.h"
+#include "server/registry_server.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 
@@ -34,6 +36,19 @@ namespace registry::server {
 absl::StatusOr<registry::v1::VerifyBackupResponse> CheckBackup(
     const registry::v1::ServerConfig& config, uint32_t backup_id, const storage::AuditLog& live,
     const storage::Database& live_db);
+
+// The checks of a backup restored into a folder and opened there (`st`), which a restore
+// (`registryd --restore_backup`, on the copy it stages beside the data folder, before the copy
+// replaces anything) and CheckBackup both run, so that the two cannot drift apart: every block
+// of every table file; the audit log's retained events against its root; against `live` (the
+// running server's log; null for a restore, which holds the copy's log to the audit watermark
+// instead); with `catch_up`, the erasure ledger applied (a restore applies it once the copy is
+// swapped in, and leaves the ledger's entries the copy lacks to that); the whole-data check
+// (CheckData: records, versions and index rows against the audit log and the ledger); the index
+// seal against the rows. Findings go into `r` (its problem count and problems); an error only
+// when the check could not run (out of room).
+absl::Status CheckRestoredBackup(const StorageStack& st, const storage::AuditLog* live,
+                                 bool catch_up, registry::v1::VerifyBackupResponse* r);
 
 // Whether CheckBackup's error `code` is of a check that could not be made (no room for the
 // restored copy, a scratch or backup folder that cannot be written or read): it found nothing

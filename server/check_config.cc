@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -117,13 +118,10 @@ void CheckTls(const registry::v1::TlsConfig& tls, absl::Time now,
     problems->push_back(absl::StrCat("tls.key_file: ", key.status().message()));
     return;
   }
-  // Whoever reads the server's key can pose as the registry to every official.
-  struct stat st {};
-  if (::stat(tls.key_file().c_str(), &st) == 0 && (st.st_mode & S_IRWXO) != 0) {
-    problems->push_back(absl::StrFormat(
-        "tls.key_file: %s is open to every local account (mode %04o): make it 0640 (root, group "
-        "registryd) or 0600",
-        tls.key_file(), st.st_mode & 07777));
+  // Whoever reads the server's key can pose as the registry to every official: held to the rule
+  // of the start and of every reload, in their words.
+  if (std::string open = ServerKeyModeProblem(tls.key_file()); !open.empty()) {
+    problems->push_back(std::move(open));
   }
   if (std::string problem = ServerKeyPemProblem(tls.key_file(), *key, leaf.get());
       !problem.empty()) {
@@ -232,6 +230,44 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
   if (absl::Status held = LedgerHoldsEveryBackup(c, keys->derivation_root, &unrecorded);
       !held.ok()) {
     problems->push_back(absl::StrCat("erasure_ledger_file: ", held.message()));
+  }
+  // Only a backup older than every one that records its erasures is from before backups did: one
+  // newer than such a backup lost the line since (its metadata edited, or made by hand in the
+  // backup folder with RocksDB's tools).
+  std::vector<uint32_t> stripped;
+  std::optional<uint32_t> first_recorded;
+  if (!unrecorded.empty()) {
+    absl::StatusOr<std::vector<storage::Backups::Info>> all =
+        storage::Backups::ListIn(c.backup_dir());
+    if (all.ok()) {
+      for (const storage::Backups::Info& info : *all) {
+        if (info.erasures.has_value() && (!first_recorded || info.id < *first_recorded)) {
+          first_recorded = info.id;
+        }
+      }
+    }
+    if (first_recorded.has_value()) {
+      std::vector<uint32_t> older;
+      for (const uint32_t id : unrecorded) {
+        (id > *first_recorded ? stripped : older).push_back(id);
+      }
+      unrecorded = std::move(older);
+      std::sort(stripped.begin(), stripped.end());
+    }
+  }
+  if (!stripped.empty()) {
+    problems->push_back(absl::StrCat(
+        "backup_dir: ", stripped.size() == 1 ? "backup " : "backups ",
+        absl::StrJoin(stripped, ", "), " in ", c.backup_dir(),
+        stripped.size() == 1 ? " lacks" : " lack",
+        " the record of the erasures a backup holds (erasures-applied/v1), yet ",
+        stripped.size() == 1 ? "is" : "are", " newer than backup ", *first_recorded,
+        ", which carries it: not made before backups recorded their erasures, but changed in "
+        "the backup folder since (metadata "
+        "edited) or made there by hand; a restore and `registry-cli admin verify-backup` refuse ",
+        stripped.size() == 1 ? "it" : "them", " (not as registryd made ",
+        stripped.size() == 1 ? "it" : "them", "). Move ", stripped.size() == 1 ? "it" : "them",
+        " out of the backup folder and find out who wrote there"));
   }
   if (!unrecorded.empty()) {
     not_checked->push_back(absl::StrCat(

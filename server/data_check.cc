@@ -737,6 +737,19 @@ absl::Status TableFilesBehind(const storage::Database& db, const absl::Status& s
 
 }  // namespace
 
+uint64_t ProblemsThatCanChangeAVettingAnswer(const storage::DataCheckReport& report) {
+  uint64_t found = 0;
+  for (const std::string& problem : report.problems) {
+    if (absl::StartsWith(problem, "record ") || absl::StartsWith(problem, "version ") ||
+        absl::StartsWith(problem, "erasure ledger entry ") ||
+        absl::StrContains(problem, "index row") ||
+        absl::StrContains(problem, "erased-conviction row")) {
+      ++found;
+    }
+  }
+  return found;
+}
+
 absl::StatusOr<storage::DataCheckReport> CheckDataAndTableFiles(
     const storage::Database& db, const storage::RecordStore& records,
     const storage::CheckStore& checks, const storage::AuditLog& audit,
@@ -750,21 +763,23 @@ absl::StatusOr<storage::DataCheckReport> CheckDataAndTableFiles(
   ASSIGN_OR_RETURN(const storage::IndexSealCheck seal, db.CheckIndexSeal());
   if (const std::string problem = seal.Problem(); !problem.empty()) report.Add(problem);
   // Index rows the check names as missing, extra, not current or not authentic break the seal
-  // too, whatever the sum says (a seal made over rows already wrong matches them): vetting reads
-  // those rows, so every vetting check is refused (DATA_LOSS) until a restore or `registryd
-  // --reseal_index`, which the problems named here refuse until they are put right.
-  uint64_t index_problems = 0;
-  for (const std::string& problem : report.problems) {
-    if (absl::StrContains(problem, "index row") ||
-        absl::StrContains(problem, "erased-conviction row")) {
-      ++index_problems;
-    }
-  }
-  if (index_problems > 0) {
+  // too, whatever the sum says (a seal made over rows already wrong matches them), and so does
+  // any problem of a record's head or versions (missing, extra, or an earlier state put back:
+  // the audit log saw a later version written) and of an erasure the database does not hold:
+  // vetting answers from those rows and records, so a person's record rolled back to before a
+  // ban would be answered CLEAR. Every vetting check is refused (DATA_LOSS) until a restore that
+  // passes its checks or `registryd --reseal_index`, which the problems named here refuse until
+  // they are put right.
+  const uint64_t vetting_problems = ProblemsThatCanChangeAVettingAnswer(report);
+  if (vetting_problems > 0) {
     storage::IndexSealCheck broken;
-    broken.other = absl::StrCat("index seal: the data check names ", index_problems,
-                                " problems of index rows (missing, extra or failing "
-                                "authentication)");
+    broken.other = absl::StrCat("index seal: the data check names ", vetting_problems,
+                                vetting_problems == 1 ? " problem" : " problems",
+                                " of records, their versions or their index rows (missing, "
+                                "extra, rolled back or failing authentication)");
+    // Kept across restarts (the audit watermark): the rows may match the seal again at the next
+    // start's comparison, as a seal put back with them does.
+    broken.keep = true;
     db.RecordIndexSealVerdict(broken);
   }
   if (const absl::Status blocks = db.VerifyTableChecksums(); !blocks.ok()) {

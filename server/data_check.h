@@ -47,6 +47,13 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
                                                    const storage::AuditLog& audit,
                                                    const storage::ErasureLedger& ledger);
 
+// How many of `report`'s listed problems could change a vetting answer: of a record's head or
+// versions (missing, extra, or an earlier state put back), of an erasure the database does not
+// hold, or of index rows (missing, extra, under another record, failing authentication). The
+// data check holds the index seal broken for them (vetting refused, kept across restarts) and a
+// restore refuses a backup that has them.
+uint64_t ProblemsThatCanChangeAVettingAnswer(const storage::DataCheckReport& report);
+
 // CheckData, then every block of every table file (Database::VerifyTableChecksums): a block
 // that fails its checksum is one more problem in the report, since damage in a block no call
 // reads is otherwise found only when something reads it (a compaction, which then stops every

@@ -680,8 +680,9 @@ int main(int argc, char** argv) {
                    "and it is the only copy of what was written after the backup\n",
                    config->data_dir(), moved_aside);
     }
-    absl::PrintF("restored backup %d into %s; re-applied %d later erasures from %s\n", *id,
-                 config->data_dir(), applied, config->erasure_ledger_file());
+    absl::PrintF("restored backup %d into %s; re-applied %d later %s from %s\n", *id,
+                 config->data_dir(), applied, applied == 1 ? "erasure" : "erasures",
+                 config->erasure_ledger_file());
     if (given_up.other_branch) {
       // Sizes alone said nothing was lost here, while the events of the log since the two
       // parted were given up: said as plainly as a going back is.

@@ -107,7 +107,8 @@ absl::Status UpgradeSchema(const StorageStack& st, CallGate* gate) {
           1000,
           [&](storage::PendingWrite write, size_t rows) {
             v1::AuditEvent event;
-            event.set_reference(absl::StrCat("names batch ", ++batch, ": ", rows, " records"));
+            event.set_reference(absl::StrCat("names batch ", ++batch, ": ", rows,
+                                                 rows == 1 ? " record" : " records"));
             return gate
                 ->CommitSystemEvent("storage-schema", "index-names", std::move(event), &write)
                 .status();
@@ -124,8 +125,10 @@ absl::Status UpgradeSchema(const StorageStack& st, CallGate* gate) {
   st.records->StageCurrentSchema(&write);
   v1::AuditEvent event;
   const std::string done =
-      absl::StrCat(schema == 6 ? absl::StrCat(moved, " checks moved ") : "", filed,
-                   " records filed ", aliased, " with aliases");
+      absl::StrCat(schema == 6 ? absl::StrCat(moved, moved == 1 ? " check" : " checks", " moved ")
+                               : "",
+                   filed, filed == 1 ? " record" : " records", " filed ", aliased,
+                   " with aliases");
   event.set_reference(absl::StrCat("schema ", schema, " to ", storage::kCurrentStorageSchema,
                                    ": ", done));
   RETURN_IF_ERROR(
@@ -145,6 +148,15 @@ std::optional<storage::IndexSealHead> SealHeadOf(const storage::Database& db) {
   return seal != nullptr ? seal->HeadToBind() : std::nullopt;
 }
 
+// Whether a data check found `db`'s index rows missing, extra or swapped, or another problem that
+// could change a vetting answer (ProblemsThatCanChangeAVettingAnswer): the audit watermark
+// keeps it across restarts (AuditWatermark::Mark::index_broken), since the next start's
+// comparison of the rows with the seal may not find it again (a seal put back with the rows).
+bool SealBroken(const storage::Database& db) {
+  const storage::IndexSeal* seal = db.index_seal();
+  return seal != nullptr && seal->KeepBroken();
+}
+
 // The stored index seal (storage/index_seal.h) against the head the audit watermark bound,
 // before any vetting check is answered: a seal put back from an earlier copy of the folder (its
 // generation behind), another at the same generation, or none where the folder was sealed (the
@@ -159,14 +171,19 @@ absl::Status SealIndexIfAbsent(const StorageStack& st, CallGate* gate) {
   // A stored seal that fails its MAC is broken already: the comparison after the start says so.
   if (seal->state() != storage::IndexSeal::State::kBroken) {
     const std::optional<storage::IndexSealHead> stored = seal->HeadToBind();
-    std::string problem = st.watermark->IndexSealProblem(stored);
+    // A break found while registryd ran (a data check that named index rows missing, extra or
+    // swapped) stays one across restarts: the rows may match the seal again (a seal put back
+    // with them), but nothing since has shown them sound.
+    std::string problem = st.watermark->IndexBrokenProblem();
+    if (problem.empty()) problem = st.watermark->IndexSealProblem(stored);
     if (problem.empty() && !stored.has_value()) {
       ASSIGN_OR_RETURN(const int earlier, st.records->EarlierSchema());
-      if (earlier == 0) {
+      if (earlier == 0 || earlier >= storage::kFirstSealedStorageSchema) {
         problem = absl::StrCat(
             "index seal: the index family's seal is missing, but the folder is at storage schema ",
-            storage::kCurrentStorageSchema, ", which is sealed when it is made or upgraded: the "
-            "seal was deleted in the data folder");
+            earlier == 0 ? storage::kCurrentStorageSchema : absl::StrCat(earlier),
+            ", which is sealed when it is made or upgraded: the seal was deleted in the data "
+            "folder");
       }
     }
     if (!problem.empty()) {
@@ -185,7 +202,7 @@ absl::Status SealIndexIfAbsent(const StorageStack& st, CallGate* gate) {
   }
   // A new folder was sealed when it was made, holding no index row: said in the log only, so a
   // first start writes no event but its own calls'. Its seal deleted later is a broken seal
-  // (schema 13 folders are always sealed), never made anew.
+  // (schema 13 folders and later are always sealed), never made anew.
   if (st.index_sealed_new) {
     Log("info", "index seal made with the new data folder", "0 rows of the index family");
     return absl::OkStatus();
@@ -599,13 +616,77 @@ class OfflineRefusals {
 
 namespace {
 
+// Every check verify-backup runs on its restored copy (CheckRestoredBackup, one function for
+// both), run on the restored copy: the audit log's events against its root, the records, their
+// versions and their index rows against the audit log's events and the ledger (a record rolled
+// back to a version before one its log saw written: a ban taken off), and the index seal
+// against the rows. The seal alone does not hold a backup to its records: one made by hand from
+// two of this registry's backups (the rows of one, with that one's seal, and the records of the
+// other) matches its seal, and would answer CLEAR for a person whose record it holds.
+// FailedPrecondition naming the problems by kind and count, never a record id or anything a
+// record holds.
+absl::Status CheckRestoredData(const std::string& what, const StorageStack& st) {
+  registry::v1::VerifyBackupResponse found;
+  RETURN_IF_ERROR(CheckRestoredBackup(st, /*live=*/nullptr, /*catch_up=*/false, &found));
+  if (found.problem_count() == 0) return absl::OkStatus();
+  uint64_t index = 0, erased = 0, versions = 0, heads = 0, seals = 0, keys = 0, log = 0;
+  for (const std::string& problem : found.problems()) {
+    if (absl::StartsWith(problem, "index seal")) {
+      ++seals;
+    } else if (absl::StrContains(problem, "index row")) {
+      ++index;
+    } else if (absl::StrContains(problem, "erased-conviction row")) {
+      ++erased;
+    } else if (absl::StrContains(problem, "key-encryption key")) {
+      ++keys;
+    } else if (absl::StartsWith(problem, "audit")) {
+      ++log;
+    } else if (absl::StrContains(problem, "version")) {
+      ++versions;
+    } else if (absl::StartsWith(problem, "record ")) {
+      ++heads;
+    }
+  }
+  const uint64_t listed = index + erased + versions + heads + seals + keys + log;
+  std::vector<std::string> kinds;
+  const auto kind = [&kinds](uint64_t n, absl::string_view what_kind) {
+    if (n > 0) kinds.push_back(absl::StrCat(n, " of ", what_kind));
+  };
+  kind(index, "index rows (missing, extra, under another record or failing authentication)");
+  kind(erased, "erased-conviction rows");
+  kind(versions, "record versions (an earlier state put back, or one the log never saw)");
+  kind(heads, "records against the audit log (missing, extra or erased)");
+  kind(keys, "key-encryption key check values");
+  kind(log, "the audit log");
+  kind(seals, "the index seal");
+  kind(found.problem_count() - listed, "other kinds");
+  return absl::FailedPreconditionError(absl::StrCat(
+      what, " fails the data check of its records against its index and its audit log: ",
+      found.problem_count(), found.problem_count() == 1 ? " problem (" : " problems (",
+      absl::StrJoin(kinds, "; "),
+      "), so it was not made whole by this registry (edited, or put together from other "
+      "backups); restore another backup (check it first with `registry-cli admin verify-backup "
+      "ID`, which runs the same checks)"));
+}
+
+// Whether backup `id` of the backup folder carries its record that this registry made it, and
+// the record fits it (storage/backups.h, Authentication).
+absl::Status BackupMadeHere(const registry::v1::ServerConfig& config, uint32_t id) {
+  ASSIGN_OR_RETURN(const KeyMaterial keys, LoadKeyFile(config.key_file()));
+  ASSIGN_OR_RETURN(const crypto::SecretBytes key,
+                   crypto::DeriveKey(keys.derivation_root, storage::kBackupAuthKeyPurpose));
+  return storage::Backups::CheckAuthentic(config.backup_dir(), id, key);
+}
+
 // Opens the restored copy in `staged` as a start opens a data directory, with this registry's
 // key file, erasure ledger and audit watermark: the probe of its table files, then OpenStorage
 // (the key check value, every KEK the data keys need, the storage schema, the audit log's id and
 // state, the ledger against the database's marker), then every block of every table file, since
 // the backup engine's checksums were taken of the bytes as they were copied (a block already
 // damaged then passes them). Whatever fails here would stop the registry at its next start; it
-// is found while the data folder is still untouched. The database is closed on return.
+// is found while the data folder is still untouched. Then that registryd made it
+// (BackupMadeHere) and its records against its index (CheckRestoredData). The database is
+// closed on return.
 absl::Status CheckRestoredCopy(const registry::v1::ServerConfig& config,
                                const storage::Backups::Staged& staged) {
   const std::string what = absl::StrCat("backup ", staged.backup_id());
@@ -642,7 +723,10 @@ absl::Status CheckRestoredCopy(const registry::v1::ServerConfig& config,
     return absl::Status(walked.code(), absl::StrCat(what, " does not open as this registry's "
                                                           "data: ", walked.message()));
   }
-  return absl::OkStatus();
+  // That registryd made it (storage/backups.h, Authentication): once it is known to open with
+  // this key file, so that another installation's backup is said as such.
+  RETURN_IF_ERROR(BackupMadeHere(config, staged.backup_id()));
+  return CheckRestoredData(what, *st);
 }
 
 // The erasure ledger against the database in `folder`, opened read-only (left exactly as it is:
@@ -868,13 +952,18 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
   event.set_action(kRestoreAction);
   event.set_reference(absl::StrCat(
       backup, " restored at log size ", restored, "; ",
-      loss->other_branch ? loss->said : absl::StrCat(lost, " events written after it given up"),
-      "; ", *applied, " later erasures re-applied"));
+      loss->other_branch
+          ? loss->said
+          : absl::StrCat(lost, lost == 1 ? " event" : " events", " written after it given up"),
+      "; ", *applied, *applied == 1 ? " later erasure" : " later erasures", " re-applied"));
   RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
   RETURN_IF_ERROR(st.db->Flush());
-  // Going back is what a restore is for: the watermark follows.
-  RETURN_IF_ERROR(
-      st.watermark->Reset(*st.audit, LedgerHeadOf(*st.ledger), SealHeadOf(*st.db)).status());
+  // Going back is what a restore is for: the watermark follows. The copy's index passed the
+  // data check of its rows (CheckRestoredCopy): a break the watermark kept is lifted.
+  RETURN_IF_ERROR(st.watermark
+                      ->Reset(*st.audit, LedgerHeadOf(*st.ledger), SealHeadOf(*st.db),
+                              /*clear_index_broken=*/true)
+                      .status());
   // Done: the copy is the registry's data (until now a restore run again replaces it whole).
   RETURN_IF_ERROR(storage::Backups::FinishRestore(config.data_dir()));
   if (lost_events != nullptr) *lost_events = lost;
@@ -946,6 +1035,8 @@ absl::StatusOr<uint64_t> ResealIndex(const registry::v1::ServerConfig& config,
   event.set_reference(absl::StrCat("index sealed anew by the operator: ", sum.rows,
                                    " rows of the index family; before: ", replaced));
   RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
+  // Over a data check that found the rows sound: the break the watermark kept is lifted.
+  if (st.watermark->mark().has_value()) RETURN_IF_ERROR(st.watermark->SetIndexBroken(false));
   return sum.rows;
 }
 
@@ -976,7 +1067,8 @@ absl::Status AdoptWatermark(const registry::v1::ServerConfig& config, bool* adop
   event.set_action(kAdoptWatermarkAction);
   event.set_reference(absl::StrCat(
       "the log at size ", *log_size, " taken as the watermark; before: ",
-      mark.has_value() ? absl::StrCat(mark->size, " events at ", FormatInstant(mark->written_at),
+      mark.has_value() ? absl::StrCat(mark->size, mark->size == 1 ? " event" : " events", " at ",
+                                      FormatInstant(mark->written_at),
                                       held.code() == absl::StatusCode::kDataLoss &&
                                               mark->size <= *log_size
                                           ? " (another log)"
@@ -1250,6 +1342,9 @@ absl::Status RegistryServer::LoadRules() {
   RETURN_IF_ERROR(RequireReadable("tls.cert_file", config.tls().cert_file()));
   RETURN_IF_ERROR(RequireReadable("tls.key_file", config.tls().key_file()));
   RETURN_IF_ERROR(ServerCertificateServes(config.tls().cert_file(), revocation_clock_->Now()));
+  // And that the key is the certificate's, as a reload and --check_config hold it, before the
+  // data folder is opened: it was refused only once the storage was open and recovered.
+  RETURN_IF_ERROR(CheckServerKeyFile(config.tls().cert_file(), config.tls().key_file()));
   // The files written beside the key file, as --check_config holds them, before anything is
   // opened: a watermark without its folder was refused only after the metrics were served, and
   // a CRL numbers file that cannot be written was blamed on the CRLs.
@@ -1457,12 +1552,16 @@ absl::Status RegistryServer::BuildServices() {
       absl::Hours(24) * config.vetting().certificate_validity_days(),
       VettingService::LookupFloor{
           options_.pacer != nullptr ? options_.pacer : Pacer::Steady(),
-          VettingLookupFloor(config), metrics_.get()});
+          VettingLookupFloor(config), metrics_.get(), VettingLookupPerRead(config)});
   // The index seal before anything else writes index rows: made for a folder from before it,
   // else compared with the rows in the background, vetting waiting for the verdict
   // (RecordStore::FactsForVetting). Writes meanwhile keep it exact from the comparison's snapshot.
   RETURN_IF_ERROR(SealIndexIfAbsent(st, gate));
-  index_seal_check_ = std::thread([this, gate] {
+  // Found broken by the start itself (and said so in an event of its own).
+  const bool said_at_start =
+      st.db->index_seal() != nullptr &&
+      st.db->index_seal()->state() == storage::IndexSeal::State::kBroken;
+  index_seal_check_ = std::thread([this, gate, said_at_start] {
     const absl::Time began = absl::Now();
     absl::StatusOr<storage::IndexSealCheck> check =
         storage_.db->CheckIndexSeal(&stop_index_seal_check_, /*record_verdict=*/false);
@@ -1488,9 +1587,14 @@ absl::Status RegistryServer::BuildServices() {
       return;
     }
     // Once per start, naming the family and the counts only; in the log before the first
-    // vetting check is refused for it.
+    // vetting check is refused for it. Not again when the start found the seal broken already
+    // (and said so in an event of its own).
     Log("error", "the index does not match its seal: every vetting check is refused (DATA_LOSS)",
         problem);
+    if (said_at_start) {
+      storage_.db->RecordIndexSealVerdict(*check);
+      return;
+    }
     v1::AuditEvent event;
     event.set_reference(problem);
     event.set_outcome(static_cast<int>(absl::StatusCode::kDataLoss));
@@ -1692,11 +1796,13 @@ absl::Status RegistryServer::StartBackgroundJobs() {
   }
   // The start-up checks passed and wrote what they wrote: the watermark starts from here.
   RETURN_IF_ERROR(storage_.watermark->Advance(*storage_.audit, LedgerHeadOf(*storage_.ledger),
-                                              SealHeadOf(*storage_.db)));
+                                              SealHeadOf(*storage_.db),
+                                              SealBroken(*storage_.db)));
   if (options_.watermark_interval > absl::ZeroDuration()) {
     watermark_writer_.Start(options_.watermark_interval, [this] {
-      absl::Status moved = storage_.watermark->Advance(
-          *storage_.audit, LedgerHeadOf(*storage_.ledger), SealHeadOf(*storage_.db));
+      absl::Status moved =
+          storage_.watermark->Advance(*storage_.audit, LedgerHeadOf(*storage_.ledger),
+                                      SealHeadOf(*storage_.db), SealBroken(*storage_.db));
       if (!moved.ok()) Log("error", "cannot write the audit watermark", moved.message());
     });
   }
@@ -2045,6 +2151,13 @@ absl::StatusOr<uint64_t> RegistryServer::RunDataCheckOnce() {
   if (report.problem_count > 0) event.set_outcome(static_cast<int>(grpc::StatusCode::DATA_LOSS));
   RETURN_IF_ERROR(
       gate_->CommitSystemEvent("data-check", "verify-data", std::move(event), nullptr).status());
+  // An index found broken stays so across restarts (the watermark thread and the stop keep it
+  // too, after AdminService.VerifyData): written at once here.
+  if (SealBroken(*storage_.db)) {
+    if (absl::Status kept = storage_.watermark->SetIndexBroken(true); !kept.ok()) {
+      Log("error", "cannot keep the broken index in the audit watermark", kept.message());
+    }
+  }
   // Problems name ids, positions and counts, never what a record holds (data_check.h).
   for (size_t i = 0; i < report.problems.size() && i < kLoggedProblems; ++i) {
     Log("error", "data check problem", report.problems[i]);
@@ -2120,7 +2233,8 @@ absl::StatusOr<int> RegistryServer::FlushUnauditedRefusals() {
             written.status().message());
   } else if (*written > 0) {
     Log("warning", "refusals of unknown certificates past their audited rate",
-            absl::StrCat(*written, " summary events written"));
+            absl::StrCat(*written, *written == 1 ? " summary event" : " summary events",
+                         " written"));
   }
   return written;
 }
@@ -2157,8 +2271,9 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   watermark_writer_.Stop();
   if (storage_.watermark != nullptr && storage_.audit != nullptr && storage_.ledger != nullptr &&
       server_ != nullptr) {
-    absl::Status moved = storage_.watermark->Advance(
-        *storage_.audit, LedgerHeadOf(*storage_.ledger), SealHeadOf(*storage_.db));
+    absl::Status moved =
+        storage_.watermark->Advance(*storage_.audit, LedgerHeadOf(*storage_.ledger),
+                                    SealHeadOf(*storage_.db), SealBroken(*storage_.db));
     if (!moved.ok()) Log("error", "cannot write the audit watermark at shutdown", moved.message());
   }
   // A clean stop leaves nothing for RocksDB to replay from its log: the next start-up takes

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <tuple>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/durable_file.h"
 #include "common/status_macros.h"
@@ -141,6 +143,33 @@ std::string ServerKeyPemProblem(const std::string& key_file, const std::string& 
   return problem;
 }
 
+std::string ServerKeyModeProblem(const std::string& key_file) {
+  struct stat st {};
+  if (::stat(key_file.c_str(), &st) != 0 || (st.st_mode & S_IRWXO) == 0) return "";
+  return absl::StrFormat(
+      "tls.key_file: %s is open to every local account (mode %04o): whoever reads it can pose as "
+      "the registry to every official; run chmod 600 %s (or 0640, owner root, group registryd)",
+      key_file, st.st_mode & 07777, key_file);
+}
+
+absl::Status CheckServerKeyFile(const std::string& cert_file, const std::string& key_file) {
+  if (std::string open = ServerKeyModeProblem(key_file); !open.empty()) {
+    return absl::FailedPreconditionError(open);
+  }
+  absl::StatusOr<std::string> cert = ReadFile(cert_file);
+  if (!cert.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("tls.cert_file: ", cert.status().message()));
+  }
+  absl::StatusOr<std::string> key = ReadFile(key_file);
+  if (!key.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("tls.key_file: ", key.status().message()));
+  }
+  if (std::string wrong = KeyProblem(key_file, *cert, *key); !wrong.empty()) {
+    return absl::FailedPreconditionError(wrong);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<TlsIdentity>> TlsIdentity::Load(std::string cert_file,
                                                                std::string key_file,
                                                                std::string cert_copy,
@@ -168,10 +197,18 @@ absl::Status TlsIdentity::Reload() { return pair_.Reload(); }
 absl::StatusOr<std::shared_ptr<const TlsIdentity::Pair>> TlsIdentity::Read() {
   std::vector<std::string> problems;
   // As start-up holds them (TrustOpenToOthers): whoever else may write either file could serve
-  // as the registry.
+  // as the registry. And the key as start-up and --check_config hold it (ServerKeyModeProblem):
+  // whoever else may read it could pose as the registry; its chmod 600 mends a key others may
+  // write too, so that is said once.
+  const std::string key_open = ServerKeyModeProblem(key_file_);
+  if (!key_open.empty()) problems.push_back(key_open);
+  struct stat key_stat {};
+  const bool key_writable_by_others =
+      ::stat(key_file_.c_str(), &key_stat) == 0 && (key_stat.st_mode & S_IWOTH) != 0;
   for (const auto& [field, path] : {std::pair<const char*, const std::string&>{"tls.cert_file",
                                                                                cert_file_},
                                     {"tls.key_file", key_file_}}) {
+    if (&path == &key_file_ && !key_open.empty() && key_writable_by_others) continue;
     if (std::string open = OpenToOthers(path); !open.empty()) {
       problems.push_back(absl::StrCat(field, ": ", open));
     }

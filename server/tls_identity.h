@@ -5,11 +5,11 @@
 // certificate (CA:TRUE) included, which start-up and --check_config refuse. So gRPC reads
 // registryd's copy of the pair in force instead, and that copy is rewritten only with a pair
 // that passes the checks of start-up: the certificate's (ServerCertificatePemProblems: a CA's,
-// expired, not for serverAuth, naming no host, ...) and that the key is the certificate's, and on
-// reload that the certificate names every host name of the one in force. A refused pair leaves
-// the previous one in force, and the reload's error says why, in start-up's words. The copies
-// are removed at a clean stop; after a crash they stay (mode 0600, in registryd's own folder)
-// until the next start writes them anew.
+// expired, not for serverAuth, naming no host, ...), that the key is the certificate's and no
+// other local account's to read (ServerKeyModeProblem), and on reload that the certificate names
+// every host name of the one in force. A refused pair leaves the previous one in force, and the
+// reload's error says why, in start-up's words. The copies are removed at a clean stop; after a
+// crash they stay (mode 0600, in registryd's own folder) until the next start writes them anew.
 //
 //   ASSIGN_OR_RETURN(auto served, TlsIdentity::Load(cert, key, copy_cert, copy_key, clock));
 //   ... FileWatcherCertificateProvider(served->key_copy(), served->cert_copy(), ...)
@@ -39,6 +39,20 @@ namespace registry::server {
 // refused, saying so.
 std::string ServerKeyPemProblem(const std::string& key_file, const std::string& key_pem,
                                 const X509* cert);
+
+// What --check_config, the start and a reload say of tls.key_file when any local account other
+// than its owner and group may open it (a read, write or search bit for others, 0644 or 0666):
+// whoever reads the server's key can pose as the registry to every official. "" when none may,
+// or when it cannot be looked at (the read's error then says why). The group may read it: the
+// packaged layout gives it to root, group registryd, mode 0640. The mode bits are judged, never
+// access(): root may read any file. The one rule for the server's key, wherever it is read.
+std::string ServerKeyModeProblem(const std::string& key_file);
+
+// Start-up's check, before anything is opened, that tls.key_file is no other local account's to
+// read (ServerKeyModeProblem) and holds the private key of the certificate in tls.cert_file:
+// FailedPrecondition in the words a reload and --check_config use (ServerKeyPemProblem), or the
+// read error naming the field. The certificate's own checks are ServerCertificateServes'.
+absl::Status CheckServerKeyFile(const std::string& cert_file, const std::string& key_file);
 
 // What a reload says of a certificate `new_pem` that does not name every host name and address
 // of the subjectAltName of the certificate in force, `in_force_pem` (a DNS name the new one's

@@ -25,6 +25,8 @@ constexpr char kMacLabel[] = "kjc-registry/audit-watermark/v1|";
 constexpr size_t kHashSize = 32;
 // The ledger MAC field of a mark written when the ledger held no entry.
 constexpr char kNoLedgerEntry[] = "-";
+// The last field before the MAC of a mark that keeps the index broken.
+constexpr char kIndexBroken[] = "index-broken";
 
 absl::Status Io(absl::string_view what, const std::string& path) {
   return absl::UnavailableError(
@@ -83,13 +85,18 @@ absl::StatusOr<std::unique_ptr<AuditWatermark>> AuditWatermark::Open(
   int64_t micros = 0;
   std::optional<std::string> root, mac;
   // Four fields (a mark written before the ledger was bound), six (before the index seal was)
-  // or eight.
-  if ((f.size() != 4 && f.size() != 6 && f.size() != 8) || !absl::SimpleAtoi(f[0], &mark.size) ||
-      !absl::SimpleAtoi(f[2], &micros) || !(root = FromHex(f[1], kHashSize)) ||
-      !(mac = FromHex(f.back(), crypto::kHmacSha256Size))) {
+  // or eight; nine when it keeps the index broken (the seal's fields "- -" when none is bound).
+  if ((f.size() != 4 && f.size() != 6 && f.size() != 8 && f.size() != 9) ||
+      !absl::SimpleAtoi(f[0], &mark.size) || !absl::SimpleAtoi(f[2], &micros) ||
+      !(root = FromHex(f[1], kHashSize)) || !(mac = FromHex(f.back(), crypto::kHmacSha256Size))) {
     return Damaged(w->path_, "malformed");
   }
-  if (f.size() == 8) {
+  if (f.size() == 9) {
+    if (f[7] != kIndexBroken) return Damaged(w->path_, "malformed");
+    mark.index_broken = true;
+  }
+  const bool no_seal = f.size() == 9 && f[5] == kNoLedgerEntry && f[6] == kNoLedgerEntry;
+  if (f.size() >= 8 && !no_seal) {
     IndexSealHead seal;
     std::optional<std::string> digest;
     if (!absl::SimpleAtoi(f[5], &seal.generation) || !(digest = FromHex(f[6], kHashSize))) {
@@ -98,7 +105,7 @@ absl::StatusOr<std::unique_ptr<AuditWatermark>> AuditWatermark::Open(
     seal.digest = std::move(*digest);
     mark.index_seal = std::move(seal);
   }
-  const bool no_ledger = f.size() == 8 && f[3] == kNoLedgerEntry && f[4] == kNoLedgerEntry;
+  const bool no_ledger = f.size() >= 8 && f[3] == kNoLedgerEntry && f[4] == kNoLedgerEntry;
   if (f.size() >= 6 && !no_ledger) {
     LedgerHead ledger;
     std::optional<std::string> last_mac;
@@ -226,13 +233,16 @@ absl::Status AuditWatermark::Write(const Mark& mark) {
     absl::StrAppend(&body, " ", mark.ledger->entries, " ",
                     mark.ledger->entries == 0 ? std::string(kNoLedgerEntry)
                                               : absl::BytesToHexString(mark.ledger->last_mac));
-  } else if (mark.index_seal.has_value()) {
+  } else if (mark.index_seal.has_value() || mark.index_broken) {
     absl::StrAppend(&body, " ", kNoLedgerEntry, " ", kNoLedgerEntry);
   }
   if (mark.index_seal.has_value()) {
     absl::StrAppend(&body, " ", mark.index_seal->generation, " ",
                     absl::BytesToHexString(mark.index_seal->digest));
+  } else if (mark.index_broken) {
+    absl::StrAppend(&body, " ", kNoLedgerEntry, " ", kNoLedgerEntry);
   }
+  if (mark.index_broken) absl::StrAppend(&body, " ", kIndexBroken);
   ASSIGN_OR_RETURN(const std::string mac, Mac(body));
   const std::string line = absl::StrCat(body, " ", absl::BytesToHexString(mac), "\n");
   if (absl::Status written = ReplaceFileDurably(path_, line); !written.ok()) {
@@ -242,8 +252,30 @@ absl::Status AuditWatermark::Write(const Mark& mark) {
   return absl::OkStatus();
 }
 
+std::string AuditWatermark::IndexBrokenProblem() const {
+  const std::optional<Mark> mark = this->mark();
+  if (!mark.has_value() || !mark->index_broken) return "";
+  return absl::StrCat("index seal: the index was found broken while registryd ran (index rows "
+                      "missing, extra or swapped), as the audit watermark ", path_,
+                      " keeps it (written at ", FormatInstant(mark->written_at), "): registryd "
+                      "--reseal_index over a sound data check, or a restore, puts it right");
+}
+
+absl::Status AuditWatermark::SetIndexBroken(bool broken) {
+  absl::MutexLock lock(&mu_);
+  if (!mark_.has_value()) {
+    return absl::FailedPreconditionError("audit watermark: there is no mark to keep it in");
+  }
+  if (mark_->index_broken == broken) return absl::OkStatus();
+  Mark mark = *mark_;
+  mark.index_broken = broken;
+  mark.written_at = clock_->Now();
+  return Write(mark);
+}
+
 absl::Status AuditWatermark::Advance(const AuditLog& log, std::optional<LedgerHead> ledger,
-                                     std::optional<IndexSealHead> index_seal) {
+                                     std::optional<IndexSealHead> index_seal,
+                                     bool index_broken) {
   const AuditLog::Head head = log.CurrentHead();
   absl::MutexLock lock(&mu_);
   const std::optional<LedgerHead> bind = LedgerToBind(std::move(ledger));
@@ -263,20 +295,26 @@ absl::Status AuditWatermark::Advance(const AuditLog& log, std::optional<LedgerHe
     }
     const bool ledger_grew =
         bind.has_value() && (!mark_->ledger.has_value() || bind->entries > mark_->ledger->entries);
-    if (head.size == mark_->size && !ledger_grew && !seal_moved) return absl::OkStatus();
+    index_broken = index_broken || mark_->index_broken;
+    if (head.size == mark_->size && !ledger_grew && !seal_moved &&
+        index_broken == mark_->index_broken) {
+      return absl::OkStatus();
+    }
   }
-  return Write(Mark{head.size, head.root, clock_->Now(), bind, std::move(seal)});
+  return Write(Mark{head.size, head.root, clock_->Now(), bind, std::move(seal), index_broken});
 }
 
 absl::StatusOr<std::optional<AuditWatermark::Mark>> AuditWatermark::Reset(
     const AuditLog& log, std::optional<LedgerHead> ledger,
-    std::optional<IndexSealHead> index_seal) {
+    std::optional<IndexSealHead> index_seal, bool clear_index_broken) {
   const AuditLog::Head head = log.CurrentHead();
   absl::MutexLock lock(&mu_);
   std::optional<Mark> before = mark_;
   if (!index_seal.has_value() && mark_.has_value()) index_seal = mark_->index_seal;
+  const bool index_broken = !clear_index_broken && mark_.has_value() && mark_->index_broken;
   RETURN_IF_ERROR(Write(Mark{head.size, head.root, clock_->Now(),
-                             LedgerToBind(std::move(ledger)), std::move(index_seal)}));
+                             LedgerToBind(std::move(ledger)), std::move(index_seal),
+                             index_broken}));
   return before;
 }
 

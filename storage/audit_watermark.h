@@ -85,6 +85,13 @@ class AuditWatermark {
     std::optional<LedgerHead> ledger;
     // None for a mark written before the index seal was bound.
     std::optional<IndexSealHead> index_seal;
+    // The index was found broken while registryd ran (a data check named index rows missing,
+    // extra or swapped, a record's head or versions missing, extra or rolled back, or any other
+    // problem that could change a vetting answer; or the seal did not match the rows): kept
+    // here, beside the key file, so that a restart does not lift the refusal of vetting checks.
+    // Only a new seal over a sound data check (registryd --reseal_index) or a restore that
+    // passes its checks clears it.
+    bool index_broken = false;
   };
 
   // Reads the mark at `path` (none when the file does not exist). DataLoss when the file is
@@ -125,22 +132,34 @@ class AuditWatermark {
   // another at the mark's generation. Names no row and no person.
   std::string IndexSealProblem(const std::optional<IndexSealHead>& stored) const;
 
+  // "" unless the mark keeps the index broken (Mark::index_broken); then the problem, for the
+  // seal's verdict at start. Names no row and no person.
+  std::string IndexBrokenProblem() const;
+
+  // Keeps (true) or clears (false) the index's broken state in the mark, written at once.
+  // FailedPrecondition when there is no mark yet; Unavailable for I/O errors.
+  absl::Status SetIndexBroken(bool broken);
+
   // Writes `log`'s current head as the mark when it has grown past it, `ledger` has grown past
   // the ledger head the mark binds, or `index_seal` is at a later generation than the one it
   // binds. `ledger` or `index_seal` none: the mark's is kept. Neither moves back here (the
-  // ledger only grows; a seal behind the mark is one put back). FailedPrecondition when the log
-  // is behind the mark (it never moves back here); Unavailable for I/O errors.
+  // ledger only grows; a seal behind the mark is one put back). `index_broken` true: the index
+  // was found broken, and the mark keeps it so (never cleared here). FailedPrecondition when the
+  // log is behind the mark (it never moves back here); Unavailable for I/O errors.
   absl::Status Advance(const AuditLog& log, std::optional<LedgerHead> ledger = std::nullopt,
-                       std::optional<IndexSealHead> index_seal = std::nullopt);
+                       std::optional<IndexSealHead> index_seal = std::nullopt,
+                       bool index_broken = false);
 
   // Writes `log`'s current head as the mark even when it is behind: a restore from a backup,
   // which goes back on purpose (the ledger does not: `ledger` as for Advance; `index_seal`,
-  // given, is bound as it is: the restored folder's). Returns the mark it replaced (none when
-  // there was none).
+  // given, is bound as it is: the restored folder's). The index's broken state is kept unless
+  // `clear_index_broken` (a restore whose copy passed the data check of its index). Returns the
+  // mark it replaced (none when there was none).
   absl::StatusOr<std::optional<Mark>> Reset(const AuditLog& log,
                                             std::optional<LedgerHead> ledger = std::nullopt,
                                             std::optional<IndexSealHead> index_seal =
-                                                std::nullopt);
+                                                std::nullopt,
+                                            bool clear_index_broken = false);
 
  private:
   AuditWatermark(std::string path, const crypto::SecretBytes& key, const Clock* clock)

@@ -35,8 +35,10 @@
 #include "common/durable_file.h"
 #include "common/paths.h"
 #include "common/public_status.h"
+#include "crypto/hmac.h"
 #include "crypto/secret_bytes.h"
 #include "common/status_macros.h"
+#include "openssl/evp.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_checksum.h"
 #include "rocksdb/file_system.h"
@@ -433,6 +435,11 @@ absl::Status BackupFolderError(const std::string& dir, absl::string_view what,
 // and the system's reason, never anything of the data. Without it the gate answered every
 // backup call with the text that means "the disk failed, restart registryd". OK when every
 // folder can be written: the failure was something else.
+// Where the record that authenticates backup `id` of `dir` lies (Backups::Authenticate).
+std::string AuthRecordPath(const std::string& dir, uint32_t id) {
+  return absl::StrCat(dir, "/auth/", id);
+}
+
 absl::Status BackupFolderProblem(const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) {
@@ -492,7 +499,7 @@ absl::StatusOr<std::unique_ptr<Backups>> Backups::Open(const std::string& dir) {
   return std::unique_ptr<Backups>(new Backups(*std::move(engine), dir));
 }
 
-absl::StatusOr<Backups::Info> Backups::Create(Database* db) {
+absl::StatusOr<Backups::Info> Backups::Create(Database* db, const crypto::SecretBytes* auth_key) {
   // Before anything is written: a flush or a copy that met a full disk inside RocksDB's backup
   // engine aborted registryd.
   if (engine_ == nullptr) return ContradictionRefusal(dir_, set_aside_);
@@ -522,6 +529,13 @@ absl::StatusOr<Backups::Info> Backups::Create(Database* db) {
   rocksdb::BackupInfo info;
   if (rocksdb::Status got = engine_->GetBackupInfo(id, &info); !got.ok()) {
     return absl::UnavailableError(absl::StrCat("backup failed: ", got.ToString()));
+  }
+  if (auth_key != nullptr) {
+    if (absl::Status authenticated = Authenticate(dir_, id, *auth_key); !authenticated.ok()) {
+      Delete({id}).IgnoreError();
+      return absl::Status(authenticated.code(),
+                          absl::StrCat("backup not taken: ", authenticated.message()));
+    }
   }
   return InfoOf(info);
 }
@@ -571,6 +585,8 @@ absl::Status Backups::Delete(const std::vector<uint32_t>& ids) {
   for (uint32_t id : ids) {
     rocksdb::IOStatus s = engine_->DeleteBackup(id);
     if (!s.ok()) return FromRocksDb(s);
+    // Its record of authentication goes with it: a later backup may be given the same id.
+    ::unlink(AuthRecordPath(dir_, id).c_str());
   }
   return FromRocksDb(engine_->GarbageCollect());
 }
@@ -587,6 +603,106 @@ absl::Status Backups::Verify(uint32_t id) {
   rocksdb::IOStatus s = reader().VerifyBackup(id, /*verify_with_checksum=*/true);
   if (s.ok()) return absl::OkStatus();
   return absl::DataLossError(absl::StrCat("backup ", id, ": ", s.ToString()));
+}
+
+namespace {
+
+// The MAC's domain: what it is over, and in which version of the layout.
+constexpr char kBackupMacLabel[] = "kjc-registry/backup/v1|";
+
+// The size and SHA-256 of the file at `path`, read in pieces (table files are large).
+absl::Status DigestFile(const std::string& path, uint64_t* size, std::string* sha256) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+  }
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1;
+  std::vector<char> buf(1 << 20);
+  *size = 0;
+  ssize_t n = 0;
+  while (ok && (n = ::read(fd, buf.data(), buf.size())) > 0) {
+    ok = EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(n)) == 1;
+    *size += static_cast<uint64_t>(n);
+  }
+  const int read_error = errno;
+  ::close(fd);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  ok = ok && n == 0 && EVP_DigestFinal_ex(ctx, digest, &length) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot read ", path, n < 0 ? absl::StrCat(": ", std::strerror(read_error)) : ""));
+  }
+  sha256->assign(reinterpret_cast<const char*>(digest), length);
+  return absl::OkStatus();
+}
+
+// The MAC of backup `id` of `dir` as the folder holds it now: its id, its metadata, then each
+// of its files, as the engine lists them, by name, size and SHA-256, in name order.
+absl::StatusOr<std::string> BackupMac(const std::string& dir, uint32_t id,
+                                      const crypto::SecretBytes& key) {
+  ASSIGN_OR_RETURN(const Reader reader, OpenReader(dir));
+  rocksdb::BackupInfo info;
+  if (!reader.engine->GetBackupInfo(id, &info, /*include_file_details=*/true).ok()) {
+    return absl::NotFoundError(absl::StrCat("no backup ", id));
+  }
+  std::vector<std::string> files;
+  for (const rocksdb::BackupFileInfo& file : info.file_details) {
+    uint64_t size = 0;
+    std::string sha256;
+    RETURN_IF_ERROR(DigestFile(absl::StrCat(dir, "/", file.relative_filename), &size, &sha256));
+    files.push_back(
+        absl::StrCat(file.relative_filename, " ", size, " ", absl::BytesToHexString(sha256)));
+  }
+  std::sort(files.begin(), files.end());
+  return crypto::HmacSha256(
+      key, absl::StrCat(kBackupMacLabel, id, "\n", absl::BytesToHexString(info.app_metadata),
+                        "\n", absl::StrJoin(files, "\n")));
+}
+
+}  // namespace
+
+absl::Status Backups::Authenticate(const std::string& dir, uint32_t id,
+                                   const crypto::SecretBytes& key) {
+  ASSIGN_OR_RETURN(const std::string mac, BackupMac(dir, id, key));
+  std::error_code error;
+  const std::string folder = absl::StrCat(dir, "/auth");
+  if (!std::filesystem::exists(folder, error)) {
+    if (::mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot create ", folder, ": ", std::strerror(errno)));
+    }
+  }
+  return ReplaceFileDurably(AuthRecordPath(dir, id),
+                            absl::StrCat(absl::BytesToHexString(mac), "\n"));
+}
+
+absl::Status Backups::CheckAuthentic(const std::string& dir, uint32_t id,
+                                     const crypto::SecretBytes& key) {
+  const std::string path = AuthRecordPath(dir, id);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backup ", id, " has no record that this registry made it (", path, " is missing): it "
+        "was made before this release authenticated its backups, or by hand in the backup "
+        "folder, or its record was deleted there; it is neither restored nor verified. Restore a "
+        "backup registryd made since (each carries its record; make one now with "
+        "`registry-cli admin backup` while the data folder is sound)"));
+  }
+  std::string line;
+  std::getline(in, line);
+  ASSIGN_OR_RETURN(const std::string want, BackupMac(dir, id, key));
+  if (line.size() != 2 * want.size() ||
+      !crypto::ConstantTimeEquals(absl::HexStringToBytes(line), want)) {
+    return absl::DataLossError(absl::StrCat(
+        "backup ", id, " is not as this registry made it: its files, its metadata or its record (",
+        path, ") were changed in the backup folder since, or it was made with another key file; "
+        "it is neither restored nor verified. Restore another backup"));
+  }
+  return absl::OkStatus();
 }
 
 

@@ -38,6 +38,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "crypto/secret_bytes.h"
 #include "storage/database.h"
 
 namespace rocksdb {
@@ -48,6 +49,9 @@ class Env;
 }  // namespace rocksdb
 
 namespace registry::storage {
+
+// Derivation label of the key that authenticates backups (Backups::Authenticate).
+inline constexpr char kBackupAuthKeyPurpose[] = "mac/backup/v1";
 
 // Not thread-safe: callers serialize.
 class Backups {
@@ -124,8 +128,11 @@ class Backups {
   ~Backups();
 
   // Flushes the database and backs it up, recording how far it had applied the erasure
-  // ledger (Info::erasures). Unavailable on failure.
-  absl::StatusOr<Info> Create(Database* db);
+  // ledger (Info::erasures). Unavailable on failure. With `auth_key` (the key of
+  // kBackupAuthKeyPurpose), then writes its record that registryd made it (Authenticate); a
+  // record that cannot be written takes the backup back. Without it (the unit tests of
+  // storage/), the backup has no record, and registryd neither restores nor verifies it.
+  absl::StatusOr<Info> Create(Database* db, const crypto::SecretBytes* auth_key = nullptr);
 
   // Every backup, oldest first, each created_at no later than now nor than the next one's.
   // Damaged backups are not among them (ListDamaged).
@@ -268,6 +275,31 @@ class Backups {
   // FailedPrecondition naming the folder and the system's reason; OK when nothing does, and for
   // a folder that does not exist yet (it is made when the first backup is).
   static absl::Status ExistingFolderProblem(const std::string& dir);
+
+  // Authentication. Others than registryd may be able to write the backup folder (its owner's
+  // other programs, whoever runs the storage it is on), and RocksDB's engine takes as a backup
+  // whatever its meta folder records: a backup made by hand (RocksDB's ldb tool, rows of one
+  // backup put together with those of another) is listed, verified and restored as one registryd
+  // made. So, when registryd makes a backup, it writes "<dir>/auth/<id>": HMAC-SHA256, under a
+  // key derived from the key file's root (kBackupAuthKeyPurpose), over the backup's id, the
+  // metadata recorded with it (its erasures line) and the name, size and SHA-256 of each of its
+  // files. Without the key file no record can be made, and one record does not fit another
+  // backup or other files. A restore and a verification refuse a backup without a record that
+  // fits it (CheckAuthentic), among them every backup made before backups were authenticated.
+  //
+  // Writes backup `id`'s record, from the files as the folder holds them now (just made).
+  // NotFound when there is no such backup; Unavailable when a file cannot be read or the record
+  // cannot be written.
+  static absl::Status Authenticate(const std::string& dir, uint32_t id,
+                                   const crypto::SecretBytes& key);
+  // OK when backup `id`'s record is there and fits the backup as the folder holds it now.
+  // FailedPrecondition when there is no record (made before backups were authenticated, by hand,
+  // or its record deleted); DataLoss when it does not fit (the backup's files, metadata or
+  // record changed since it was made, or made with another key file); NotFound when there is no
+  // such backup. The messages name the backup, the record's path and what to do; nothing of the
+  // data.
+  static absl::Status CheckAuthentic(const std::string& dir, uint32_t id,
+                                     const crypto::SecretBytes& key);
 
  private:
   Backups(std::unique_ptr<rocksdb::BackupEngine> engine, std::string dir);

@@ -158,6 +158,7 @@ void IndexSeal::SetVerdict(const IndexSealCheck& check) {
   if (!check.other.empty()) {
     state_ = State::kBroken;
     problem_ = check.other;
+    keep_broken_ = keep_broken_ || check.keep;
     return;
   }
   if (!check.sealed) return;
@@ -172,6 +173,11 @@ void IndexSeal::SetVerdict(const IndexSealCheck& check) {
 IndexSeal::State IndexSeal::state() const {
   absl::MutexLock lock(&mu_);
   return state_;
+}
+
+bool IndexSeal::KeepBroken() const {
+  absl::MutexLock lock(&mu_);
+  return keep_broken_;
 }
 
 std::optional<IndexSealHead> IndexSeal::HeadToBind() const {

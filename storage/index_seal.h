@@ -89,6 +89,10 @@ struct IndexSealCheck {
   // missing seal, index rows the data check names): the seal is broken whatever the rows sum to.
   // Set, it is Problem() and `sealed` is not looked at.
   std::string other;
+  // Set with `other` by the data check (index rows it names missing, extra or swapped): a finding
+  // the rows compared with the seal may not show again (a seal put back with them), so the
+  // registry keeps it across restarts (IndexSeal::KeepBroken, the audit watermark).
+  bool keep = false;
   // "" when sealed and matching; otherwise the problem, naming the family and the counts.
   std::string Problem() const;
 };
@@ -142,6 +146,8 @@ class IndexSeal {
   // new seal (Database::ResealIndex) or a restore puts it right.
   void SetVerdict(const IndexSealCheck& check);
   State state() const;
+  // Whether a verdict set with IndexSealCheck::keep broke the seal: to be kept across restarts.
+  bool KeepBroken() const;
   // The head of the kept sum, for the audit watermark to bind: none when no sum is kept or the
   // seal is broken (the watermark then keeps the head it bound, so that a seal put back is found
   // again at the next start, however many writes follow).
@@ -162,6 +168,7 @@ class IndexSeal {
   State state_ ABSL_GUARDED_BY(mu_) = State::kAbsent;
   std::optional<IndexSealSum> kept_ ABSL_GUARDED_BY(mu_);
   std::string problem_ ABSL_GUARDED_BY(mu_);
+  bool keep_broken_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace registry::storage

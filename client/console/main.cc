@@ -109,6 +109,10 @@ int main(int argc, char** argv) {
   if (!channel.ok()) {
     return Fail(registry::client::ExplainRefusedCertificate(*settings, channel.status()));
   }
+  // The official's key, as registry-cli warns of it: whoever else may read it may act as them.
+  if (const std::string warning = registry::client::KeyFileWarning(*settings); !warning.empty()) {
+    std::cerr << "registry-console: " << registry::client::ForTerminal(warning) << "\n";
+  }
 
   registry::console::ConsoleOptions options;
   options.listen = parsed->Value("listen", registry::console::kDefaultListen);

@@ -27,12 +27,14 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "crypto/blind_index.h"
 #include "registry/v1/config.pb.h"
 #include "server/check_config.h"
 #include "server/config.h"
 #include "server/key_file.h"
 #include "server/registry_server.h"
 #include "server/revocation.h"
+#include "server/tls_identity.h"
 #include "storage/backups.h"
 #include "storage/database.h"
 #include "storage/ids.h"
@@ -51,6 +53,15 @@ namespace {
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using ::testing::HasSubstr;
+
+// The key registryd authenticates its backups with (storage/backups.h), for backups a test makes
+// through the storage layer that registryd is then to restore.
+crypto::SecretBytes BackupAuthKeyOf(const StorageStack& st) {
+  absl::StatusOr<crypto::SecretBytes> key =
+      crypto::DeriveKey(st.derivation_root, storage::kBackupAuthKeyPurpose);
+  EXPECT_TRUE(key.ok()) << key.status();
+  return key.ok() ? *std::move(key) : crypto::SecretBytes();
+}
 
 // The names of the fields of `d` (and, recursively, of its message fields) that `object` lacks.
 void MissingFields(const Descriptor* d, const google::protobuf::Struct& object,
@@ -628,8 +639,10 @@ class DamagedBackupTest : public CheckConfigTest {
       absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
           storage::Backups::Open(backup_dir_);
       ASSERT_TRUE(backups.ok()) << backups.status();
+      // As registryd makes them: with their record that it made them.
+      const crypto::SecretBytes auth = BackupAuthKeyOf(*st);
       for (uint32_t want = 1; want <= 3; ++want) {
-        absl::StatusOr<storage::Backups::Info> made = (*backups)->Create(st->db.get());
+        absl::StatusOr<storage::Backups::Info> made = (*backups)->Create(st->db.get(), &auth);
         ASSERT_TRUE(made.ok()) << made.status();
         ASSERT_EQ(made->id, want);
       }
@@ -734,6 +747,40 @@ TEST_F(CheckConfigTest, AKeyFileRecordOfAPathWithNoFileSaysSoWithoutAdvisingItse
   EXPECT_THAT(out, ::testing::Not(HasSubstr("--key_file_record FILE")));
 }
 
+// A backup newer than one that records the erasures it holds (the erasures-applied/v1 line of
+// its metadata), yet without that line, was listed as made before backups recorded them: it lost
+// the line since (its metadata edited, or made by hand in the backup folder). A problem, by id.
+TEST_F(CheckConfigTest, ABackupWithoutItsErasuresLineNewerThanOneWithItIsAProblem) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/0, /*events=*/2));
+  absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  {
+    absl::StatusOr<StorageStack> st = OpenStorage(*config, SystemClock::Get());
+    ASSERT_TRUE(st.ok()) << st.status();
+    absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
+        storage::Backups::Open(config->backup_dir());
+    ASSERT_TRUE(backups.ok()) << backups.status();
+    const crypto::SecretBytes auth = BackupAuthKeyOf(*st);
+    for (uint32_t want = 1; want <= 2; ++want) {
+      absl::StatusOr<storage::Backups::Info> made = (*backups)->Create(st->db.get(), &auth);
+      ASSERT_TRUE(made.ok()) << made.status();
+      ASSERT_EQ(made->id, want);
+    }
+  }
+  const std::string meta = config->backup_dir() + "/meta/2";
+  std::vector<std::string> kept;
+  for (const std::string& line :
+       std::vector<std::string>(absl::StrSplit(testing::ReadFileOrDie(meta), '\n'))) {
+    if (!absl::StartsWith(line, "metadata ")) kept.push_back(line);
+  }
+  std::ofstream(meta, std::ios::trunc) << absl::StrJoin(kept, "\n");
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("backup 2 in "));
+  EXPECT_THAT(out, HasSubstr("is newer than backup 1, which carries it"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("made before backups recorded the erasures they hold")));
+}
+
 // `registryd --restore_backup 2`, backup 2 made before backup 1 was restored (on the branch that
 // restore gave up) and holding more events than the log it replaces, printed only "restored
 // backup 2 ...": sizes alone said nothing was lost, while every event since the two parted was.
@@ -750,14 +797,15 @@ TEST_F(CheckConfigTest, ARestoreOfABackupFromAnAbandonedBranchPrintsWhatItGivesU
         storage::Backups::Open(config->backup_dir());
     ASSERT_TRUE(backups.ok()) << backups.status();
     parting = st->audit->CurrentHead().size;
-    ASSERT_TRUE((*backups)->Create(st->db.get()).ok());
+    const crypto::SecretBytes auth = BackupAuthKeyOf(*st);
+    ASSERT_TRUE((*backups)->Create(st->db.get(), &auth).ok());
     for (int i = 0; i < 5; ++i) {
       registry::v1::AuditEvent event;
       event.set_actor("system:test");
       event.set_action("test");
       ASSERT_TRUE(st->audit->Append(std::move(event), nullptr).ok());
     }
-    ASSERT_TRUE((*backups)->Create(st->db.get()).ok());
+    ASSERT_TRUE((*backups)->Create(st->db.get(), &auth).ok());
     ASSERT_TRUE(st->watermark->Advance(*st->audit).ok());
   }
   std::string out;
@@ -793,7 +841,8 @@ TEST_F(CheckConfigTest, ARestoreSaysOneEventInTheSingularAndAMissingBackupFolder
     absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
         storage::Backups::Open(config->backup_dir());
     ASSERT_TRUE(backups.ok()) << backups.status();
-    ASSERT_TRUE((*backups)->Create(st->db.get()).ok());
+    const crypto::SecretBytes auth = BackupAuthKeyOf(*st);
+    ASSERT_TRUE((*backups)->Create(st->db.get(), &auth).ok());
     registry::v1::AuditEvent event;
     event.set_actor("system:test");
     event.set_action("test");
@@ -991,12 +1040,23 @@ TEST_F(CheckConfigTest, TheDefaultBackupFolderBeforeTheFirstStartIsNoProblem) {
   EXPECT_TRUE(WritableFolder("backup_dir", dir_ + "/data/../backups").ok());
 }
 
-TEST_F(CheckConfigTest, AServerKeyOpenToEveryLocalAccountIsAProblem) {
-  ASSERT_EQ(::chmod((dir_ + "/tls/key.pem").c_str(), 0644), 0);
-  EXPECT_THAT(Check(), ::testing::ElementsAre(HasSubstr(
-                           "tls.key_file: " + dir_ + "/tls/key.pem is open to every local account "
-                           "(mode 0644)")));
-  ASSERT_EQ(::chmod((dir_ + "/tls/key.pem").c_str(), 0640), 0);
+// A server key every local account may read is a problem to the check and, in the same words
+// (ServerKeyModeProblem), stops the start, which took it before: whoever reads it can pose as the
+// registry. Its group may read it (root, group registryd, 0640).
+TEST_F(CheckConfigTest, AServerKeyOpenToEveryLocalAccountIsAProblemAndStopsTheStart) {
+  const std::string key = dir_ + "/tls/key.pem";
+  ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+  const std::string said = "tls.key_file: " + key +
+                           " is open to every local account (mode 0644): whoever reads it can "
+                           "pose as the registry to every official; run chmod 600 " +
+                           key + " (or 0640, owner root, group registryd)";
+  EXPECT_EQ(ServerKeyModeProblem(key), said);
+  EXPECT_THAT(Check(), ::testing::ElementsAre(said));
+  std::string out;
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(), HasSubstr(said));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/data")) << "the data folder was made";
+  ASSERT_EQ(::chmod(key.c_str(), 0640), 0);
   EXPECT_THAT(Check(), ::testing::IsEmpty());
 }
 

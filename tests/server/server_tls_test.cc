@@ -3,15 +3,17 @@
 // connection never reach a handler (the audit log does not grow). (Revoked certificates are
 // refused by the call gate: revocation_test.cc.) A server certificate replaced on disk reaches
 // new connections within seconds, without a restart, when it passes start-up's checks; one that
-// does not (a CA's, a key not its own, another host's) is refused and the previous one served,
-// and a client CA bundle of certificates that are no CA's is refused on reload. registryd's
-// copies of the pair in force are removed at a clean stop.
+// does not (a CA's, a key not its own or one every local account may read, another host's) is
+// refused and the previous one served, and a client CA bundle of certificates that are no CA's is
+// refused on reload. registryd's copies of the pair in force are removed at a clean stop.
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -29,6 +31,7 @@
 #include "server/identity.h"
 #include "server/tls_identity.h"
 #include "tests/testing/clients.h"
+#include "tests/testing/data_files.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -198,6 +201,97 @@ TEST_F(ServerTlsTest, AKeyThatIsNotTheServerCertificatesIsRefusedOnReload) {
             "tls.key_file: the key does not belong to the certificate in tls.cert_file");
   EXPECT_EQ(ServerCertificateSeenBy(server_->Channel("clerk")),
             pki.LoadIdentity("server").fingerprint);
+}
+
+// A key that is not the certificate's was refused at start only once the data folder had been
+// opened and recovered; now it is refused before anything is opened, in the reload's words.
+TEST_F(ServerTlsTest, AKeyThatIsNotTheServerCertificatesIsRefusedAtStartBeforeTheDataIsOpened) {
+  const TestPki& pki = TestPki::Get();
+  const std::string data_dir = server_->config().data_dir();
+  server_->Stop();
+  const std::vector<std::string> files = FilesUnder(data_dir);
+  WriteFileAtomically(server_->tls_dir() + "/key.pem", pki.ReadFile("server2/key.pem"));
+  const absl::Status started = server_->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+  EXPECT_EQ(started.message(),
+            "tls.key_file: the key does not belong to the certificate in tls.cert_file");
+  EXPECT_EQ(FilesUnder(data_dir), files) << "the data folder was opened";
+  // With its own key back, it starts.
+  WriteFileAtomically(server_->tls_dir() + "/key.pem", pki.ReadFile("server/key.pem"));
+  const absl::Status again = server_->Restart();
+  ASSERT_TRUE(again.ok()) << again;
+}
+
+// The words every check of the server's key uses for one that every local account may open.
+std::string KeyOpenToEveryone(const std::string& key_file, const char* mode) {
+  return absl::StrCat("tls.key_file: ", key_file, " is open to every local account (mode ", mode,
+                      "): whoever reads it can pose as the registry to every official; run chmod "
+                      "600 ",
+                      key_file, " (or 0640, owner root, group registryd)");
+}
+
+// A server key that every local account may read was a problem to --check_config only: the start
+// took it. It is refused at start, before the data folder is opened, in --check_config's words,
+// naming the chmod that mends it; a key its group may read (root, group registryd, 0640) starts.
+// The mode bits are judged, so the test holds when run as root, who may read any file.
+TEST_F(ServerTlsTest, AServerKeyEveryLocalAccountMayReadIsRefusedAtStartBeforeTheDataIsOpened) {
+  const std::string data_dir = server_->config().data_dir();
+  const std::string key_file = server_->tls_dir() + "/key.pem";
+  server_->Stop();
+  const std::vector<std::string> files = FilesUnder(data_dir);
+  for (const char* mode : {"0644", "0604", "0666"}) {
+    SCOPED_TRACE(mode);
+    ASSERT_EQ(::chmod(key_file.c_str(), static_cast<mode_t>(std::stoi(mode, nullptr, 8))), 0);
+    const absl::Status started = server_->Restart();
+    EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+    EXPECT_THAT(std::string(started.message()),
+                ::testing::HasSubstr(KeyOpenToEveryone(key_file, mode)));
+    EXPECT_EQ(server::ServerKeyModeProblem(key_file), KeyOpenToEveryone(key_file, mode))
+        << "not in --check_config's words";
+    EXPECT_EQ(FilesUnder(data_dir), files) << "the data folder was opened";
+  }
+  ASSERT_EQ(::chmod(key_file.c_str(), 0640), 0);
+  EXPECT_EQ(server::ServerKeyModeProblem(key_file), "");
+  const absl::Status again = server_->Restart();
+  ASSERT_TRUE(again.ok()) << again;
+}
+
+// A pair whose key every local account may read was taken on reload (SIGHUP's or the watcher's),
+// though the same loader refused one they may write. It is refused as the start refuses it, in
+// the same words, once (a key others may also write is said by the same chmod 600), and the
+// certificate in force is still served; made the owner's only, it is taken.
+TEST_F(ServerTlsTest, AServerKeyEveryLocalAccountMayReadIsRefusedOnReloadAndThePreviousServed) {
+  const TestPki& pki = TestPki::Get();
+  const std::string first = pki.LoadIdentity("server").fingerprint;
+  const std::string second = pki.LoadIdentity("server2").fingerprint;
+  const std::string key_file = server_->tls_dir() + "/key.pem";
+  ASSERT_EQ(ServerCertificateSeenBy(server_->Channel("clerk")), first);
+  // The key is put in place with its mode: the watcher, polling on its own, never meets the new
+  // pair with a key of the owner's only.
+  testing::WriteFileAtomically(key_file + ".new", pki.ReadFile("server2/key.pem"));
+  ASSERT_EQ(::chmod((key_file + ".new").c_str(), 0644), 0);
+  ASSERT_EQ(std::rename((key_file + ".new").c_str(), key_file.c_str()), 0);
+  testing::WriteFileAtomically(server_->tls_dir() + "/cert.pem",
+                               pki.ReadFile("server2/cert.pem"));
+  for (const char* mode : {"0644", "0666"}) {
+    SCOPED_TRACE(mode);
+    ASSERT_EQ(::chmod(key_file.c_str(), static_cast<mode_t>(std::stoi(mode, nullptr, 8))), 0);
+    const absl::Status reloaded = server_->server()->ReloadServerCertificate();
+    EXPECT_EQ(reloaded.code(), absl::StatusCode::kFailedPrecondition) << reloaded;
+    EXPECT_EQ(reloaded.message(), KeyOpenToEveryone(key_file, mode));
+    EXPECT_EQ(ServerCertificateSeenBy(server_->Channel("clerk")), first)
+        << "the pair others may read was served";
+  }
+  ASSERT_EQ(::chmod(key_file.c_str(), 0600), 0);
+  const absl::Status reloaded = server_->server()->ReloadServerCertificate();
+  ASSERT_TRUE(reloaded.ok()) << reloaded;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  std::string seen = ServerCertificateSeenBy(server_->Channel("clerk"));
+  while (seen != second && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+    seen = ServerCertificateSeenBy(server_->Channel("clerk"));
+  }
+  EXPECT_EQ(seen, second) << "the pair made the owner's only was not served within 20 s";
 }
 
 // A key encrypted with a passphrase: OpenSSL asked for the passphrase on registryd's terminal,

@@ -30,8 +30,11 @@ void WriteFile(const std::string& path, const std::string& content) {
   out << content;
   if (!out) Die("write", absl::UnavailableError(path));
   // The mode a umask of 022 gives, whatever the umask: registryd refuses a policy that every
-  // local account may write.
-  ::chmod(path.c_str(), 0644);
+  // local account may write. A private key is its owner's only, as the PKI scripts make it:
+  // registryd refuses a server key that every local account may read.
+  // (WriteFileAtomically writes it as key.pem.tmp first.)
+  const bool key = absl::EndsWith(path, "key.pem") || absl::EndsWith(path, "key.pem.tmp");
+  ::chmod(path.c_str(), key ? 0600 : 0644);
 }
 
 void MakeDir(const std::string& path) {

@@ -1,8 +1,10 @@
 // registry-console itself, run as a process: its exit codes follow registry-cli's (README.md).
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -97,6 +99,33 @@ TEST(ConsoleMainTest, ARefusedCertificateIsSaidAsRegistryCliSaysIt) {
                                 absl::StrCat("revoked/cert.pem) is revoked", advice,
                                              pki.IdentityDir("revoked"), " (--identity)")))
       << revoked.output;
+}
+
+// registry-cli warns of a private key that other accounts of the computer may read, as ssh
+// does; registry-console used one without a word. It warns in registry-cli's words, naming the
+// chmod that makes it the official's only, and goes on.
+TEST(ConsoleMainTest, AKeyOthersMayReadIsWarnedAboutAsRegistryCliWarns) {
+  const auto& pki = registry::testing::TestPki::Get();
+  const std::string identity = registry::testing::MakeTempDir("console-key") + "/clerk";
+  ASSERT_EQ(::mkdir(identity.c_str(), 0700), 0);
+  for (const char* name : {"ca.pem", "cert.pem", "key.pem"}) {
+    std::ofstream(identity + "/" + name, std::ios::binary)
+        << pki.ReadFile(absl::StrCat("clerk/", name));
+  }
+  ASSERT_EQ(::chmod((identity + "/key.pem").c_str(), 0644), 0);
+  const std::string args =
+      absl::StrCat("--identity ", identity, " --server 127.0.0.1:1 --listen 127.0.0.1:0");
+  const ConsoleRun open = RunConsole(args);
+  EXPECT_EQ(open.code, 1) << open.output;  // nothing answers at 127.0.0.1:1
+  EXPECT_TRUE(absl::StrContains(
+      open.output, absl::StrCat("registry-console: warning: the private key --identity ",
+                                identity, "/key.pem may be read by other accounts on this "
+                                "computer (mode 0644); make it yours only: chmod 600 ",
+                                identity, "/key.pem\n")))
+      << open.output;
+  ASSERT_EQ(::chmod((identity + "/key.pem").c_str(), 0600), 0);
+  const ConsoleRun own = RunConsole(args);
+  EXPECT_FALSE(absl::StrContains(own.output, "warning:")) << own.output;
 }
 
 }  // namespace
