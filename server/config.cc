@@ -285,6 +285,11 @@ absl::Duration VettingLookupFloor(const registry::v1::ServerConfig& config) {
   return absl::Microseconds(micros == 0 ? kDefaultLookupFloorMicros : micros);
 }
 
+absl::Duration VettingLookupPerRead(const registry::v1::ServerConfig& config) {
+  const uint32_t micros = config.vetting().lookup_micros_per_read();
+  return absl::Microseconds(micros == 0 ? kDefaultLookupMicrosPerRead : micros);
+}
+
 namespace {
 
 // The message of a number field with a range of its own (config.proto), for a value outside it
@@ -324,6 +329,9 @@ std::optional<std::string> OwnRangeProblem(absl::string_view field) {
   if (field == "vetting.lookup_floor_micros") {
     return absl::StrCat("vetting.lookup_floor_micros must be ", kMinLookupFloorMicros, "..",
                         kMaxLookupFloorMicros);
+  }
+  if (field == "vetting.lookup_micros_per_read") {
+    return absl::StrCat("vetting.lookup_micros_per_read must be 1..", kMaxLookupMicrosPerRead);
   }
   return std::nullopt;
 }
@@ -501,6 +509,12 @@ registry::v1::ServerConfig CompleteConfig(registry::v1::ServerConfig c, absl::st
   if (c.vetting().lookup_floor_micros() < kMinLookupFloorMicros ||
       c.vetting().lookup_floor_micros() > kMaxLookupFloorMicros) {
     problem(*OwnRangeProblem("vetting.lookup_floor_micros"));
+  }
+  if (c.vetting().lookup_micros_per_read() == 0) {
+    c.mutable_vetting()->set_lookup_micros_per_read(kDefaultLookupMicrosPerRead);
+  }
+  if (c.vetting().lookup_micros_per_read() > kMaxLookupMicrosPerRead) {
+    problem(*OwnRangeProblem("vetting.lookup_micros_per_read"));
   }
   return c;
 }

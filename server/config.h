@@ -28,6 +28,11 @@ inline constexpr uint32_t kMaxLookupFloorMicros = 100000;
 // The vetting lookup's floor as a duration. A config that did not pass FinishConfig (0, unset)
 // gets the default rather than no floor at all.
 absl::Duration VettingLookupFloor(const registry::v1::ServerConfig& config);
+// vetting.lookup_micros_per_read: the default, the most a config may set, and as a duration
+// (the default for a config that did not pass FinishConfig).
+inline constexpr uint32_t kDefaultLookupMicrosPerRead = 10;
+inline constexpr uint32_t kMaxLookupMicrosPerRead = 1000;
+absl::Duration VettingLookupPerRead(const registry::v1::ServerConfig& config);
 
 // data_check_interval_hours: the default, and the most a config may set (a month).
 inline constexpr uint32_t kDefaultDataCheckIntervalHours = 24;

@@ -79,8 +79,9 @@ grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
                      d_.records->TokensForCandidate(req->personal_number(), req->surname(),
                                                     req->given_name(), req->birth_date()));
     // 2. The facts, by token. 3. The decision. Held to a fixed time from here, whatever was
-    // found, and a failed read too.
-    const FixedSpan lookup(d_.lookup_floor.pacer, d_.lookup_floor.length);
+    // found, and a failed read too: longer for a name that plans more reads, as the request
+    // alone decides.
+    const FixedSpan lookup(d_.lookup_floor.pacer, LookupSpan(d_.lookup_floor, candidate));
     // A start's comparison of the index seal is waited for no longer than the call waits.
     absl::StatusOr<std::vector<storage::VettingFacts>> facts =
         d_.records->FactsForVetting(candidate, DeadlineOf(*ctx));

@@ -9,8 +9,9 @@
 //   2. the facts of the records under the personal number are read by token, never decrypting a
 //      record (RecordStore::FactsForVetting);
 //   3. one pure function decides (vetting_decision.h), and the reply depends on its code only.
-// Steps 2 and 3 are held to a fixed time from their start (vetting.lookup_floor_micros,
-// fixed_span.h), so that the check's time does not follow them either.
+// Steps 2 and 3 are held to a fixed time from their start (vetting.lookup_floor_micros, or
+// vetting.lookup_micros_per_read for each index read the name plans when that is longer:
+// LookupSpan, fixed_span.h), so that the check's time does not follow them either.
 // Then one audit append, with the check kept in the person's history (the gate does that for
 // every vetting call, see call_gate.h), and one signature.
 //
@@ -26,6 +27,8 @@
 #ifndef REGISTRY_SERVER_VETTING_SERVICE_H_
 #define REGISTRY_SERVER_VETTING_SERVICE_H_
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 
 #include "grpcpp/support/byte_buffer.h"
@@ -46,13 +49,22 @@ namespace registry::server {
 
 class VettingService final : public BytesServed<registry::v1::VettingService> {
  public:
-  // How a check's lookup is held to a fixed time: `length` on `pacer`'s clock, each overrun
-  // counted in `metrics`. Neither owned.
+  // How a check's lookup is held to a fixed time: `length` on `pacer`'s clock, or `per_read`
+  // for each index read the candidate's input plans (CandidateTokens::planned_reads) when that
+  // is longer, each overrun counted in `metrics`. Neither owned.
   struct LookupFloor {
     const Pacer* pacer;
     absl::Duration length;
     Metrics* metrics;
+    absl::Duration per_read = absl::ZeroDuration();
   };
+  // The time a check's lookup is held to: max(length, per_read x planned_reads). It depends on
+  // the request alone (the reads its name plans), which the employer knows already, never on
+  // what the lookup finds.
+  static absl::Duration LookupSpan(const LookupFloor& floor,
+                                   const storage::CandidateTokens& candidate) {
+    return std::max(floor.length, floor.per_read * static_cast<int64_t>(candidate.planned_reads));
+  }
 
   // None owned; each must outlive the service. Certificates are valid for
   // `certificate_validity` from the moment of the check (vetting.certificate_validity_days).

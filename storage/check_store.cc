@@ -260,6 +260,7 @@ absl::Status CheckStore::Stage(absl::string_view token, absl::Time at, const Sto
                                PendingWrite* w) const {
   ASSIGN_OR_RETURN(const std::string key, RowKey(token, check.summary().check_id()));
   StoredCheck dated = check;
+  RETURN_IF_ERROR(OwnDecidingRecords(token, &dated));
   dated.set_checked_at_micros(absl::ToUnixMicros(at));
   ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt(PaddedCheck(std::move(dated)), key));
   w->batch()->Put(Cf::kChecks, key, sealed);
@@ -631,14 +632,33 @@ absl::Status CheckStore::CheckAll(const OnCheckFn& on_check, DataCheckReport* re
 
 absl::StatusOr<std::optional<std::string>> CheckStore::PersonTokenOfRecord(
     absl::string_view record_id) const {
+  return HeadToken(record_id, BlockCache::kBypass);
+}
+
+absl::StatusOr<std::optional<std::string>> CheckStore::HeadToken(absl::string_view record_id,
+                                                                 BlockCache cache) const {
   ASSIGN_OR_RETURN(const std::optional<std::string> raw,
-                   db_->Get(Cf::kRecords, record_id, BlockCache::kBypass));
+                   db_->Get(Cf::kRecords, record_id, cache));
   StoredHead head;
   if (!raw.has_value() || !head.ParseFromString(*raw) ||
       head.personal_number_token().size() != kTokenSize) {
     return std::nullopt;
   }
   return head.personal_number_token();
+}
+
+absl::Status CheckStore::OwnDecidingRecords(absl::string_view token, StoredCheck* check) const {
+  auto* ids = check->mutable_deciding_record_ids();
+  int kept = 0;
+  for (int i = 0; i < ids->size(); ++i) {
+    ASSIGN_OR_RETURN(const std::optional<std::string> owner,
+                     HeadToken(ids->Get(i), BlockCache::kFill));
+    if (owner.has_value() && *owner != token) continue;  // another person's record
+    if (kept != i) ids->SwapElements(kept, i);
+    ++kept;
+  }
+  ids->DeleteSubrange(kept, ids->size() - kept);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<size_t> CheckStore::RekeyLegacyRows(size_t batch_rows,

@@ -135,6 +135,9 @@ class CheckStore {
 
   // Stages `check` about the person whose personal-number token (32 raw bytes) is `token`, made
   // at `at`, into `w`. check.summary().check_id() must be 32 lowercase hex characters.
+  // Of check.deciding_record_ids only the person's own records are kept (OwnDecidingRecords):
+  // a record whose head names another person (a namesake's, under another number, that referred
+  // the check) is that person's, and its erasure must not change this person's entry.
   absl::Status Stage(absl::string_view token, absl::Time at, const StoredCheck& check,
                      PendingWrite* w) const;
 
@@ -308,6 +311,19 @@ class CheckStore {
   // The slot of `check_id` in the history whose person key is `person`.
   absl::StatusOr<std::string> SlotOfPerson(absl::string_view person,
                                            absl::string_view check_id) const;
+  // Drops from check->deciding_record_ids every record whose head names another personal number
+  // than `token`'s (one point read each): what decided an entry in a person's history, so that
+  // erasing it withholds the entry, is that person's own records only. An erasure rewrites only
+  // the erased record's person's history (StageWithhold), and List withholds an entry whose
+  // deciding record is gone: an entry that named a namesake's record would turn from its REFER
+  // to "withheld" when that record went, telling a person with no record of their own that a
+  // namesake's was erased, and when. A record whose head is missing or does not parse is kept
+  // (its erasure withholds the entry, as before).
+  absl::Status OwnDecidingRecords(absl::string_view token, StoredCheck* check) const;
+  // The personal-number token the head of `record_id` names (PersonTokenOfRecord), read
+  // through `cache`.
+  absl::StatusOr<std::optional<std::string>> HeadToken(absl::string_view record_id,
+                                                       BlockCache cache) const;
   // 'H' || PersonKey(token): where the person's rows start.
   absl::StatusOr<std::string> HistoryPrefix(absl::string_view token) const;
   // Whether RekeyLegacyRows finished (its sealed mark is stored).

@@ -21,7 +21,10 @@
 //                                                         of being written, exact (vetting
 //                                                         only: the words in any order, the
 //                                                         fields without their spaces, each
-//                                                         word of a surname of several)
+//                                                         word of a surname of several);
+//                                                         'u' the same ways and each two
+//                                                         words in the loose form (court
+//                                                         search only)
 //   meta     "schema/version" = the storage schema (kSchemaVersion in record_store.cc);
 //            "keys/check" = key check value (of the derivation root);
 //            "keys/kek-check/<version>" = a KEK version's check value: a wrapped key under that
@@ -72,7 +75,10 @@ namespace registry::storage {
 
 // The storage schema this registryd writes and reads; an earlier one (RecordStore::EarlierSchema)
 // is upgraded at the first start, and its audit event and log line name this one.
-inline constexpr char kCurrentStorageSchema[] = "13";
+inline constexpr char kCurrentStorageSchema[] = "14";
+// The first storage schema whose folders are always index-sealed (index_seal.h), when made or
+// upgraded: a folder of it or a later one without its seal had it deleted.
+inline constexpr int kFirstSealedStorageSchema = 13;
 
 // Registry metadata the server decides for a new version.
 struct VersionMeta {
@@ -156,9 +162,13 @@ absl::Status ErasedConvictionError();
 // the return of an expunged one gets in under another spelling. Made, in this order, by
 //   1. NFKC and Unicode case folding, default-ignorable code points removed (ICU NFKC_Casefold):
 //      full-width and compatibility forms become plain letters and digits, "p" is "P";
-//   2. Cyrillic and Greek letters that look like Latin ones become those (А В Е К М Н О Р С Т У
-//      Х, Α Β Ε Ζ Η Ι Κ Μ Ν Ο Ρ Τ Υ Χ and their lower-case forms, and a few more): "Р 5/2020"
-//      typed with a Cyrillic Р is "P 5/2020";
+//   2. (kCurrent) a word (a run of letters) of Serbian Cyrillic letters only is read as Serbian
+//      Latin writes it, letter for letter (Р R, В V, Н N, С S, У U, Х H, Ж Ž, Љ LJ ...; step 10
+//      then folds Ž to Z ...): "КР 16/2021" is "KR 16/2021", "ПКР 7/2020" is "PKR 7/2020", and
+//      "KP 16/2021" is another register. In any other word, and in every earlier form, Cyrillic
+//      and Greek letters that look like Latin ones become those (А В Е К М Н О Р С Т У Х, Α Β Ε
+//      Ζ Η Ι Κ Μ Ν Ο Ρ Τ Υ Χ and their lower-case forms, and a few more): "Р 5/2020" typed with
+//      a Cyrillic Р among Latin letters ("РK 5/2020") reads by look, "pk5/2020";
 //   3. every decimal digit becomes its ASCII digit, and each number (a run of digits) loses its
 //      leading zeros: "05" is "5", "50" is not;
 //   4. whitespace, punctuation and symbols are removed, except that two numbers they separate
@@ -213,8 +223,11 @@ absl::Status ErasedConvictionError();
 //      also "v", "vit", "vjet", "godini", "gd", "gdn", "yr", "year" and "anno", several in a row
 //      ("P 5/2020 г.г."), and a single letter with a full stop after it when the register's
 //      letters stand before the numbers ("P 5/2020 r.", "P 5/2020 e.": it cannot be the
-//      register's written last there); a letter with no full stop stays ("P 5/2020 K"), as does
-//      an l, which step 7 reads as 1 ("P 5/2020 l." is "p5/2020/1");
+//      register's written last there), an l too ("P 5/2020 l." is "p5/2020"; not in
+//      kBeforeDottedL) when it is the last thing written, no slash stands between it and the
+//      year and a number stands before the year; a letter with no full stop stays ("P 5/2020
+//      K"), and an l with none, or after a slash, is 1 by step 7 ("P 5/2020 l" and "P
+//      5/2020/l." are "p5/2020/1", as "P 5/2020/1" is), as is an I (a Roman numeral);
 //  10. (kCurrent only) a letter with a diacritic is its plain letter: a Latin letter whose
 //      canonical decomposition starts with an ASCII letter is that letter (ž z, š s, č ć ç c,
 //      ë e), đ is d, and Serbian Cyrillic ж, ш, ч, ћ, ђ, џ are z, s, c, c, d, dz, as their Latin
@@ -223,7 +236,9 @@ absl::Status ErasedConvictionError();
 //      are "kz77/2021", while "K 77/2021" keeps its one letter. Two registers of one court that
 //      differ only so would be one; none is known, and a conviction refused as already there is
 //      seen and asked about, while one entered twice, or an expunged one back, is not.
-// Letters are read by their look (step 2): a Cyrillic Р is P, not R, as is a record typed so.
+// A Serbian Cyrillic word is read by sound in kCurrent (step 2): a Cyrillic Р is R; a letter that
+// only looks Latin inside a Latin word is read by its look (a Cyrillic Р among Latin letters is
+// P); the number words "ном" and "номер" so read "nom" and "nomer", and are dropped in Latin too.
 // Not folded: digits grouped by a space ("1 234/2020" is "1/234/2020": a space parts the serial
 // from the year, "P 5 2020"); Roman numerals (a division's, part of the register: "K-II"); the
 // year in two digits or four ("5/20", "5/2020"), which the uniqueness check looks up both ways.
@@ -233,11 +248,16 @@ absl::Status ErasedConvictionError();
 // step 6 in kBeforeDigitLookAlikes, before step 7 in kBeforeStandAloneLookAlikes, before step 5
 // dropped number words anywhere and step 8 in kBeforeNumberWordsAnywhere, before step 5's further
 // number words, S and Z as digits and step 9 in kBeforeMoreNumberWords, and before step 10 and
-// kCurrent's further number and year words in kBeforeFoldedRegisterLetters; the uniqueness check
-// also looks all of them up (none needs a schema change). Any other change of the rules changes
-// every uniqueness token and needs a schema change (kSchemaVersion).
+// kCurrent's further number and year words in kBeforeFoldedRegisterLetters, and before step 9's
+// l with a full stop in kBeforeDottedL (which is kCurrent in every other step), and before
+// step 2 read Serbian Cyrillic words by sound in kBeforeCyrillicBySound (which read every
+// Cyrillic letter by its look, "КР 16/2021" as "kp16/2021", and is kCurrent in every other
+// step); the uniqueness check also looks all of them up (none needs a schema change). Any other
+// change of the rules changes every uniqueness token and needs a schema change (kSchemaVersion).
 enum class CaseNumberForm {
   kCurrent,
+  kBeforeCyrillicBySound,
+  kBeforeDottedL,
   kBeforeFoldedRegisterLetters,
   kBeforeMoreNumberWords,
   kBeforeNumberWordsAnywhere,
@@ -247,6 +267,13 @@ enum class CaseNumberForm {
 };
 absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
                                                 CaseNumberForm form = CaseNumberForm::kCurrent);
+// Whether `other`, a case number stored, is `case_number` in another spelling: its canonical
+// form (kCurrent) is this one's, or one of the earlier forms the uniqueness check looks up for
+// this one other than those only a Cyrillic spelling read by look gives ("КР 16/2021" is a
+// spelling of "KR 16/2021"; "KP 16/2021", whose form "kp16/2021" the Cyrillic "кр 16/2021"
+// had before kCurrent, is not).
+absl::StatusOr<bool> IsSpellingOfCaseNumber(absl::string_view case_number,
+                                            absl::string_view other);
 
 // A vetting candidate's blind-index tokens (32 raw bytes each), made from the whole request before
 // anything is looked up.
@@ -257,8 +284,9 @@ struct CandidateTokens {
   // that look Latin (NameNormalizer::NormalizeAsSeen) or Latin words that look Cyrillic
   // (NormalizeAsSeenInCyrillic): the surname, the given name or both so read, each distinct from
   // `name` and from each other (RecordStore::OtherNameForms: at most eight; none for a name
-  // without such a word). A record under another number so named takes part as one naming the
-  // candidate (row 100).
+  // without such a word), and the name token of the name with its apostrophes read as spaces
+  // when it holds one (RecordStore::ApartForms: "O'Krasniqi, Arben" as "Krasniqi, Arben"). A
+  // record under another number so named takes part as one naming the candidate (row 100).
   std::vector<std::string> names_as_seen;
   // For a given name of more than one word, the name tokens of each word in the given name's
   // place (RecordStore::GivenWordTokens, exact), in the name as typed and in each form of
@@ -281,6 +309,11 @@ struct CandidateTokens {
   // records' own such tokens (rows 'v'), so a record that shares any two of the candidate's
   // words and the birth date names them ("Hoti, Arben" for "Hoti Morina, Ali Arben").
   std::vector<std::string> name_word_pairs;
+  // How many index reads the vetting lookup of these tokens makes (FactsForVetting: the
+  // number's, the exact name's and one for each other token and row kind it reads), counted
+  // from the tokens alone before the lookup starts: the vetting service holds the lookup to a
+  // time that grows with it (server/vetting_service.h), never with what is found.
+  size_t planned_reads = 0;
 };
 
 // What vetting learns about one record filed under the candidate's personal number, or naming
@@ -443,16 +476,18 @@ class RecordStore {
   // court's uniqueness token, and schemas 6 to 10 loose tokens of a loose form that kept the
   // spaces in a name, read Macedonian ѓ and ќ as g and k and kept lj and nj, and no rows of the
   // words of a given name of several words, and schemas 6 to 11 no rows of a name's other ways
-  // of being written (rows 'v'; the caller files them anew, ReindexNames). Then it
+  // of being written (rows 'v'; the caller files them anew, ReindexNames), and schemas 6 to 13
+  // none of those ways in the loose form (rows 'u'). Then it
   // commits StageCurrentSchema in an audited batch.
   absl::StatusOr<int> EarlierSchema() const;
   void StageCurrentSchema(PendingWrite* w) const;
   // Files every record's names anew in the loose index (rows 'l' and the head's loose tokens,
   // under NameNormalizer::LooseForm as it is now, with each word of a given name of several
   // words since schema 11, and those words' exact rows 'w'), the name's other ways of being
-  // written (rows 'v', since schema 12) and its aliases in the name indexes (rows 'a' and 'b',
+  // written (rows 'v', since schema 12; and in the loose form, rows 'u', since schema 14) and
+  // its aliases in the name indexes (rows 'a' and 'b',
   // and the head's alias tokens), and a conviction abroad's uniqueness token (row 'd' and the
-  // head's, naming its court since schema 10), for records stored before schema 12, in
+  // head's, naming its court since schema 10), for records stored before schema 14, in
   // writes of at most `batch_rows` records each handed to `commit` (audited by the caller).
   // Reads every record's current version; every record is rewritten. Heads that fail to open
   // are left as they are (the data check names them). An alias that cannot be normalised
@@ -575,6 +610,17 @@ class RecordStore {
   // are made on a stand-in, so that the work does not tell "no record" from one or a few (spent)
   // records, under the number or another.
   static constexpr size_t kVettingWorkFloor = 4;
+  // A check makes at least kVettingWorkFloor times this many lookups of a token among the
+  // candidate's name forms, each a fixed number of steps (a few nanoseconds): a record found by
+  // name has each of its name tokens looked up once, the rest are made in stand-in tokens, so
+  // that the comparison work is the same for none and for any record of up to this many name
+  // tokens (a name of several words with a few aliases of several words files a few hundred).
+  // A record that files more (at most 21,136 pairs and words, with ten aliases of six words,
+  // each with a "dj": kMaxPairedWordsPerField) costs its own count, as its larger head costs
+  // more to read: those records are the documented limit of the fixed span (docs/security.md,
+  // "Work per vetting check"), and levelling every check to them would cost each a quarter of
+  // a millisecond of CPU for no gain, since the read of such a head is what tells it.
+  static constexpr size_t kVettingNameComparisons = 2048;
   // The most records of one person that a vetting check, the dates in force and their re-dating
   // read. Far above any real person's; a check reads them all, whatever their order.
   static constexpr size_t kMaxRecordsOfAPerson = 100000;
@@ -582,12 +628,14 @@ class RecordStore {
   // search, the name limit's): one with more is refused, InvalidArgument naming the field, so
   // that every word pairs (NameWordPairTokens). Per form of a candidate's name at most 121 pair
   // and word reads (107 pairs of twelve words, two fields joined and two whole-name joins; 14
-  // words alone), and 456 when every word has a "dj"; at most nine forms. A record pairs the
+  // words alone), and 456 when every word has a "dj"; at most ten forms (the words counted are
+  // those of each form: a word glued on with an apostrophe is one, ApartForms). A record pairs the
   // first so many distinct words of each of its fields, as written: one with more words in a
   // field is still found by its exact name and its given-name words, not by two words past the
   // sixth (no real name has so many). A record files at most 111 pair and word rows for its
   // surname and given name (436 when every word has a "dj"), and with ten aliases of six words
-  // each at most 5,306 (21,136).
+  // each at most 5,306 (21,136); a name holding an apostrophe at most 111 (436) more, of its
+  // form with the apostrophes read as spaces (ApartForms).
   static constexpr size_t kMaxPairedWordsPerField = 6;
   // Before anything is looked up, the check waits for the index seal's comparison after a start
   // (index_seal.h), until `seal_deadline` or kIndexSealWait from now, whichever comes first:
@@ -598,6 +646,10 @@ class RecordStore {
       const CandidateTokens& candidate, absl::Time seal_deadline = absl::InfiniteFuture()) const;
   // How many heads (records and stand-ins) FactsForVetting has read since the store was created.
   uint64_t VettingHeadsRead() const { return vetting_heads_read_.load(); }
+  // How many lookups among a candidate's name forms FactsForVetting has made since the store was
+  // created (kVettingWorkFloor x kVettingNameComparisons a check, unless its records had more
+  // name tokens).
+  uint64_t VettingNameComparisons() const { return vetting_name_comparisons_.load(); }
 
   // Key rotation, one batch: stages into *w the re-wrap of up to `max` data keys not yet under
   // the current KEK, starting after record id `after` ("" for the start), and holds those
@@ -689,9 +741,21 @@ class RecordStore {
   // name as typed: at most eight, at most three when each field is in one alphabet. The same for
   // TokensForCandidate and NameLimitTokens, so that no form is looked up without taking from its
   // daily bucket. Depends on the input only.
+  // And, when a field holds an apostrophe, the name with each apostrophe read as a space as well
+  // (ApartForms): at most nine.
   using NameForms = std::set<std::pair<std::string, std::string>>;
   absl::StatusOr<NameForms> OtherNameForms(absl::string_view surname,
                                            absl::string_view given_name) const;
+  // The name with each apostrophe inside a word (' ` ´ ‘ ’ ʼ, which Normalize drops: O'Brien is
+  // "obrien") read as a space, as a hyphen is: "Xhafa'Krasniqi" as "xhafa krasniqi", "Ali'Arben"
+  // as "ali arben", so that its pairs and its words alone are those of "Xhafa-Krasniqi" and
+  // "Ali-Arben" (the name as typed keeps the joined word: O'Brien still meets OBrien). A part of
+  // one letter that an apostrophe cut off (the "o" of O'Brien, the "d" of D'Amato) is left out,
+  // as a lone letter would pair with every word: "D'Amato" reads "amato". Normalised for the
+  // loose form when `loose` (NormalizeForLooseForm). One form, or none when neither field holds
+  // an apostrophe (or the form is the name's own). Depends on the input only.
+  absl::StatusOr<NameForms> ApartForms(absl::string_view surname, absl::string_view given_name,
+                                       bool loose = false) const;
 
   // StageCreate without taking every stripe: the record's own uniqueness stripe only.
   absl::Status StageNewRecord(const registry::v1::Person& person,
@@ -729,8 +793,8 @@ class RecordStore {
   // the fields with their inner spaces removed when a field has several words, and the token of
   // each distinct word of a surname of several words with the whole given name, both as
   // NameToken's. Each sorted, without repeats. So per form at most one token in `any_order` and
-  // 1 + (the surname's distinct words) in `parts`, and at most nine forms. InvalidArgument as
-  // NameToken.
+  // 1 + (the surname's distinct words) in `parts`, and at most ten forms (a record's: the form
+  // with its apostrophes read as spaces, ApartForms, at most). InvalidArgument as NameToken.
   struct NameVariants {
     std::vector<std::string> any_order;
     std::vector<std::string> parts;
@@ -760,10 +824,29 @@ class RecordStore {
       absl::string_view surname, absl::string_view given_name, const NameForms& forms,
       absl::string_view birth_date, absl::string_view field_prefix,
       const google::protobuf::RepeatedPtrField<std::string>* aliases = nullptr,
-      bool words_alone = true) const;
+      bool words_alone = true, bool loose = false) const;
+  // The loose tokens (the loose index's) of a name's other ways of being written, for the
+  // court's name search: its words in any order (under NameVariantTokens' label, each word in
+  // its loose form, sorted), each word of a surname of several with the whole given name (as
+  // LooseNameToken's), and `pairs`, NameWordPairTokens in the loose form (`loose`: the fields
+  // normalised for the loose form, each word, field joined and name joined folded by
+  // NameNormalizer::LooseForm, a pair's two sorted after folding). A record's (`aliases` its
+  // aliases) file under rows 'u'; a query's (`aliases` null) are looked up there, refused as
+  // NameWordPairTokens refuses. Each sorted, without repeats; `any_order` and `parts` of the name
+  // alone, as NameVariantTokens'. Depends on the input only.
+  struct LooseVariants {
+    std::vector<std::string> any_order;
+    std::vector<std::string> parts;
+    std::vector<std::string> pairs;
+  };
+  absl::StatusOr<LooseVariants> LooseVariantTokens(
+      absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
+      absl::string_view field_prefix,
+      const google::protobuf::RepeatedPtrField<std::string>* aliases) const;
   // Sets `head`'s given-name word tokens (loose_word_tokens without its loose_name_token, which
   // must be set, and given_word_tokens) and its name_variant_tokens (NameVariantTokens of the
-  // name as stored, and since schema 13 its NameWordPairTokens) from the person's names.
+  // name as stored, and since schema 13 its NameWordPairTokens) and, since schema 14, its
+  // loose_variant_tokens (LooseVariantTokens, without loose_name_token) from the person's names.
   absl::Status SetWordTokens(const registry::v1::Person& person, StoredHead* head) const;
   // Sets `head`'s alias tokens, exact and loose (with the given name, and with each of its words
   // when it has several), from the person's aliases in the surname's place (sorted, without
@@ -771,8 +854,8 @@ class RecordStore {
   // cannot be normalised; with `skipped`, such an alias is left out and counted instead.
   absl::Status SetAliasTokens(const registry::v1::Person& person, StoredHead* head,
                               size_t* skipped = nullptr) const;
-  // Deletes `old_head`'s loose, alias, given-name word and name variant rows ('l', 'a', 'b',
-  // 'w', 'v') that `head`
+  // Deletes `old_head`'s loose, alias, given-name word, name variant and loose variant rows
+  // ('l', 'a', 'b', 'w', 'v', 'u') that `head`
   // no longer has and puts those it newly has.
   absl::Status StageNameRows(const StoredHead& old_head, const StoredHead& head,
                              PendingWrite* w) const;
@@ -783,8 +866,10 @@ class RecordStore {
   // The court a uniqueness token names: a Kosovo court's id; for a court abroad, which all share
   // one id, the id with the foreign country and the foreign court's name folded as names are
   // compared ("Landesgericht Wien" = "LANDESGERICHT  WIEN"), so that two courts abroad are two
-  // convictions under one case number (since storage schema 10).
-  std::string DedupCourt(const registry::v1::Conviction& c) const;
+  // convictions under one case number (since storage schema 10). With `variants`, the common
+  // variants of a court's name fold (FoldCourtNameVariants: "fuer" is "für", a final "I" is
+  // "1"), which tokens made before did not: EarlierDedupTokens looks both up.
+  std::string DedupCourt(const registry::v1::Conviction& c, bool variants = true) const;
   // The token of a canonical case number (CanonicalCaseNumber) of a court (DedupCourt) and a
   // person.
   absl::StatusOr<std::string> DedupTokenOf(absl::string_view court,
@@ -792,21 +877,32 @@ class RecordStore {
                                            absl::string_view personal_number) const;
   // The uniqueness tokens, other than DedupToken's, that a record stored or a conviction erased
   // under another spelling of this case number may be under: the other script (Serbian Cyrillic and
-  // Latin, letter for letter; a Latin spelling in Cyrillic only when each letter has a Cyrillic one
-  // and the register's letters then read as Cyrillic, so that "R 5/2020", whose Cyrillic "р" reads
-  // as P, is never "P 5/2020"), the year in two digits or four (21, 1921, 2021), and each earlier
+  // Latin, letter for letter; a Latin spelling in Cyrillic when each letter has a Cyrillic one and
+  // it reads as the Latin one, so that a Cyrillic record filed by its letters' look before
+  // kCurrent, "р 5/2020" as "p5/2020", is found: `by_look_tokens` below), the year in two digits
+  // or four (21, 1921, 2021), and each earlier
   // CaseNumberForm of the spelling and of its spellings with a number word ("nr.", "numër", "br.",
   // "broj", "бр.", "no.", "number", "numri", "ном." ...) before the number, with "nr.", "br.",
   // "бр." or "no." before the register's letters, with those letters after the numbers, and with a
   // year word ("g.", "god.", "godine", "г.", "год.", "године", "viti", "v.") after the year; and
   // each of those made of the spelling with its plain letters written with a diacritic or as a
   // digraph, as kCurrent reads them (step 10: "Kz" as "Kž" and "Kzh"; every combination when there
-  // are at most 4, else one letter at a time, the first 4). Each once: 91 for "P 5/2020", 236 for
-  // "Kz 77/2021", at most about 500. Looked up, never stored: a record keeps the token of its own
-  // spelling. For a court abroad, also every spelling's token under the one court "foreign" that
-  // schemas before 10 gave every court abroad (a conviction erased then).
+  // are at most 4, else one letter at a time, the first 4). Each once: 95 for "P 5/2020", 113 for
+  // "R 5/2020" or "КР 16/2021", 209 for "Kz 77/2021", 479 for "PČ 5/2020", about 600 for three or
+  // more such letters ("RČŠ 5/2020": 611), and 942 for "ČŠŽĐ nr. 5/20" (a two-digit year is
+  // looked up three ways); bounded, as each of the steps above is. For a court abroad whose name
+  // folds (DedupCourt), each again under its name as typed. Looked up, never stored: a record
+  // keeps the token of its own spelling. For a court abroad, also every spelling's token under
+  // the one court "foreign" that schemas before 10 gave every court abroad (a conviction erased
+  // then).
+  // With `by_look_tokens`, adds to it those of the tokens only a Cyrillic spelling gives in a form
+  // that read its Cyrillic letters by their look ("кр 16/2021" as "kp16/2021"), which may be
+  // another register's in Latin ("KP 16/2021"): a live record under one is this conviction only
+  // when its own case number is a spelling of this one (IsSpellingOfCaseNumber); an erased
+  // conviction under one cannot be told, and is taken for this one.
   absl::StatusOr<std::vector<std::string>> EarlierDedupTokens(
-      const registry::v1::Conviction& c, absl::string_view personal_number) const;
+      const registry::v1::Conviction& c, absl::string_view personal_number,
+      std::set<std::string>* by_look_tokens = nullptr) const;
   // The record's head; NotFound for unknown or expunged ids. With `verify`, DataLoss when its MAC
   // fails; expunge reads without verifying so that a damaged record can still be erased.
   absl::StatusOr<StoredHead> ReadHead(absl::string_view record_id, bool verify = true) const;
@@ -901,6 +997,7 @@ class RecordStore {
   std::string stand_in_dates_;  // set once by Create
   std::function<bool(absl::string_view)> erased_;  // SkipLeftoversOfErased
   mutable std::atomic<uint64_t> vetting_heads_read_{0};
+  mutable std::atomic<uint64_t> vetting_name_comparisons_{0};
   // The last keyring whose KEKs all matched their check values, the current one's recorded.
   mutable absl::Mutex kek_mu_;
   mutable std::shared_ptr<const crypto::Keyring> checked_keyring_ ABSL_GUARDED_BY(kek_mu_);

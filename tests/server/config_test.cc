@@ -248,6 +248,7 @@ TEST(ConfigTest, ANumberOutsideItsTypeIsSaidWithTheFieldsOwnRange) {
       {"threads", "threads must be 0 (gRPC chooses) or 64..10000"},
       {"vetting.certificate_validity_days", "vetting.certificate_validity_days must be 1..3650"},
       {"vetting.lookup_floor_micros", "vetting.lookup_floor_micros must be 200..100000"},
+      {"vetting.lookup_micros_per_read", "vetting.lookup_micros_per_read must be 1..1000"},
       {"data_check_interval_hours", "data_check_interval_hours must be 1..720"},
   };
   for (const auto& c : cases) {

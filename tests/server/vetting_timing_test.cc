@@ -13,6 +13,7 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "tests/testing/clients.h"
+#include "tests/testing/paced_vetting_test.h"
 #include "tests/testing/recording_pacer.h"
 #include "tests/testing/test_server.h"
 
@@ -20,18 +21,11 @@ namespace registry::testing {
 namespace {
 
 // The fake's time moves this much at each reading; a span reads it when it starts and ends.
-constexpr absl::Duration kStep = absl::Microseconds(1);
+constexpr absl::Duration kStep = kPacerStep;
 constexpr absl::Duration kFloor = absl::Milliseconds(1);  // the config's default
 
-class VettingTimingTest : public ::testing::Test {
+class VettingTimingTest : public PacedVettingTest {
  protected:
-  void SetUp() override {
-    TestServerOptions options = TestServerOptions::OnClock(&clock_);
-    options.pacer = &pacer_;
-    server_ = TestServer::Start(std::move(options));
-    vetting_ = v1::VettingService::NewStub(server_->Channel("vetting"));
-  }
-
   // The check's result; INVALID_ARGUMENT and the like as VETTING_RESULT_UNSPECIFIED.
   v1::VettingResult Check(const v1::VettingCheckRequest& req) {
     grpc::ClientContext ctx;
@@ -63,11 +57,6 @@ class VettingTimingTest : public ::testing::Test {
     if (at == std::string::npos) return "";
     return page.substr(at + 1, page.find('\n', at + 1) - at - 1);
   }
-
-  FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 6, 1, 9, 0, 0), absl::UTCTimeZone())};
-  RecordingPacer pacer_{kStep};
-  std::unique_ptr<TestServer> server_;
-  std::unique_ptr<v1::VettingService::Stub> vetting_;
 };
 
 TEST_F(VettingTimingTest, EveryAnswerWaitsUntilTheSameTimeAfterTheLookupBegan) {

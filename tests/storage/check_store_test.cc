@@ -487,6 +487,92 @@ TEST_F(CheckStoreTest, WithholdingRewritesOnlyTheChecksTheRecordDecided) {
   EXPECT_EQ(*twice, 0);
 }
 
+// A REFER given by a namesake's record under another number is stored in the history of the
+// number asked about and in the namesake's. Only the namesake's copy names that record as
+// deciding it: the erasure of a record that was never the asked number's changes nothing in the
+// asked number's history, which reads as it did before (and as a history untouched by any
+// record does, as far as its entries' kinds go), while the namesake's own copy is withheld.
+TEST_F(CheckStoreTest, AnEntryIsDecidedOnlyByItsOwnPersonsRecordsSoANamesakesErasureLeavesIt) {
+  const std::string kPersonC(32, 'c');
+  // The heads of the records, as the record store keeps them: each names its person's token.
+  const auto head = [&](const std::string& record_id, const std::string& token) {
+    StoredHead stored;
+    stored.set_personal_number_token(token);
+    Batch batch;
+    batch.Put(Cf::kRecords, record_id, stored.SerializeAsString());
+    ASSERT_TRUE(db_->Write(batch).ok());
+  };
+  ASSERT_NO_FATAL_FAILURE(head("r-of-b", kPersonB));
+  ASSERT_NO_FATAL_FAILURE(head("r-of-c", kPersonC));
+  // C is asked about under C's number: C's own record and B's (under B's number) referred it.
+  // A is asked about under A's number, and has no record: B's referred it; A's other check
+  // found nothing.
+  Record(kPersonC, 1, registry::v1::VETTING_RESULT_REFER, {"r-of-c", "r-of-b"});
+  Record(kPersonA, 2, registry::v1::VETTING_RESULT_REFER, {"r-of-b"});
+  Record(kPersonA, 3, registry::v1::VETTING_RESULT_CLEAR);
+  StoredCheck copy = MakeCheck(2, registry::v1::VETTING_RESULT_REFER, {"r-of-b"});
+  copy.mutable_summary()->set_asked_under_another_number(true);
+  PendingWrite copy_write;
+  ASSERT_TRUE(checks_->Stage(kPersonB, kNoon + absl::Seconds(2), copy, &copy_write).ok());
+  ASSERT_TRUE(db_->Write(copy_write.staged()).ok());
+
+  const auto history = [&](const std::string& token, const CheckStore::IsStoredFn& is_stored) {
+    std::vector<std::string> entries;
+    auto page = checks_->List(token, std::nullopt, 10, is_stored);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (page.ok()) {
+      for (const auto& check : page->checks) entries.push_back(check.SerializeAsString());
+    }
+    return entries;
+  };
+  const std::vector<std::string> a_before = history(kPersonA, AllStored);
+  ASSERT_EQ(a_before.size(), 2u);
+
+  // B's record is erased: its head goes, and B's history is rewritten in the erasure's batch.
+  PendingWrite erase;
+  erase.batch()->Delete(Cf::kRecords, "r-of-b");
+  auto rewritten = checks_->StageWithhold(kPersonB, "r-of-b", &erase);
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status();
+  EXPECT_EQ(*rewritten, 1);
+  ASSERT_TRUE(db_->Write(erase.staged()).ok());
+  const auto b_gone = [](absl::string_view id) -> absl::StatusOr<bool> {
+    return id != "r-of-b";
+  };
+
+  // A's history is what it was, byte for byte: the REFER as it was answered.
+  EXPECT_EQ(history(kPersonA, b_gone), a_before);
+  auto a = checks_->List(kPersonA, std::nullopt, 10, b_gone);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->checks.size(), 2u);
+  EXPECT_EQ(a->checks[1].result(), registry::v1::VETTING_RESULT_REFER);
+  EXPECT_FALSE(a->checks[1].result_withheld());
+  // C's entry is decided by C's own record, still stored: its REFER stays too.
+  auto c = checks_->List(kPersonC, std::nullopt, 10, b_gone);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->checks.size(), 1u);
+  EXPECT_EQ(c->checks[0].result(), registry::v1::VETTING_RESULT_REFER);
+  EXPECT_FALSE(c->checks[0].result_withheld());
+  // B's copy is withheld: the erased record was B's.
+  auto b = checks_->List(kPersonB, std::nullopt, 10, b_gone);
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ(b->checks.size(), 1u);
+  EXPECT_EQ(b->checks[0].result(), registry::v1::VETTING_RESULT_UNSPECIFIED);
+  EXPECT_TRUE(b->checks[0].result_withheld());
+  EXPECT_TRUE(b->checks[0].asked_under_another_number());
+
+  // C's own record goes: C's entry is withheld, by the erasure and by the listing alike.
+  PendingWrite erase_c;
+  erase_c.batch()->Delete(Cf::kRecords, "r-of-c");
+  auto rewritten_c = checks_->StageWithhold(kPersonC, "r-of-c", &erase_c);
+  ASSERT_TRUE(rewritten_c.ok()) << rewritten_c.status();
+  EXPECT_EQ(*rewritten_c, 1);
+  ASSERT_TRUE(db_->Write(erase_c.staged()).ok());
+  auto c_after = checks_->List(kPersonC, std::nullopt, 10, AllStored);
+  ASSERT_TRUE(c_after.ok()) << c_after.status();
+  ASSERT_EQ(c_after->checks.size(), 1u);
+  EXPECT_TRUE(c_after->checks[0].result_withheld());
+}
+
 // ---- Limit rows (the vetting limit per organisation and person, kept for a restart) ----
 
 TEST_F(CheckStoreTest, LimitTakesCountOnlyTheOrganisationsOwnChecksOfThePersonSinceTheTime) {
