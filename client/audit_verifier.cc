@@ -482,9 +482,9 @@ absl::StatusOr<PrunedPrefixCheck> VerifyPrunedPrefix(AuditLogSource& source,
   const uint64_t seen = previous.has_value() ? previous->pruned_size() : 0;
   if (p < seen) {
     return absl::DataLossError(absl::StrCat(
-        "the log says audit retention deleted its first ", p, " events, but a previous "
-        "verification saw the first ", seen, " deleted: deleted events do not come back, the "
-        "pruned prefix never shrinks"));
+        "the log says audit retention deleted its first ", p, p == 1 ? " event" : " events",
+        ", but a previous verification saw the first ", seen,
+        " deleted: deleted events do not come back, the pruned prefix never shrinks"));
   }
   if (p == 0) {
     if (prefix.left_edge_size() != 0 || !prefix.newest_pruned_time().empty() ||
@@ -495,7 +495,7 @@ absl::StatusOr<PrunedPrefixCheck> VerifyPrunedPrefix(AuditLogSource& source,
   }
   if (p > n) {
     return absl::DataLossError(absl::StrCat("the log says audit retention deleted ", p,
-                                            " events, more than the ", n,
+                                            p == 1 ? " event" : " events", ", more than the ", n,
                                             " of its signed tree head"));
   }
   const std::string& newest_text = prefix.newest_pruned_time();
@@ -567,7 +567,8 @@ absl::StatusOr<PrunedPrefixCheck> VerifyPrunedPrefix(AuditLogSource& source,
   // than the newest deleted event.
   if (p == seen && newest_text != previous->newest_pruned_time()) {
     return absl::DataLossError(absl::StrCat(
-        "the log dates the newest of its first ", p, " events, deleted by retention, ",
+        "the log dates the newest of its first ", p, p == 1 ? " event" : " events",
+        ", deleted by retention, ",
         newest_text, ", but a previous verification saw it dated ",
         absl::CHexEscape(previous->newest_pruned_time())));
   }
@@ -576,7 +577,8 @@ absl::StatusOr<PrunedPrefixCheck> VerifyPrunedPrefix(AuditLogSource& source,
                      TimeOf(previous->newest_pruned_time(), "the saved newest pruned time"));
     if (newest < seen_newest) {
       return absl::DataLossError(absl::StrCat(
-          "the log says the newest of its first ", p, " events, deleted by retention, is dated ",
+          "the log says the newest of its first ", p, p == 1 ? " event" : " events",
+          ", deleted by retention, is dated ",
           newest_text, ", before the newest of the first ", seen, " (",
           previous->newest_pruned_time(), ")"));
     }
@@ -586,7 +588,8 @@ absl::StatusOr<PrunedPrefixCheck> VerifyPrunedPrefix(AuditLogSource& source,
     ASSIGN_OR_RETURN(const absl::Time t, TimeOf(sample.time(), "a saved event time"));
     if (t > newest) {
       return absl::DataLossError(absl::StrCat(
-          "the log says audit retention deleted its first ", p, " events, the newest dated ",
+          "the log says audit retention deleted its first ", p, p == 1 ? " event" : " events",
+          ", the newest dated ",
           newest_text, ", but event ", sample.index(), ", verified by this client on ",
           previous->verified_at(), ", is dated ", sample.time(),
           ": events were deleted that are newer than the log says"));

@@ -134,8 +134,9 @@ std::string RenamedRecordMessage(const std::string& message, Naming naming) {
 // "Date it became final (conviction.final_date): must be ...": a problem named by its question.
 std::string QuestionProblem(const FieldProblem& problem) {
   return absl::StrCat(QuestionName(*problem.field, problem.item),
-                      problem.what == "required" ? " is required"
-                                                 : absl::StrCat(": ", problem.what));
+                      problem.what == "required"
+                          ? " is required"
+                          : absl::StrCat(": ", RuleAsTyped(*problem.field, problem.what)));
 }
 
 absl::Status RecordProblems(const std::vector<FieldProblem>& problems, Naming naming) {
@@ -284,6 +285,34 @@ bool ShouldAsk(const RecordField& field, const v1::CreateRecordRequest& request,
   }
   if (field.flag == "suspension-end-date") return type == v1::SENTENCE_TYPE_SUSPENDED;
   return true;
+}
+
+absl::Status AppendRegistryProblems(CommandContext& ctx, const v1::CreateRecordRequest& request,
+                                    std::vector<FieldProblem>* problems,
+                                    std::vector<const RecordField*>* named = nullptr);
+
+// The fields `record create --interactive` has the registry check at their question: their rules
+// are the registry's alone (the personal number's format is its setting; a judgment date is held
+// to today in Kosovo and to the date of birth), and were said only after the last question.
+bool CheckedByTheRegistryAtItsQuestion(const RecordField& field) {
+  return field.flag == "personal-number" || field.flag == "judgment-date";
+}
+
+// The answers up to `field`'s, as the registry is asked to check them at its question: the fields
+// asked after it left empty (their rules against this one are checked when they are answered, and
+// after the last question), and juvenile taken as yes, which the dates make required only at its
+// own question (RequiredBecause).
+v1::CreateRecordRequest AnswersUpTo(const RecordField& field,
+                                    const v1::CreateRecordRequest& answers) {
+  v1::CreateRecordRequest upto = answers;
+  bool after = false;
+  std::vector<FieldProblem> ignored;
+  for (const RecordField& other : RecordFields()) {
+    if (after) ApplyField(other, {""}, &upto, &ignored);
+    if (&other == &field) after = true;
+  }
+  upto.mutable_conviction()->set_juvenile(true);
+  return upto;
 }
 
 // A numbered list to choose from (the courts, the offences): "  NN  CODE  NAME", the names in a
@@ -467,6 +496,32 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
           }
         }
       }
+      // The personal number and the judgment date are checked by the registry as typed (a dry
+      // run of the answers so far, which stores nothing), and asked again here: its rules for
+      // them were said only after the last question. A judgment before the 14th birthday names
+      // the date of birth too, either being the wrong one: both are asked again, as for juvenile
+      // below. When the registry cannot be asked, the answer is checked after the last question.
+      if (problems.empty() && tables.has_value() && CheckedByTheRegistryAtItsQuestion(field)) {
+        std::vector<FieldProblem> registry;
+        if (AppendRegistryProblems(ctx, AnswersUpTo(field, attempt), &registry).ok()) {
+          const RecordField* birth_date = FindRecordField("birth-date");
+          bool names_birth_date = false;
+          for (FieldProblem& p : registry) {
+            if (p.field == &field) problems.push_back(p);
+            names_birth_date = names_birth_date || p.field == birth_date;
+          }
+          if (!problems.empty() && names_birth_date && &field != birth_date) {
+            for (const FieldProblem& p : registry) {
+              if (p.field == &field || p.field == birth_date) say(ForTerminal(QuestionProblem(p)));
+            }
+            say("type the date of birth and the judgment date again, as either may be the wrong "
+                "one");
+            const std::vector<const RecordField*> dates = {birth_date, &field};
+            RETURN_IF_ERROR(AskRecord(ctx, tables, request, &dates));
+            break;
+          }
+        }
+      }
       if (!problems.empty()) {
         say(ForTerminal(problems.front().what));
         continue;
@@ -583,7 +638,7 @@ std::string WhoseRecord(const v1::Record& record) {
 // once: a rule that compares fields names them all, the one its problem is said of first.
 absl::Status AppendRegistryProblems(CommandContext& ctx, const v1::CreateRecordRequest& request,
                                     std::vector<FieldProblem>* problems,
-                                    std::vector<const RecordField*>* named = nullptr) {
+                                    std::vector<const RecordField*>* named) {
   v1::ImportRecordsRequest check;
   check.set_dry_run(true);
   v1::ImportRow* row = check.add_rows();
@@ -602,7 +657,7 @@ absl::Status AppendRegistryProblems(CommandContext& ctx, const v1::CreateRecordR
   if (checked->results(0).outcome() != v1::ImportRowResult::OUTCOME_INVALID) {
     return absl::OkStatus();
   }
-  std::vector<FieldProblem> added;
+  std::vector<FieldProblem> registry;
   for (const std::string& part : SplitServerProblems(checked->results(0).error())) {
     if (named != nullptr) {
       for (const RecordField* field : RecordFieldsNamedIn(part)) {
@@ -611,16 +666,15 @@ absl::Status AppendRegistryProblems(CommandContext& ctx, const v1::CreateRecordR
         }
       }
     }
-    std::optional<FieldProblem> problem = ProblemOfRegistryMessage(part);
-    // A field named already (a value that could not be read is missing from what was checked).
-    if (!problem.has_value() ||
-        std::any_of(problems->begin(), problems->end(),
-                    [&](const FieldProblem& p) { return p.field == problem->field; })) {
-      continue;
+    if (std::optional<FieldProblem> problem = ProblemOfRegistryMessage(part)) {
+      registry.push_back(*std::move(problem));
     }
-    added.push_back(*std::move(problem));
   }
-  problems->insert(problems->end(), added.begin(), added.end());
+  // A field named already is left out (a value that could not be read is missing from what was
+  // checked), unless the client said of it only what the registry says too: then the registry's
+  // other problems of it are said with it (an article recorded by its paragraphs, of a code not
+  // yet in force on the judgment date), as the registry says them together.
+  MergeRegistryProblems(registry, problems);
   return absl::OkStatus();
 }
 
@@ -1407,6 +1461,25 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
     if (from_file) return failed;
     std::vector<std::string> lines;
     for (const std::string& part : SplitServerProblems(failed.message())) {
+      // A clash of two fields names both ("conviction.court_id, person.personal_number: another
+      // record has ..."), which the naming of one field does not read: each by its option, as a
+      // clash of one field is named.
+      const size_t clash = part.find(": another record has ");
+      if (clash != std::string::npos && part.substr(0, clash).find(", ") != std::string::npos) {
+        std::vector<std::string> options;
+        for (absl::string_view path : absl::StrSplit(part.substr(0, clash), ", ")) {
+          std::string option(path);
+          for (const RecordField& field : RecordFields()) {
+            if (field.mask_path == path || field.path == path) {
+              option = absl::StrCat("--set ", field.flag);
+              break;
+            }
+          }
+          options.push_back(std::move(option));
+        }
+        lines.push_back(absl::StrCat(absl::StrJoin(options, ", "), part.substr(clash)));
+        continue;
+      }
       const std::string worded = RecordMessageWithFlags(part);
       // "--surname: ..." for the field typed as --set surname=...
       lines.push_back(worded == part ? part : absl::StrCat("--set ", worded.substr(2)));

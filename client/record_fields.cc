@@ -149,6 +149,13 @@ std::string MonthsRule(absl::string_view text) {
   uint32_t months = 0;
   // Digits past what the number holds are over the limit too.
   if (!absl::SimpleAtoi(text, &months) || months > kMaxSentenceMonths) return MonthsOverRule();
+  // 0 is no length: a sentence without one (life imprisonment, a fine) takes the months empty,
+  // which "1..600" did not say to a clerk recording life imprisonment.
+  if (months == 0) {
+    return absl::StrCat("0 is no length: 1..", kMaxSentenceMonths,
+                        " months for imprisonment or a suspended sentence; leave the months "
+                        "empty for life imprisonment and the other sentences");
+  }
   return MonthsRule();
 }
 
@@ -168,11 +175,27 @@ std::string InRegistryCase(FieldKind kind, absl::string_view value) {
   }
 }
 
-// "" for a country code as the registry takes it (two capital letters naming a country); else
-// the rule, in the registry's words for two letters that name none (UnknownCountryCodeRule), so
-// that `record create --interactive` asks again at the question.
-std::string CountryProblem(absl::string_view code) {
-  if (!IsCountryCodeShaped(code)) return "not a two-letter country code such as XK";
+// "" for a country code as the registry takes it for `field` (two capital letters naming a
+// country; for a court abroad, not Kosovo's); else the rule, in the registry's words for two
+// letters that name none (UnknownCountryCodeRule), so that `record create --interactive` asks
+// again at the question. A court abroad's country is never XK: what is said of it suggests no
+// code the registry refuses there (YU was told "such as RS, ME or XK", and XK then refused).
+std::string CountryProblem(const RecordField& field, absl::string_view code) {
+  const bool abroad = field.path == "conviction.foreign_country";
+  if (!IsCountryCodeShaped(code)) {
+    return abroad ? "not a two-letter country code such as AL"
+                  : "not a two-letter country code such as XK";
+  }
+  if (abroad) {
+    // The registry's words (server/record_validation.cc ForeignCountryProblem).
+    if (code == "XK") {
+      return "XK is Kosovo: a court abroad is given its own country's code (a court of Kosovo is "
+             "one of the registry's courts, not foreign)";
+    }
+    // The codes whose hint names XK are said without it (common/country_codes.h), as the
+    // registry says them.
+    return IsCountryCode(code) ? "" : UnknownForeignCountryCodeRule(code);
+  }
   return IsCountryCode(code) ? "" : UnknownCountryCodeRule(code);
 }
 
@@ -294,7 +317,7 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
     case FieldKind::kCountry:
       // Typed in any case: "xk" is XK (InRegistryCase below).
       if (!value.empty()) {
-        if (std::string problem = CountryProblem(InRegistryCase(field.kind, value));
+        if (std::string problem = CountryProblem(field, InRegistryCase(field.kind, value));
             !problem.empty()) {
           return problem;
         }
@@ -402,7 +425,7 @@ void AppendValueProblems(const RecordField& field, const v1::CreateRecordRequest
       case FieldKind::kDate:
         return DateProblem(value);
       case FieldKind::kCountry:
-        return CountryProblem(value);
+        return CountryProblem(field, value);
       case FieldKind::kText:
         return IsNameField(field) ? InvisibleCharacterProblem(value)
                                   : TextInvisibleCharacterProblem(value);
@@ -478,7 +501,8 @@ std::string DescribeProblem(const FieldProblem& problem, bool by_path) {
                                    : absl::StrCat(" #", problem.item + 1));
   }
   if (problem.what == "required") return absl::StrCat(name, " is required");
-  return absl::StrCat(name, ": ", problem.what);
+  return absl::StrCat(name, ": ",
+                      by_path ? problem.what : RuleAsTyped(*problem.field, problem.what));
 }
 
 void ApplyField(const RecordField& field, const std::vector<std::string>& values,
@@ -780,16 +804,31 @@ const RecordField* RecordFieldOfMessage(absl::string_view message, int* item, si
 // `message` with the record field's API path it starts with replaced by `name(field, item)`
 // (item: which item of a list, from 0, or -1); messages that name no record field come back as
 // they are.
+// The rule is said as typed (RuleAsTyped): each naming is of values typed.
 std::string RenameRecordField(absl::string_view message,
                               const std::function<std::string(const RecordField&, int)>& name) {
   int item = -1;
   size_t end = 0;
   const RecordField* field = RecordFieldOfMessage(message, &item, &end);
   if (field == nullptr) return std::string(message);
-  return absl::StrCat(name(*field, item), message.substr(end));
+  absl::string_view rest = message.substr(end);
+  if (absl::ConsumePrefix(&rest, ": ")) {
+    return absl::StrCat(name(*field, item), ": ", RuleAsTyped(*field, rest));
+  }
+  return absl::StrCat(name(*field, item), rest);
 }
 
 }  // namespace
+
+std::string RuleAsTyped(const RecordField& field, absl::string_view what) {
+  // The registry's words (server/record_validation.cc) for a request, where a ban for life has
+  // no end date; typed, a ban for life is TYPE:none, and a ban without an end is refused.
+  absl::string_view rest = what;
+  if (field.kind == FieldKind::kBan && absl::ConsumePrefix(&rest, "empty (for life) or ")) {
+    return absl::StrCat(rest, "; or none for a ban for life (TYPE:none, e.g. profession:none)");
+  }
+  return std::string(what);
+}
 
 std::string RecordMessageWithFlags(absl::string_view message) {
   return RenameRecordField(message, [](const RecordField& field, int item) {
@@ -806,6 +845,56 @@ std::optional<FieldProblem> ProblemOfRegistryMessage(absl::string_view message) 
   // "<path> is required" and "<path>: required" are both the field missing.
   if (!absl::ConsumePrefix(&what, ": ")) what = "required";
   return FieldProblem{field, std::string(what), item};
+}
+
+void MergeRegistryProblems(const std::vector<FieldProblem>& registry,
+                           std::vector<FieldProblem>* problems) {
+  // An item the client names as the field (-1: a list of one, as it names it) is any item.
+  const auto same_item = [](const FieldProblem& a, const FieldProblem& b) {
+    return a.field == b.field && (a.item == b.item || a.item < 0 || b.item < 0);
+  };
+  // Whether the registry states `p` too, in words `p` begins with ("not in the offence table;
+  // choose one of: ..." is its "not in the offence table" with the codes to choose from).
+  const auto said_as = [&](const FieldProblem& p, const FieldProblem& q) {
+    return same_item(p, q) && absl::StartsWith(p.what, q.what);
+  };
+  const auto stated = [&](const FieldProblem& p) {
+    return std::any_of(registry.begin(), registry.end(),
+                       [&](const FieldProblem& q) { return said_as(p, q); });
+  };
+  // The registry's problems to say before the client's problem of the same index, and after all.
+  std::map<size_t, std::vector<FieldProblem>> before;
+  std::vector<FieldProblem> after;
+  for (const FieldProblem& q : registry) {
+    bool field_named = false;
+    bool all_stated = true;
+    bool said = false;
+    size_t first_of_item = problems->size();
+    for (size_t i = 0; i < problems->size(); ++i) {
+      const FieldProblem& p = (*problems)[i];
+      if (p.field != q.field) continue;
+      field_named = true;
+      all_stated = all_stated && stated(p);
+      said = said || said_as(p, q);
+      if (same_item(p, q) && first_of_item == problems->size()) first_of_item = i;
+    }
+    if (!field_named) {
+      after.push_back(q);
+    } else if (all_stated && !said && first_of_item < problems->size()) {
+      FieldProblem added = q;
+      added.item = (*problems)[first_of_item].item;  // named as the client names the item
+      before[first_of_item].push_back(std::move(added));
+    }
+  }
+  std::vector<FieldProblem> merged;
+  for (size_t i = 0; i < problems->size(); ++i) {
+    if (auto it = before.find(i); it != before.end()) {
+      merged.insert(merged.end(), it->second.begin(), it->second.end());
+    }
+    merged.push_back(std::move((*problems)[i]));
+  }
+  merged.insert(merged.end(), after.begin(), after.end());
+  *problems = std::move(merged);
 }
 
 std::vector<const RecordField*> RecordFieldsNamedIn(absl::string_view message) {
@@ -891,11 +980,13 @@ std::string NameProblem(absl::string_view name) {
   // way at its question as it would be after the last one.
   constexpr absl::string_view kRule = "1..100 letters, spaces, hyphens or apostrophes";
   size_t count = 0;
+  std::vector<uint32_t> code_points;
   for (size_t i = 0; i < name.size();) {
     uint32_t c = 0;
     const size_t length = NextCodePoint(name.substr(i), &c);
     if (length == 0) return std::string(kValueNotUtf8);
     i += length;
+    code_points.push_back(c);
     // The registry counts letters as the person sees them: a combining mark on a letter (e +
     // U+0308 typed for ë) is no letter of its own. These are the combining blocks the Latin and
     // Cyrillic names the registry takes use; a mark of another script is counted here as a letter.
@@ -924,6 +1015,34 @@ std::string NameProblem(absl::string_view name) {
     }
   }
   if (count > 100) return std::string(kRule);
+  // Where the hyphens and apostrophes stand, as the registry checks it after the characters
+  // (server/record_validation.cc ValidateName, in its words): a name of separators alone holds
+  // no letter; a hyphen or an apostrophe at either end, or inside beside a space or another
+  // hyphen or apostrophe ("Hoxha - Berisha", "Hoxha--Berisha", "D''Amico"), joins no two
+  // letters.
+  const auto separator = [](uint32_t c) {
+    return c == ' ' || c == '-' || c == 0x2010 || c == '\'' || c == 0x2018 || c == 0x2019 ||
+           c == 0x02BC;
+  };
+  const auto joiner = [&](uint32_t c) { return c != ' ' && separator(c); };
+  const auto first = std::find_if(code_points.begin(), code_points.end(),
+                                  [](uint32_t c) { return c != ' '; });
+  if (first == code_points.end()) return code_points.empty() ? "" : std::string(kRule);
+  if (std::all_of(code_points.begin(), code_points.end(), separator)) return std::string(kRule);
+  const auto last = std::find_if(code_points.rbegin(), code_points.rend(),
+                                 [](uint32_t c) { return c != ' '; });
+  if (joiner(*first) || joiner(*last)) {
+    return "begins or ends with a hyphen or an apostrophe: type one only between two letters, "
+           "as in Hoxha-Berisha or O'Brien";
+  }
+  for (size_t i = 1; i + 1 < code_points.size(); ++i) {
+    if (joiner(code_points[i]) &&
+        (separator(code_points[i - 1]) || separator(code_points[i + 1]))) {
+      return "holds a hyphen or an apostrophe with a space or another hyphen or apostrophe "
+             "beside it: write a double surname as Hoxha-Berisha and a name with an apostrophe "
+             "as O'Brien, with a letter on each side and no space";
+    }
+  }
   return "";
 }
 

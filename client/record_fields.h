@@ -95,6 +95,7 @@ struct FieldProblem {
 // "--birth-date: not a real date", "--offence #2: not in the offence table; ...", or with by_path
 // "person.birth_date: ...", "conviction.offences[1]: ..." (a record read from a file names the
 // file's fields). "is required" reads "--surname is required".
+// Without by_path, the rule is said as typed (RuleAsTyped).
 std::string DescribeProblem(const FieldProblem& problem, bool by_path);
 
 // Sets `field` in `request` from what was typed: the values of a repeatable field make its list
@@ -146,6 +147,17 @@ std::string RequiredBecause(const RecordField& field,
 // problem of the record field it names; nullopt for a message that names no record field.
 std::optional<FieldProblem> ProblemOfRegistryMessage(absl::string_view message);
 
+// Adds to `problems` (the client's, of a record) the registry's problems of the same record
+// (`registry`, from ProblemOfRegistryMessage, in the registry's order): each of a field the
+// client named no problem of; and of a field whose every problem the client named is one the
+// registry states too (its words begin with the registry's: an offence not in the table, an
+// article recorded by its paragraphs), the registry's other problems of the same item (a code
+// not yet in force on the judgment date), before the client's problem of it, as the registry
+// orders them. A field the client found a value of unreadable is not checked as typed by the
+// registry: its problems of that field are left out.
+void MergeRegistryProblems(const std::vector<FieldProblem>& registry,
+                           std::vector<FieldProblem>* problems);
+
 // Every record field a registry message names, in the order named, each once: the field its
 // problem is of, and any other whose API path it names, as a rule that compares fields names
 // them all ("person.birth_date, conviction.judgment_date and conviction.juvenile: ...", or a
@@ -164,6 +176,14 @@ const std::map<std::string, registry::v1::BanType, std::less<>>& BanTypes();
 // The words of the enums as typed: "imprisonment", "work_with_children", "male".
 std::string SentenceTypeWord(registry::v1::SentenceType type);
 std::string BanTypeWord(registry::v1::BanType type);
+
+// The registry's rule `what` of `field` in the words of a value typed (an option, an answer, a
+// cell of a CSV import), where a ban for life is written TYPE:none: the registry's "empty (for
+// life) or a date YYYY-MM-DD ..." of a ban's end, said of a request whose end date is empty for
+// life, becomes "a date YYYY-MM-DD ...; or none for a ban for life (TYPE:none, e.g.
+// profession:none)". Other rules come back as they are. A record file's fields (paths) keep the
+// registry's words: there a ban for life is an empty end_date.
+std::string RuleAsTyped(const RecordField& field, absl::string_view what);
 
 // A server message with the API path it starts with replaced by the field's flag:
 // "person.birth_date: must be before today" -> "--birth-date: must be before today". Messages

@@ -70,7 +70,7 @@ std::string ImportFieldProblemText(ImportFormat format, const FieldProblem& prob
   if (format == ImportFormat::kJsonLines) return DescribeProblem(problem, /*by_path=*/true);
   return absl::StrCat(ImportColumnName(*problem.field),
                       problem.item >= 0 ? absl::StrCat(": item ", problem.item + 1) : "", ": ",
-                      problem.what);
+                      RuleAsTyped(*problem.field, problem.what));
 }
 
 std::string ImportProblemsText(ImportFormat format, const std::vector<FieldProblem>& problems) {

@@ -161,24 +161,32 @@ absl::Status RunAdminVerifyBackup(CommandContext& ctx) {
     ctx.out() << "problem: " << ForTerminal(problem) << "\n";
   }
   if (r.problem_count() > static_cast<uint64_t>(r.problems_size())) {
-    ctx.out() << "... and " << r.problem_count() - r.problems_size() << " more problems\n";
+    const uint64_t more = r.problem_count() - r.problems_size();
+    ctx.out() << "... and " << more << (more == 1 ? " more problem\n" : " more problems\n");
   }
   const auto yes = [](bool b) { return b ? "yes" : "NO"; };
   ctx.out() << absl::StrFormat("backup %d\n", r.backup_id());
   ctx.out() << absl::StrFormat("  files intact:              %s\n", yes(r.files_intact()));
   if (r.files_intact()) {
-    ctx.out() << absl::StrFormat("  audit log verifies:        %s (%d events)\n",
-                                 yes(r.audit_log_verified()), r.audit_events());
-    ctx.out() << absl::StrFormat("  consistent with live log:  %s (live: %d events)\n",
-                                 yes(r.consistent_with_live_log()), r.live_audit_events());
+    const auto noun = [](uint64_t n, const char* one, const char* many) {
+      return n == 1 ? one : many;
+    };
+    ctx.out() << absl::StrFormat("  audit log verifies:        %s (%d %s)\n",
+                                 yes(r.audit_log_verified()), r.audit_events(),
+                                 noun(r.audit_events(), "event", "events"));
+    ctx.out() << absl::StrFormat("  consistent with live log:  %s (live: %d %s)\n",
+                                 yes(r.consistent_with_live_log()), r.live_audit_events(),
+                                 noun(r.live_audit_events(), "event", "events"));
     ctx.out() << absl::StrFormat(
-        "  restored:                  %d records, %d versions, %d index rows; %d later erasures "
-        "re-applied\n",
-        r.records(), r.versions(), r.index_rows(), r.erasures_reapplied());
+        "  restored:                  %d %s, %d %s, %d index %s; %d later %s re-applied\n",
+        r.records(), noun(r.records(), "record", "records"), r.versions(),
+        noun(r.versions(), "version", "versions"), r.index_rows(),
+        noun(r.index_rows(), "row", "rows"), r.erasures_reapplied(),
+        noun(r.erasures_reapplied(), "erasure", "erasures"));
   }
   ctx.out() << (r.ok() ? "backup is sound\n"
                        : absl::StrCat("backup FAILED verification: ", r.problem_count(),
-                                      " problems\n"));
+                                      r.problem_count() == 1 ? " problem\n" : " problems\n"));
   return absl::OkStatus();
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -101,6 +102,24 @@ inline std::string UnknownCountryCodeRule(absl::string_view code) {
     if (hint.code == code) return absl::StrCat(kRule, " (", hint.hint, ")");
   }
   return std::string(kRule);
+}
+
+// The same for the country of a court abroad, which is never XK (Kosovo's courts are the
+// registry's own): a hint that names XK is said without it, so that none suggests a code the
+// field refuses ("such as RS, ME or XK" for YU, then XK refused).
+inline std::string UnknownForeignCountryCodeRule(absl::string_view code) {
+  constexpr absl::string_view kKosovo =
+      "Kosovo's code is XK, and a court of Kosovo is one of the registry's courts, not foreign";
+  static constexpr std::pair<absl::string_view, absl::string_view> kHintsAbroad[] = {
+      {"YU", "Yugoslavia's former code: the country today, such as RS or ME"},
+      {"CS", "Serbia and Montenegro's former code: the country today, RS or ME"},
+      {"KS", kKosovo},
+      {"KV", kKosovo},
+  };
+  for (const auto& [former, hint] : kHintsAbroad) {
+    if (code == former) return absl::StrCat("not a country code in ISO 3166-1 (", hint, ")");
+  }
+  return UnknownCountryCodeRule(code);
 }
 
 }  // namespace registry

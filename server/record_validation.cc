@@ -349,7 +349,7 @@ absl::Status ForeignCountryProblem(absl::string_view code) {
     return Invalid("conviction.foreign_country", "a country's ISO 3166-1 alpha-2 code, upper case");
   }
   if (!IsCountryCode(code)) {
-    return Invalid("conviction.foreign_country", UnknownCountryCodeRule(code));
+    return Invalid("conviction.foreign_country", UnknownForeignCountryCodeRule(code));
   }
   if (code == "XK") {
     return Invalid("conviction.foreign_country",
@@ -1107,8 +1107,9 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
     // Life imprisonment is imprisonment: a conditional release is recorded as for a term.
     if (type_known && type != registry::v1::SENTENCE_TYPE_IMPRISONMENT &&
         type != registry::v1::SENTENCE_TYPE_LIFE_IMPRISONMENT) {
-      problems->Add(
-          Invalid("conviction.release_date", "must be empty unless the sentence is imprisonment"));
+      problems->Add(Invalid("conviction.release_date",
+                            "must be empty unless the sentence is imprisonment or life "
+                            "imprisonment"));
     } else if (!release.ok() ||
                !judgment_known.MayBeWithin(*release, 0, kMaxSentenceSpanYears)) {
       problems->Add(Invalid("conviction.release_date",

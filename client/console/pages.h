@@ -85,7 +85,8 @@ std::string ServerErrorFor(const PageContext& ctx, const absl::Status& status,
 // common/reference_text.h; a date's; a personal number's characters, client/option_parser.h), and
 // each problem is said in its words (RuleKey); nullopt when the console finds none (the registry
 // checks the rest: a personal number's format, a name's letters).
-enum class LocalRule { kRequired, kReference, kPersonalNumber, kBirthDate };
+// kLegalBasis: an expunction's legal basis, which takes Albanian and Serbian letters too.
+enum class LocalRule { kRequired, kReference, kLegalBasis, kPersonalNumber, kBirthDate };
 std::optional<FieldError> LocalProblem(PageContext& ctx, LocalRule rule,
                                        const std::string& input, absl::string_view value);
 // `problems` beside their inputs (input name to its escaped words) and, in `summary`, each linked

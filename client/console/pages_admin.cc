@@ -2,10 +2,13 @@
 // and the rotation of the key-encryption key. None of them shows or touches record contents: the
 // registry answers with counts, ids, dates and the ids of what is inconsistent.
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/console/html.h"
 #include "client/console/pages.h"
@@ -177,6 +180,58 @@ std::string ProblemList(PageContext& ctx,
                       "</ul>");
 }
 
+// A problem a backup's verification found (server/backup_check.cc), in the page's language where
+// its words are fixed, its counts and numbers as values; what follows a fixed lead-in ("restore
+// failed: ...") is the registry's own finding, in English as it writes it.
+std::string BackupProblemHtml(PageContext& ctx, absl::string_view problem) {
+  const auto english = [](absl::string_view text) {
+    return absl::StrCat("<code lang=\"en\">", Text(text), "</code>");
+  };
+  uint64_t n = 0, m = 0;
+  absl::string_view rest = problem;
+  if (absl::ConsumePrefix(&rest, "audit log: event ") && absl::ConsumeSuffix(&rest, " missing") &&
+      absl::SimpleAtoi(rest, &n)) {
+    return ctx.Tf("admin.backup_problem.missing", {{"n", absl::StrCat(n)}});
+  }
+  rest = problem;
+  if (absl::ConsumePrefix(&rest, "audit log: events ") &&
+      absl::ConsumeSuffix(&rest, " do not hash to the stored root")) {
+    const std::vector<absl::string_view> range = absl::StrSplit(rest, "..");
+    if (range.size() == 2 && absl::SimpleAtoi(range[0], &n) && absl::SimpleAtoi(range[1], &m)) {
+      return ctx.Tf("admin.backup_problem.root",
+                    {{"from", absl::StrCat(n)}, {"to", absl::StrCat(m)}});
+    }
+  }
+  rest = problem;
+  if (absl::ConsumePrefix(&rest, "audit log: the backup has ")) {
+    const size_t more = rest.find(", more than the live log's ");
+    absl::string_view count = rest.substr(0, rest.find(' '));
+    if (more != absl::string_view::npos && absl::SimpleAtoi(count, &n) &&
+        absl::SimpleAtoi(rest.substr(more + 27), &m)) {
+      return ctx.Tf("admin.backup_problem.longer",
+                    {{"n", absl::StrCat(n)}, {"live", absl::StrCat(m)}});
+    }
+  }
+  rest = problem;
+  if (absl::ConsumePrefix(&rest, "audit log: the backup's tree of ") &&
+      absl::ConsumeSuffix(&rest, " differs from the live log's (a fork, not a prefix)") &&
+      (absl::ConsumeSuffix(&rest, " events") || absl::ConsumeSuffix(&rest, " event")) &&
+      absl::SimpleAtoi(rest, &n)) {
+    return ctx.Tf("admin.backup_problem.fork", {{"n", absl::StrCat(n)}});
+  }
+  static constexpr std::pair<absl::string_view, absl::string_view> kLeads[] = {
+      {"restore failed: ", "admin.backup_problem.restore"},
+      {"the restored copy does not open: ", "admin.backup_problem.open"},
+      {"a table file of the restored copy is damaged: ", "admin.backup_problem.table"},
+      {"erasure ledger: ", "admin.backup_problem.ledger"},
+      {"data check: ", "admin.backup_problem.data"}};
+  for (const auto& [lead, key] : kLeads) {
+    rest = problem;
+    if (absl::ConsumePrefix(&rest, lead)) return absl::StrCat(ctx.T(key), " ", english(rest));
+  }
+  return english(problem);
+}
+
 void CheckData(PageContext& ctx) {
   KeepForOneShowing(ctx, "/admin/verify-data", ctx.registry().VerifyData(),
                     &Session::data_checks, "/admin/checks/");
@@ -276,7 +331,14 @@ void BackupCheckResult(PageContext& ctx) {
                              {{"id", id}, {"n", absl::StrCat(checked->problem_count())}}),
       "</p></div><div class=\"table-scroll\"><table class=\"record\"><caption>",
       ctx.T("admin.check.caption"), "</caption>", rows, "</table></div>");
-  if (checked->problems_size() > 0) absl::StrAppend(&body, ProblemList(ctx, checked->problems()));
+  if (checked->problems_size() > 0) {
+    std::string items;
+    for (const std::string& problem : checked->problems()) {
+      absl::StrAppend(&items, "<li>", BackupProblemHtml(ctx, problem), "</li>");
+    }
+    absl::StrAppend(&body, "<h2>", ctx.T("admin.check.list"), "</h2><ul id=\"problems\">",
+                    items, "</ul>");
+  }
   absl::StrAppend(&body, "<p><a href=\"/admin\">", ctx.T("admin.back"), "</a></p>");
   ctx.SendPage(ctx.T("admin.backup_check.title"), body);
 }

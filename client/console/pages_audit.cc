@@ -615,6 +615,9 @@ void ExportPage(PageContext& ctx, const std::string& box, const Values& problems
     input.label = ctx.T(absl::StrCat("export.", name));
     input.hint = ctx.T(hint_key);
     input.error = ServerErrorFor(ctx, refused, name);
+    for (const auto& [problem_input, problem] : problems) {
+      if (problem_input == name) input.error = problem;
+    }
     input.value = ctx.Param(name);
     input.required = true;
     input.size_class = "long";
@@ -630,8 +633,20 @@ void ExportPage(PageContext& ctx, const std::string& box, const Values& problems
                status);
 }
 
+// The recipient and the reference as the console finds them itself (LocalProblem): the registry's
+// gate refuses a misshapen reference before it looks at anything else, so an export with a
+// problem in the filter as well learned of it only from a second refused, audited call.
+void ExportProblems(PageContext& ctx, Values* problems) {
+  for (const char* name : {"recipient", "reference"}) {
+    const std::optional<FieldError> problem = LocalProblem(
+        ctx, LocalRule::kReference, name, absl::StripAsciiWhitespace(ctx.Param(name)));
+    if (problem.has_value()) problems->emplace_back(name, ErrorText(ctx, *problem));
+  }
+}
+
 void Export(PageContext& ctx) {
   Values problems;
+  ExportProblems(ctx, &problems);
   v1::ExportAuditEventsRequest request;
   *request.mutable_filter() = FilterOf(ctx, &problems);
   request.set_recipient(std::string(absl::StripAsciiWhitespace(ctx.Param("recipient"))));
@@ -681,6 +696,7 @@ void ExportRefused(PageContext& ctx) {
   page.set_language_back(ctx.request().path);
   if (answer->refused.ok()) {
     Values problems;
+    ExportProblems(page, &problems);
     FilterOf(page, &problems);
     return ExportPage(page, "", problems, answer->http_status);
   }

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -154,7 +155,19 @@ std::string ErrorText(const PageContext& ctx, const FieldError& error) {
   std::string text;
   if (!error.key.empty()) {
     std::vector<std::pair<std::string, std::string>> values;
-    for (const auto& [name, value] : error.values) values.emplace_back(name, Text(value));
+    for (const auto& [name, value] : error.values) {
+      if (error.key == "rule.conviction_conflict" && name == "fields") {
+        // The fields the stored record differs in, by the labels the form shows them with.
+        std::vector<std::string> labels;
+        for (absl::string_view words : absl::StrSplit(value, ", ")) {
+          const std::string key = FieldLabelKey(words);
+          labels.push_back(key.empty() ? std::string(words) : ctx.Raw(key));
+        }
+        values.emplace_back(name, Text(absl::StrJoin(labels, ", ")));
+        continue;
+      }
+      values.emplace_back(name, Text(value));
+    }
     text = ctx.Tf(error.key, values);
   } else {
     text = absl::StrCat("<span lang=\"en\">", Text(error.server_text), "</span>");
@@ -202,6 +215,8 @@ std::optional<FieldError> LocalProblem(PageContext& ctx, LocalRule rule,
     said = rule == LocalRule::kBirthDate ? "required, a date YYYY-MM-DD" : "required";
   } else if (rule == LocalRule::kReference) {
     if (!ReferenceShaped(value)) said = ReferenceRuleFor(value);
+  } else if (rule == LocalRule::kLegalBasis) {
+    if (!LegalBasisShaped(value)) said = LegalBasisRuleFor(value);
   } else if (rule == LocalRule::kPersonalNumber) {
     // The registry's format (its pattern) is its own; a space or a character no personal number
     // has is wrong whatever the pattern.

@@ -157,6 +157,25 @@ std::string ProblemHtml(const PageContext& ctx, client::ImportFormat format,
         FieldError error;
         std::tie(error.key, error.values) = RuleKey(rule);
         if (!error.key.empty()) translated = ErrorText(ctx, error);
+        // The registry names the conviction as a whole ("conviction: its retention period has
+        // ended ..."), which no column of the file is: named by its case number's, as the clerk
+        // corrects it there (docs/console.md).
+        if (path == "conviction" && IsConvictionRule(error.key)) {
+          const std::string column =
+              format == client::ImportFormat::kCsv ? "case_number" : "conviction.case_number";
+          parts.push_back(absl::StrCat(Text(column), ": ", translated));
+          continue;
+        }
+        // A ban's end the registry refuses: a CSV file has no "for life" box to tick, but an end
+        // date or `none` after the ban's type (client/record_import.cc), as registry-cli says it.
+        if (error.key == "rule.ban_end" && format == client::ImportFormat::kCsv) {
+          const std::string named_x =
+              client::ImportProblemMessage(format, absl::StrCat(path, ": x"));
+          parts.push_back(absl::StrCat(
+              Text(named_x.substr(0, named_x.size() - 1)),
+              ctx.Tf("import.rule.ban_end", {{"none", "<code>none</code>"}})));
+          continue;
+        }
       }
     }
     if (translated.empty() || !absl::EndsWith(named, rest)) {

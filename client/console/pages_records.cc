@@ -327,6 +327,12 @@ void SplitErrors(const PageContext& ctx, const std::vector<FieldError>& errors,
     if (!error.input.empty()) {
       std::string& beside = (*by_input)[error.input];
       absl::StrAppend(&beside, beside.empty() ? "" : " ", text);
+      // The record a duplicate or a clash names, the clerk's next step, linked beside the field
+      // only (the summary's items are links to the inputs).
+      if (IsRecordId(error.record_id)) {
+        absl::StrAppend(&beside, " <a id=\"existing-record\" href=\"/records/", error.record_id,
+                        "\">", error.record_id, "</a>");
+      }
       // A ban's checkbox and end date are labelled by the bans' legend; the reason by its own.
       const std::string label_key = absl::StartsWith(error.input, "ban-") ? "field.ban"
                                     : error.input == "reason"
@@ -375,6 +381,18 @@ void AddRegistryWords(const std::string& words, const v1::CreateRecordRequest& r
     });
     if (!seen) errors->push_back(std::move(problem));
   }
+}
+
+// Whether `refused` is a refusal of the conviction as a whole (a duplicate, an expunged or spent
+// conviction, another record's case number: ALREADY_EXISTS, FAILED_PRECONDITION), each of whose
+// problems the catalogs say (IsConvictionRule), so that it goes beside the case number.
+bool ConvictionRefusal(const absl::Status& refused) {
+  if (!absl::IsAlreadyExists(refused) && !absl::IsFailedPrecondition(refused)) return false;
+  const std::vector<FieldError> errors =
+      ErrorsFromServer(refused.message(), v1::CreateRecordRequest());
+  return !errors.empty() && std::all_of(errors.begin(), errors.end(), [](const FieldError& e) {
+    return IsConvictionRule(e.key) && !e.input.empty();
+  });
 }
 
 // The registry's words are returned ("" when it added nothing), so that the page a reload shows
@@ -449,7 +467,7 @@ void NewRecordRefused(PageContext& ctx) {
   if (!errors.empty()) {
     // The console's own findings, with the registry's dry run's words on the rest.
     if (invalid) AddRegistryWords(std::string(answer->refused.message()), request, &errors);
-  } else if (invalid) {
+  } else if (invalid || ConvictionRefusal(answer->refused)) {
     errors = ErrorsFromServer(answer->refused.message(), request);
   } else {
     return SendRecordForm(page, title, "/records/new", values, {},
@@ -503,12 +521,15 @@ void SendPurposeForm(PageContext& ctx, const std::string& title, const std::stri
 // the form comes back with "required" beside each input left empty, as the registry would say it;
 // it had come back with no word of what was missing. That answer is a redirect to the form kept
 // in the session (PurposeRefusedPage), as the registry's refusal of a read is.
-std::map<std::string, std::string> MissingPurpose(const PageContext& ctx) {
+// A case reference the registry's gate would refuse (LocalProblem) is refused here too, nothing
+// sent: the refusal would be one more audited call in the court's name.
+std::map<std::string, std::string> MissingPurpose(PageContext& ctx) {
   std::map<std::string, std::string> missing;
-  for (const char* input : {"case_ref", "purpose"}) {
-    if (absl::StripAsciiWhitespace(ctx.Param(input)).empty()) {
-      missing[input] = ctx.T("rule.required");
-    }
+  for (const auto& [input, rule] : {std::pair{"case_ref", LocalRule::kReference},
+                                    std::pair{"purpose", LocalRule::kRequired}}) {
+    const std::optional<FieldError> problem =
+        LocalProblem(ctx, rule, input, absl::StripAsciiWhitespace(ctx.Param(input)));
+    if (problem.has_value()) missing[input] = ErrorText(ctx, *problem);
   }
   return missing;
 }
@@ -1163,7 +1184,8 @@ void AmendRefused(PageContext& ctx) {
                         NamesRemovedBox(page, CorrectionRemoves(answer->record, changed, mask)),
                         answer->http_status);
   }
-  if (read && answer->refused.code() == absl::StatusCode::kInvalidArgument) {
+  if (read && (answer->refused.code() == absl::StatusCode::kInvalidArgument ||
+               ConvictionRefusal(answer->refused))) {
     return SendAmendErrors(page, id, values,
                            ErrorsFromServer(answer->refused.message(), changed),
                            answer->http_status);
@@ -1349,13 +1371,22 @@ void ExpungeRefused(PageContext& ctx) {
   }
   std::string basis_error = ServerErrorFor(page, answer->refused, "legal_basis");
   if (answer->basis_missing) basis_error = page.T("record.expunge.basis_needed");
+  // A legal basis the registry's gate would refuse, refused here with the confirmation (Expunge).
+  if (const std::optional<FieldError> problem =
+          LocalProblem(page, LocalRule::kLegalBasis, "legal_basis",
+                       absl::StripAsciiWhitespace(page.Param("legal_basis")));
+      answer->refused.ok() && !answer->basis_missing && problem.has_value()) {
+    basis_error = ErrorText(page, *problem);
+  }
   std::string box = basis_error.empty() && !answer->refused.ok() ? page.ErrorBox(answer->refused)
                                                                    : "";
   std::vector<std::string> going = ShownErasedWith(page);
   // What goes with it changed since the clerk was asked: the question is asked again, and the
   // form names what goes now.
   if (absl::IsAborted(answer->refused)) absl::StrAppend(&box, AskErasedWith(page, id, &going));
-  SendExpungeForm(page, id, &answer->record, page.Param("legal_basis"), basis_error, "",
+  // The confirmation comes back as typed, as the legal basis does, to be corrected.
+  SendExpungeForm(page, id, &answer->record, page.Param("legal_basis"), basis_error,
+                  page.Param("confirm"),
                   answer->confirmation_wrong ? page.T("record.expunge.mismatch") : "", box,
                   answer->http_status, going);
 }
@@ -1404,10 +1435,14 @@ void Expunge(PageContext& ctx) {
   // A refused form is answered by a redirect to a page of the session's (KeepFormAnswer), as the
   // expunging is: a page answering the POST itself was sent again by back and reload, and after
   // the record was expunged the registry, asked for it, answered NOT_FOUND (an audited read).
-  answer.fields = {{"legal_basis", basis}, {"erased_with", absl::StrJoin(going, ",")}};
+  answer.fields = {{"legal_basis", basis},
+                   {"confirm", typed},
+                   {"erased_with", absl::StrJoin(going, ",")}};
   answer.record = *record;
   answer.http_status = 400;
-  if (typed != record->conviction().case_number() || basis.empty()) {
+  // A legal basis the registry's gate would refuse is refused here, with the confirmation, in
+  // one pass: sent, the refusal was an audited call, and the confirmation's problem came after.
+  if (typed != record->conviction().case_number() || !LegalBasisShaped(basis)) {
     answer.basis_missing = basis.empty();
     answer.confirmation_wrong = typed != record->conviction().case_number();
     return KeepFormAnswer(ctx, std::move(answer), "/refused/");
@@ -1616,7 +1651,7 @@ struct SearchProblems {
   bool any() const { return !problem.empty() || !errors.empty(); }
 };
 
-SearchProblems FindSearchProblems(const PageContext& ctx) {
+SearchProblems FindSearchProblems(PageContext& ctx) {
   const auto typed = [&](const char* name) {
     return !absl::StripAsciiWhitespace(ctx.Param(name)).empty();
   };
@@ -1646,6 +1681,26 @@ SearchProblems FindSearchProblems(const PageContext& ctx) {
   } else if (!number) {
     found.problem = ctx.T("search.need_query");
   }
+  // What the console can tell is wrong with the fields themselves, all at once: the registry's
+  // gate refuses a misshapen case reference before it looks at anything else, so a search with
+  // an impossible date as well learned of it only from a second refused, audited call.
+  std::vector<std::pair<const char*, LocalRule>> rules;
+  if (ctx.who().role() == v1::ROLE_COURT) {
+    rules = {{"case_ref", LocalRule::kReference}, {"purpose", LocalRule::kRequired}};
+  }
+  if (number) rules.emplace_back("personal-number", LocalRule::kPersonalNumber);
+  if (typed("birth-date")) rules.emplace_back("birth-date", LocalRule::kBirthDate);
+  static const auto* labels = new std::map<std::string, std::string>{
+      {"case_ref", "purpose.case_ref"},   {"purpose", "purpose.code"},
+      {"personal-number", "field.personal-number"}, {"birth-date", "field.birth-date"}};
+  std::vector<FieldError> problems;
+  for (const auto& [input, rule] : rules) {
+    if (found.errors.count(input) > 0) continue;
+    std::optional<FieldError> problem =
+        LocalProblem(ctx, rule, input, absl::StripAsciiWhitespace(ctx.Param(input)));
+    if (problem.has_value()) problems.push_back(*std::move(problem));
+  }
+  PlaceProblems(ctx, problems, *labels, &found.errors, &found.summary);
   return found;
 }
 

@@ -44,6 +44,39 @@ constexpr absl::string_view kNoPersonalNumberClause =
 // What registryd says of an article the offence table lists by its paragraphs alone, between the
 // article and the paragraphs to choose from (server/record_validation.cc).
 constexpr absl::string_view kRecordedByParagraph = " is recorded by its paragraph: give one of ";
+// The registry's words of a refusal of the conviction as a whole (RuleKey): server/
+// record_service.cc and storage/record_store.cc, after "conviction: ".
+constexpr absl::string_view kExpunged =
+    "a record of this court, case number and personal number was expunged, and an expunged "
+    "conviction is not entered again";
+constexpr absl::string_view kRetentionEndedChange =
+    "with these dates its retention period has ended, so the change is not made (a conviction "
+    "leaves the registry only by an expunge)";
+constexpr absl::string_view kRetentionEnded =
+    "its retention period has ended (it was due for deletion on ";
+constexpr absl::string_view kFinalBy =
+    "), so it is not entered: only a later conviction of the person that became final by ";
+constexpr absl::string_view kWouldHaveKept = " would have kept it";
+constexpr absl::string_view kClash =
+    "another record has this court, case number and personal number";
+constexpr absl::string_view kConflict =
+    "conflicts with the stored record of this court, case number and personal number, which "
+    "differs in ";
+constexpr absl::string_view kConflictEnd =
+    "; not changed: correct the row, or the record with an amendment";
+constexpr absl::string_view kSameRow =
+    "the same conviction (court, case number, personal number) as another row of this import";
+constexpr absl::string_view kOneRowEach = "; one row per conviction";
+// A create's duplicate, which names no field: the record's id follows.
+constexpr absl::string_view kExists =
+    "a record with this court, case number and personal number exists: ";
+
+// Whether `id` has the shape of a record id (32 lowercase hex), so it may be linked.
+bool RecordIdShaped(absl::string_view id) {
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+           return absl::ascii_isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+         });
+}
 
 // The start of every paragraph input's name (ParagraphInputName).
 constexpr absl::string_view kParagraphPrefix = "offence-paragraph:";
@@ -158,7 +191,8 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"empty (for life) or a date YYYY-MM-DD on or after the date the judgment became final, "
        "within 100 years of it",
        "rule.ban_end"},
-      {"must be empty unless the sentence is imprisonment", "rule.release_only_imprisonment"},
+      {"must be empty unless the sentence is imprisonment or life imprisonment",
+       "rule.release_only_imprisonment"},
       {"a date YYYY-MM-DD on or after the judgment date, within 100 years of it",
        "rule.release_date"},
       {"the day of release, if released: not in the future", "rule.release_future"},
@@ -488,7 +522,10 @@ std::string HintedCountryCode(absl::string_view rule) {
         if (IsCountryCode(code)) continue;
         // The hint or the place is in brackets after the rule; the plain refusal has none.
         std::string said = UnknownCountryCodeRule(code);
-        if (absl::EndsWith(said, ")")) by_rule->emplace(std::move(said), code);
+        if (absl::EndsWith(said, ")")) by_rule->emplace(said, code);
+        // A court abroad's country is told without XK where a hint names it (its own key).
+        std::string abroad = UnknownForeignCountryCodeRule(code);
+        if (abroad != said) by_rule->emplace(std::move(abroad), absl::StrCat("abroad.", code));
       }
     }
     return by_rule;
@@ -506,6 +543,11 @@ std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey
   }
   // Two letters that name no country, with the code meant: in the catalogs' words for that code.
   if (const std::string code = HintedCountryCode(rule); !code.empty()) {
+    // "abroad.YU": a court abroad's, "rule.country_unknown_abroad.YU".
+    absl::string_view hinted = code;
+    if (absl::ConsumePrefix(&hinted, "abroad.")) {
+      return {absl::StrCat("rule.country_unknown_abroad.", hinted), {}};
+    }
     return {absl::StrCat("rule.country_unknown.", code), {}};
   }
   // "does not match the personal number format (10 digits)": as many digits as the registry's
@@ -571,6 +613,49 @@ std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey
               {{"law", Escape(head.substr(0, article))},
                {"article", Escape(head.substr(article + absl::string_view(" article ").size()))},
                {"codes", Escape(by_paragraph.substr(at + kRecordedByParagraph.size()))}}};
+    }
+  }
+  // The conviction as a whole: its retention period ended, with the days the registry reckoned;
+  // another record (an amendment's clash, the record's id after it, ErrorsFromServer); the stored
+  // record an import's row differs from, with the fields in plain words (FieldLabelKey); another
+  // row of the import, with its lines.
+  if (rule == kExpunged) return {"rule.conviction_expunged", {}};
+  if (rule == kRetentionEndedChange) return {"rule.retention_ended_change", {}};
+  absl::string_view ended = rule;
+  if (absl::ConsumePrefix(&ended, kRetentionEnded) && absl::ConsumeSuffix(&ended, kWouldHaveKept)) {
+    const size_t by = ended.find(kFinalBy);
+    if (by != absl::string_view::npos) {
+      return {"rule.retention_ended",
+              {{"deleted", std::string(ended.substr(0, by))},
+               {"final_by", std::string(ended.substr(by + kFinalBy.size()))}}};
+    }
+  }
+  if (absl::StartsWith(rule, kClash) &&
+      (rule.size() == kClash.size() || absl::StartsWith(rule.substr(kClash.size()), ": "))) {
+    return {"rule.conviction_clash", {}};
+  }
+  absl::string_view differing = rule;
+  if (absl::ConsumePrefix(&differing, kConflict) &&
+      absl::ConsumeSuffix(&differing, kConflictEnd)) {
+    return {"rule.conviction_conflict", {{"fields", std::string(differing)}}};
+  }
+  absl::string_view lines = rule;
+  if (absl::ConsumePrefix(&lines, kSameRow) && absl::ConsumeSuffix(&lines, kOneRowEach)) {
+    if (lines.empty()) return {"rule.same_conviction_row", {}};
+    // " (line 5 or line 7)": the numbers, as the page's language lists them.
+    std::vector<std::string> numbers;
+    if (absl::ConsumePrefix(&lines, " (") && absl::ConsumeSuffix(&lines, ")")) {
+      for (absl::string_view line : absl::StrSplit(lines, " or ")) {
+        uint64_t n = 0;
+        if (!absl::ConsumePrefix(&line, "line ") || !absl::SimpleAtoi(line, &n)) {
+          numbers.clear();
+          break;
+        }
+        numbers.push_back(absl::StrCat(n));
+      }
+    }
+    if (!numbers.empty()) {
+      return {"rule.same_conviction_rows", {{"lines", absl::StrJoin(numbers, ", ")}}};
     }
   }
   // "0..100 characters of valid UTF-8, no control characters": limits vary by field.
@@ -661,6 +746,20 @@ std::vector<std::string> AmendmentNoteWords() {
           std::string(kNoteNotChangedStart), std::string(kNoteNotChangedEnd)};
 }
 
+bool IsConvictionRule(absl::string_view key) {
+  return key == "rule.conviction_expunged" || key == "rule.retention_ended" ||
+         key == "rule.retention_ended_change" || key == "rule.conviction_clash" ||
+         key == "rule.conviction_conflict" || key == "rule.same_conviction_row" ||
+         key == "rule.same_conviction_rows" || key == "rule.conviction_exists";
+}
+
+std::string FieldLabelKey(absl::string_view words) {
+  for (const auto& [said, key] : NoteFieldLabels()) {
+    if (said == words) return std::string(key);
+  }
+  return "";
+}
+
 std::vector<std::string> KnownRules() {
   std::vector<std::string> rules;
   for (const auto& rule : Rules()) rules.push_back(rule.first);
@@ -674,7 +773,11 @@ std::vector<std::string> KnownRuleParts() {
           ", after the judgment date: check the judgment date, or record the article of the code "
           "the court applied",
           " of an offence took effect: check the judgment date, and the offence's code",
-          std::string(kRecordedByParagraph)};
+          std::string(kRecordedByParagraph), std::string(kExpunged),
+          std::string(kRetentionEndedChange), std::string(kRetentionEnded), std::string(kFinalBy),
+          std::string(kWouldHaveKept), std::string(kClash), std::string(kConflict),
+          std::string(kConflictEnd), std::string(kSameRow), std::string(kOneRowEach),
+          std::string(kExists)};
 }
 
 std::vector<FieldError> ErrorsFromServer(absl::string_view message,
@@ -683,6 +786,28 @@ std::vector<FieldError> ErrorsFromServer(absl::string_view message,
   for (const std::string& part : client::SplitServerProblems(message)) {
     const std::string path = client::FieldOfMessage(part);
     FieldError error;
+    // A create's duplicate names no field; an amendment's clash of two fields names both
+    // ("conviction.court_id, person.personal_number: another record has ..."). Each is the
+    // conviction's, said beside the first field it names (the case number for a create), with
+    // the record it names.
+    absl::string_view exists = part;
+    if (path.empty() && absl::ConsumePrefix(&exists, kExists) && RecordIdShaped(exists)) {
+      errors.push_back({"case-number", "rule.conviction_exists"});
+      errors.back().record_id = std::string(exists);
+      continue;
+    }
+    const size_t clash = part.find(absl::StrCat(": ", kClash));
+    if (path.empty() && clash != std::string::npos) {
+      const std::vector<std::string> paths = absl::StrSplit(part.substr(0, clash), ", ");
+      error.input = InputOfPath(paths.front(), request);
+      if (error.input.empty()) error.input = "case-number";
+      error.key = "rule.conviction_clash";
+      error.server_text = part.substr(clash + 2);
+      absl::string_view id = absl::string_view(part).substr(clash + 2 + kClash.size());
+      if (absl::ConsumePrefix(&id, ": ") && RecordIdShaped(id)) error.record_id = std::string(id);
+      errors.push_back(std::move(error));
+      continue;
+    }
     if (path.empty()) {
       error.server_text = part;
       errors.push_back(std::move(error));
@@ -699,8 +824,25 @@ std::vector<FieldError> ErrorsFromServer(absl::string_view message,
     // the rule, which is then known by its own words.
     std::tie(error.note_key, error.note_fields) = TakeAmendmentNote(&rule);
     auto [key, values] = RuleKey(rule);
+    // A required name left empty is refused by the registry with the rule of a name ("1..100
+    // letters, ..."), which told of an empty field reads as if it held something wrong: said
+    // as every other required field left empty is.
+    if (key == "rule.name") {
+      const client::RecordField* field = client::FindRecordField(path);
+      if (field != nullptr && client::IsRecordFieldEmpty(*field, request)) {
+        key = "rule.required";
+        values.clear();
+      }
+    }
     error.key = key;
     error.values = values;
+    if (IsConvictionRule(key) && (error.input.empty() || path == "conviction")) {
+      error.input = "case-number";
+    }
+    if (key == "rule.conviction_clash") {
+      absl::string_view id = rule.substr(kClash.size());
+      if (absl::ConsumePrefix(&id, ": ") && RecordIdShaped(id)) error.record_id = std::string(id);
+    }
     // The whole problem, field name included, when it is not put beside its input.
     error.server_text = !error.input.empty()    ? std::string(rule)
                         : error.note_key.empty() ? part

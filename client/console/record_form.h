@@ -66,6 +66,9 @@ struct FieldError {
   // it was: ...)", TakeAmendmentNote): its catalog key, empty for none, and the fields it names.
   std::string note_key;
   std::vector<NoteField> note_fields;
+  // The record a refusal of the conviction as a whole names (a duplicate's, a clash's): its id,
+  // of a record id's shape, for the page to link beside the input.
+  std::string record_id;
 };
 
 // The ban types a record may carry, as the form names them: "work_with_children", ...
@@ -112,6 +115,14 @@ registry::v1::CreateRecordRequest RecordFromForm(const FormValues& values,
 // errors beside the inputs; `request` tells which ban an index names.
 std::vector<FieldError> ErrorsFromServer(absl::string_view message,
                                          const registry::v1::CreateRecordRequest& request);
+
+// Whether the catalog key `key` is of a refusal of the conviction as a whole (its court, case
+// number and personal number: a duplicate, an expunged or spent conviction, another record's or
+// another import row's), which ErrorsFromServer puts beside the case number.
+bool IsConvictionRule(absl::string_view key);
+// The catalog key of the label of a field the registry names in plain words ("place of birth":
+// "field.birth-place"); "" for words it does not know.
+std::string FieldLabelKey(absl::string_view words);
 
 // The catalog key of a validation rule the server states, with its values; {"", {}} when
 // the catalogs do not know the rule.

@@ -376,5 +376,27 @@ TEST_F(RecordAmendTest, TheHelpSaysAListIsGivenWholeAndHowToRemoveIt) {
                                           "amendment removes a name"));
 }
 
+// An amendment that moved a record onto another's court and personal number was refused naming
+// the API's paths ("conviction.court_id, person.personal_number: another record ..."), where a
+// clash of one field names the option: both are named by their options.
+TEST_F(RecordAmendTest, AClashOfTwoFieldsNamesBothByTheirOptions) {
+  CreateWithAlias();
+  const CliRun other = Clerk(
+      {"record", "create", "--surname", "Gashi", "--given-name", "Arben", "--sex", "male",
+       "--birth-date", "1980-04-05", "--personal-number", "1000000124", "--court",
+       "basic-prishtine", "--case-number", "P 88/2025", "--judgment-date", "2025-03-03",
+       "--final-date", "2025-06-01", "--offence", "06/L-074:230:1", "--sentence",
+       "imprisonment", "--months", "18"});
+  ASSERT_EQ(other.code, 0) << other.err;
+  const std::string id(absl::StripAsciiWhitespace(other.out));
+  const CliRun clash =
+      Clerk({"record", "amend", id, "--set", "court=basic-prizren", "--set",
+             "personal-number=1000000123", "--reason", "court and number typed wrong"});
+  EXPECT_NE(clash.code, 0);
+  EXPECT_THAT(clash.err, HasSubstr("--set court, --set personal-number: another record has this "
+                                   "court, case number and personal number"));
+  EXPECT_THAT(clash.err, Not(HasSubstr("conviction.court_id")));
+}
+
 }  // namespace
 }  // namespace registry::client

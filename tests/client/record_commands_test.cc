@@ -27,12 +27,14 @@
 #include "absl/time/time.h"
 #include "client/cli.h"
 #include "client/files.h"
+#include "client/record_fields.h"
 #include "client/terminal_text.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "registry/v1/records.grpc.pb.h"
+#include "server/record_validation.h"
 #include "tests/client/record_cli_fixture.h"
 #include "tests/testing/cli_run.h"
 #include "tests/testing/clients.h"
@@ -343,6 +345,57 @@ TEST_F(RecordCommandsTest, EveryFieldTheServerRefusesIsNamedByItsOptionAtOnce) {
             "  --surname: each word in one alphabet: Latin or Cyrillic letters, not both\n");
 }
 
+// registry-cli's check of a name before sending let a hyphen or an apostrophe beside a space or
+// another through ("Hoxha - Berisha", "Hoxha--Berisha", "D''Amico"), which the registry then
+// refused: of what it checks, it says what the registry's validator says, word for word.
+TEST(CommandLineNameCheckTest, SaysWhatTheRegistrysValidatorSays) {
+  for (const char* name :
+       {"Hoxha - Berisha", "Hoxha--Berisha", "D''Amico", "Hoxha -Berisha", "Hoxha- Berisha",
+        "Hoxha-'Berisha", "O'\xe2\x80\x99" "Brien", "-Berisha", "Hoxha-", "'Ali", " O' ", "-",
+        "' '", "Hoxha-Berisha", "D'Amico", "O\xe2\x80\x99" "Brien", "Hoxha Berisha", " Gashi ",
+        "Krasniqi2", "Krasniqi\xc2\xa0" "Berisha", "\xc3\x90or\xc4\x91" "e"}) {
+    const absl::Status registry =
+        server::RecordValidator::ValidateName("person.surname", name, /*required=*/true);
+    const std::string said(absl::StripPrefix(registry.message(), "person.surname: "));
+    EXPECT_EQ(NameProblem(name), said) << name;
+  }
+}
+
+// Article 234 of 06/L-074 given whole in a 2013 judgment: the command line's check said the
+// paragraph was missing and the record was not sent, while the registry says that and the code
+// not yet in force together. The registry's other problems of the offence the command line named
+// in the registry's words are said with it, in the registry's order: the code first.
+TEST_F(RecordCommandsTest, AnArticleOfACodeNotYetInForceIsToldTheCodeWithItsParagraphs) {
+  std::vector<std::string> command = {"record", "create"};
+  bool offence_given = false;
+  const std::vector<std::string> options = RecordOptions();
+  for (size_t i = 0; i < options.size(); ++i) {
+    if (options[i] == "--offence") {
+      if (!offence_given) command.insert(command.end(), {"--offence", "06/L-074:234"});
+      offence_given = true;
+      ++i;
+      continue;
+    }
+    command.push_back(options[i]);
+    if (options[i] == "--judgment-date" || options[i] == "--final-date") {
+      command.push_back(options[i] == "--judgment-date" ? "2013-03-01" : "2013-05-01");
+      ++i;
+    }
+  }
+  const CliRun run = As("clerk", command);
+  EXPECT_EQ(run.code, kExitUsage) << run.err;
+  const std::string err = Flowed(run.err);
+  const size_t code = err.find("--offence: code 06/L-074 took effect on 2019-04-14, after the "
+                               "judgment date: check the judgment date, or record the article "
+                               "of the code the court applied");
+  const size_t paragraphs = err.find("--offence: 06/L-074 article 234 is recorded by its "
+                                     "paragraph: give one of 06/L-074:234:1,");
+  ASSERT_NE(code, std::string::npos) << run.err;
+  ASSERT_NE(paragraphs, std::string::npos) << run.err;
+  EXPECT_LT(code, paragraphs) << run.err;
+  EXPECT_THAT(err, HasSubstr("--judgment-date: is before 2019-04-14, the day code 06/L-074"));
+}
+
 // A problem the command line found itself (a sex it cannot read) stopped it before sending, so
 // the registry's own rules (a birth date in the future, a final date before the judgment's, the
 // personal number's format, which is the registry's setting) were named only on the next try.
@@ -628,7 +681,10 @@ TEST_F(RecordCommandsTest, InteractiveCreateSaysWhichNumbersAListHasAndWhatLengt
   EXPECT_THAT(run.err, HasSubstr(absl::StrCat("Offence #1 (number or code):   not a number of the "
                                               "list: the numbers run 1..",
                                               offences, "; or type the code\n")));
-  EXPECT_THAT(run.err, HasSubstr("Length in months:   not a whole number of months, 1..600\n"));
+  // Wrapped at the terminal's width.
+  EXPECT_THAT(run.err, HasSubstr("Length in months:   0 is no length: 1..600 months for "
+                                 "imprisonment or a suspended sentence; leave\n  the months "
+                                 "empty for life imprisonment and the other sentences\n"));
   EXPECT_THAT(run.err, Not(HasSubstr("not a court of the registry")));
   EXPECT_THAT(run.err, Not(HasSubstr("not LAW:ARTICLE:PARAGRAPH")));
 }
@@ -871,42 +927,45 @@ TEST_F(RecordCommandsTest, ARefusedInteractiveRecordKeepsTheAnswersInAFileCreate
 // A judgment dated before the person's 14th birthday (or a final date before the judgment, a
 // personal number of another format: rules only the registry applies) was refused only after
 // the clerk had confirmed "Enter this record?", and the answers went to a file. The registry
-// checks the answers first, without storing them: each field it names is asked again, its
-// problem said, and the corrected record is entered at the first "yes".
+// checks the answers first, without storing them: the judgment date at its question
+// (InteractiveCreateChecksThePersonalNumberAndJudgmentDateAsTyped), the rest after
+// the last question, where each field it names is asked again, its problem said, and the
+// corrected record is entered at the first "yes".
 TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainWhatTheRegistryWouldRefuseBeforeConfirming) {
   // Born 2000-05-10: a judgment of 2010-03-03 is before the 14th birthday, and the final date
   // (2010-04-01) is before the corrected judgment (2025-03-03) in turn.
   const uint64_t before = LogSize();
-  const CliRun run = CreateInteractively(
-      DatedAnswers({"2000-05-10", "2010-03-03", "2010-04-01"}, "1000000125", "P 90/2025",
-                   "2000-05-10\n2025-03-03\n2025-03-03\n2025-06-01\nyes\n"));
+  const CliRun run = CreateInteractively(absl::StrCat(
+      PersonAnswers("2000-05-10", "1000000125"),
+      ConvictionAnswers("P 90/2025", "2010-03-03\n2000-05-10\n2025-03-03", "2010-04-01"),
+      "2025-03-03\n2025-06-01\nyes\n"));
   ASSERT_EQ(run.code, 0) << run.err;
   const std::string err = Flowed(run.err);
-  // The judgment is asked again with the birth date its rule compares it with, both named
-  // (InteractiveCreateOffersTheBirthDateAgainWhenARuleComparesWithIt); the final date, before
-  // the corrected judgment, then with the judgment date, either being possibly the wrong one.
-  EXPECT_THAT(err, HasSubstr("The registry would refuse these answers: Date of birth "
-                             "(person.birth_date): makes the person under 14 on the judgment date "
-                             "(no one is convicted under 14): check the date of birth Date of the "
-                             "judgment (conviction.judgment_date): must be on or after the "
-                             "person's 14th birthday and not in the future"));
+  // The judgment is asked again at its question with the birth date its rule compares it with,
+  // both named (InteractiveCreateOffersTheBirthDateAgainWhenARuleComparesWithIt); the final
+  // date, before the corrected judgment, after the last question with the judgment date, either
+  // being possibly the wrong one.
+  EXPECT_THAT(err, HasSubstr("Date of birth (person.birth_date): makes the person under 14 on "
+                             "the judgment date (no one is convicted under 14): check the date "
+                             "of birth Date of the judgment (conviction.judgment_date): must be "
+                             "on or after the person's 14th birthday and not in the future type "
+                             "the date of birth and the judgment date again, as either may be "
+                             "the wrong one Date of birth (YYYY-MM-DD): Date of the judgment "
+                             "(YYYY-MM-DD): Date it became final"));
   EXPECT_THAT(err, HasSubstr("Answer them again (Ctrl-D keeps your answers in a file): Date of "
-                             "birth (YYYY-MM-DD): Date of the judgment (YYYY-MM-DD): "));
+                             "the judgment (YYYY-MM-DD): Date it became final (YYYY-MM-DD): "));
   EXPECT_THAT(err, HasSubstr("(conviction.judgment_date): is after the date the judgment became "
                              "final: check both dates, either may be the wrong one Date it became "
                              "final (conviction.final_date): must be on or after the judgment "
                              "date"));
-  // Each problem on lines of its own, wrapped as the questions are, its further lines under it.
-  EXPECT_THAT(run.err, HasSubstr("The registry would refuse these answers:\n  Date of birth "
-                                 "(person.birth_date): makes the person under 14 on the judgment"
-                                 "\n    date (no one is convicted under 14): check the date of "
-                                 "birth\n  Date of the judgment (conviction.judgment_date): must "
-                                 "be on or after the\n    person's 14th birthday and not in the "
-                                 "future\n"));
+  // Each problem on lines of its own, wrapped as the questions are.
+  EXPECT_THAT(run.err, HasSubstr("The registry would refuse these answers:\n  Date of the "
+                                 "judgment (conviction.judgment_date): is after the date"));
   // Asked once, after the corrections.
   const std::vector<absl::string_view> parts = absl::StrSplit(err, "Enter this record?");
   EXPECT_EQ(parts.size(), 2u) << err;
   const v1::Record record = Get(std::string(absl::StripAsciiWhitespace(run.out)));
+  EXPECT_EQ(record.person().birth_date(), "2000-05-10");
   EXPECT_EQ(record.conviction().judgment_date(), "2025-03-03");
   EXPECT_EQ(record.conviction().final_date(), "2025-06-01");
   // The checks were dry runs; one record was created.
@@ -918,18 +977,21 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainWhatTheRegistryWouldRefuseB
 // Born 2015-01-05 (a typo for 1975), judged 2025-01-10: the registry names the judgment date,
 // which is before the 14th birthday, and only the dates it named were asked again. The birth
 // date, the wrong one, could never be corrected, and the questions never ended. A rule that
-// compares with the birth date offers it again too, and the judgment date with it.
+// compares with the birth date offers it again too, and the judgment date with it, at the
+// judgment date's question.
 TEST_F(RecordCommandsTest, InteractiveCreateOffersTheBirthDateAgainWhenARuleComparesWithIt) {
-  // The corrected birth date and the judgment date, then Ctrl-D: the answers are kept.
-  const CliRun run = CreateInteractivelyInDir(DatedAnswers(
-      {"2015-01-05", "2025-01-10", "2025-02-03"}, "1000000126", "P 91/2025",
-      "1975-01-05\n2025-01-10\n"));
-  // Not entered: 2 when the registry names the final date too and Ctrl-D ends its question, 1
-  // when it ends "Enter this record?".
+  // The corrected birth date and the judgment date, the rest, then Ctrl-D at "Enter this
+  // record?": the answers are kept.
+  const CliRun run = CreateInteractivelyInDir(
+      absl::StrCat(PersonAnswers("2015-01-05", "1000000126"),
+                   ConvictionAnswers("P 91/2025", "2025-01-10\n1975-01-05\n2025-01-10",
+                                     "2025-02-03")));
   EXPECT_NE(run.code, 0) << run.err;
   EXPECT_THAT(Flowed(run.err),
-              HasSubstr("(Ctrl-D keeps your answers in a file): Date of birth (YYYY-MM-DD): "
-                        "Date of the judgment (YYYY-MM-DD): "));
+              HasSubstr("type the date of birth and the judgment date again, as either may be "
+                        "the wrong one Date of birth (YYYY-MM-DD): Date of the judgment "
+                        "(YYYY-MM-DD): Date it became final"));
+  EXPECT_THAT(run.err, Not(HasSubstr("The registry would refuse these answers")));
   std::string kept;
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
     std::ifstream in(entry.path());
@@ -937,6 +999,38 @@ TEST_F(RecordCommandsTest, InteractiveCreateOffersTheBirthDateAgainWhenARuleComp
   }
   EXPECT_THAT(kept, HasSubstr("1975-01-05"));
   EXPECT_THAT(kept, Not(HasSubstr("2015-01-05")));
+}
+
+// A personal number of another format than the registry's, and a judgment date in the future,
+// were taken at their questions and refused only after the last one: the other fields' answers
+// are checked as typed. The registry checks these two as typed too (a dry run of the answers so
+// far), and each is asked again at once, its rule said in the registry's words.
+TEST_F(RecordCommandsTest, InteractiveCreateChecksThePersonalNumberAndJudgmentDateAsTyped) {
+  const uint64_t before = LogSize();
+  const CliRun run = CreateInteractively(absl::StrCat(
+      PersonAnswers("1975-02-03", "12345\n1000000127"),
+      ConvictionAnswers("P 92/2025", "2099-01-01\n2025-03-03"), "yes\n"));
+  ASSERT_EQ(run.code, 0) << run.err;
+  const std::string err = Flowed(run.err);
+  EXPECT_THAT(err, HasSubstr("Personal number: does not match the personal number format (10 "
+                             "digits)"));
+  const size_t number_refused = err.find("does not match the personal number format");
+  ASSERT_NE(number_refused, std::string::npos) << err;
+  EXPECT_LT(number_refused, err.find("Last known address")) << "said at its question";
+  EXPECT_THAT(err.substr(number_refused), HasSubstr("Personal number:"))
+      << "asked again at once";
+  EXPECT_THAT(err, HasSubstr("Date of the judgment (YYYY-MM-DD): must be on or after the "
+                             "person's 14th birthday and not in the future Date of the judgment "
+                             "(YYYY-MM-DD): Date it became final"));
+  EXPECT_THAT(err, Not(HasSubstr("The registry would refuse these answers")));
+  const std::vector<absl::string_view> parts = absl::StrSplit(err, "Enter this record?");
+  EXPECT_EQ(parts.size(), 2u) << err;
+  const v1::Record record = Get(std::string(absl::StripAsciiWhitespace(run.out)));
+  EXPECT_EQ(record.person().personal_number(), "1000000127");
+  EXPECT_EQ(record.conviction().judgment_date(), "2025-03-03");
+  int creates = 0;
+  for (const std::string& action : ActionsSince(before)) creates += action == "CreateRecord";
+  EXPECT_EQ(creates, 1);
 }
 
 // A conviction the registry holds, or one it expunged, is refused: its answers are not kept (a

@@ -103,6 +103,50 @@ TEST(RecordFieldsTest, SexCourtAndOffenceAreTakenInAnyCaseAndSexByItsFirstLetter
   EXPECT_EQ(request.conviction().offences(0).law(), "06/L-074");
 }
 
+// A former code typed for a court abroad's country (YU) was told "such as RS, ME or XK", and XK
+// then refused there (a court abroad is not in Kosovo): each hint suggests only codes the
+// registry takes for the field, as a citizenship takes XK and a court abroad does not.
+TEST(RecordFieldsTest, ACountryCodesHintSuggestsOnlyCodesTheFieldTakes) {
+  const RecordField& citizenship = *FindRecordField("citizenship");
+  const RecordField& country = *FindRecordField("foreign-country");
+  const auto problem_of = [](const RecordField& field, const std::string& typed) {
+    v1::CreateRecordRequest request;
+    std::vector<FieldProblem> problems;
+    ApplyField(field, {typed}, &request, &problems);
+    return problems.empty() ? std::string() : problems[0].what;
+  };
+  EXPECT_EQ(problem_of(citizenship, "YU"),
+            "not a country code in ISO 3166-1 (Yugoslavia's former code: the country today, "
+            "such as RS, ME or XK)");
+  EXPECT_EQ(problem_of(country, "YU"),
+            "not a country code in ISO 3166-1 (Yugoslavia's former code: the country today, "
+            "such as RS or ME)");
+  EXPECT_EQ(problem_of(citizenship, "CS"),
+            "not a country code in ISO 3166-1 (Serbia and Montenegro's former code: the country "
+            "today, RS, ME or XK)");
+  EXPECT_EQ(problem_of(country, "CS"),
+            "not a country code in ISO 3166-1 (Serbia and Montenegro's former code: the country "
+            "today, RS or ME)");
+  // Every two letters, and what is not two letters: XK is suggested for a court abroad never.
+  for (char first = 'A'; first <= 'Z'; ++first) {
+    for (char second = 'A'; second <= 'Z'; ++second) {
+      const std::string code = {first, second};
+      const std::string said = problem_of(country, code);
+      if (code == "XK") {
+        EXPECT_THAT(said, HasSubstr("XK is Kosovo: a court abroad is given its own country's"));
+        continue;
+      }
+      for (const char* suggests : {"such as XK", ", XK)", "or XK"}) {
+        EXPECT_THAT(said, Not(HasSubstr(suggests))) << code << ": " << said;
+      }
+    }
+  }
+  EXPECT_EQ(problem_of(country, "Kosovo"), "not a two-letter country code such as AL");
+  EXPECT_EQ(problem_of(citizenship, "Kosovo"), "not a two-letter country code such as XK");
+  EXPECT_EQ(problem_of(citizenship, "XK"), "");
+  EXPECT_EQ(problem_of(country, "AL"), "");
+}
+
 // A code of two capital letters that names no country (UK, YU, ZZ) was taken, and refused by the
 // registry after the last question as not "upper case"; `zz` at --interactive's question was
 // taken there too. It is refused when typed, saying the code meant where there is one, never
@@ -113,10 +157,6 @@ TEST(RecordFieldsTest, ACountryCodeThatNamesNoCountryIsRefusedWhenTypedWithTheCo
   for (const auto& [typed, said] : std::vector<std::pair<std::string, std::string>>{
            {"UK", "not a country code in ISO 3166-1 (for the United Kingdom, GB)"},
            {"uk", "not a country code in ISO 3166-1 (for the United Kingdom, GB)"},
-           {"YU", "not a country code in ISO 3166-1 (Yugoslavia's former code: the country "
-                  "today, such as RS, ME or XK)"},
-           {"CS", "not a country code in ISO 3166-1 (Serbia and Montenegro's former code: the "
-                  "country today, RS, ME or XK)"},
            {"EU", "not a country code in ISO 3166-1 (the European Union is no country: the "
                   "member state's code, such as DE)"},
            {"ZZ", "not a country code in ISO 3166-1"},
@@ -170,6 +210,32 @@ TEST(RecordFieldsTest, ANameOfAHundredDecomposedLettersIsWithinTheLimit) {
   EXPECT_EQ(NameProblem(decomposed), "");
   EXPECT_EQ(NameProblem(decomposed + "E\xCC\x88"),
             "1..100 letters, spaces, hyphens or apostrophes");
+}
+
+// A hyphen or an apostrophe that joins no two letters was let through before sending, and
+// refused by the registry after the last question: said at the question, in its words.
+TEST(RecordFieldsTest, AHyphenOrApostropheBesideASpaceOrAnotherIsRefusedAsTheRegistryRefusesIt) {
+  for (const char* name : {"Hoxha - Berisha", "Hoxha--Berisha", "D''Amico", "Hoxha -Berisha",
+                           "Hoxha-'Berisha", "Hoxha\xe2\x80\x90 Berisha", "D\xe2\x80\x99'Amico"}) {
+    EXPECT_EQ(NameProblem(name),
+              "holds a hyphen or an apostrophe with a space or another hyphen or apostrophe "
+              "beside it: write a double surname as Hoxha-Berisha and a name with an apostrophe "
+              "as O'Brien, with a letter on each side and no space")
+        << name;
+  }
+  for (const char* name : {"-Berisha", "Hoxha-", "'Ali", " O' ", "D\xe2\x80\x99"}) {
+    EXPECT_EQ(NameProblem(name),
+              "begins or ends with a hyphen or an apostrophe: type one only between two letters, "
+              "as in Hoxha-Berisha or O'Brien")
+        << name;
+  }
+  for (const char* name : {"-", "' -", " "}) {
+    EXPECT_EQ(NameProblem(name), "1..100 letters, spaces, hyphens or apostrophes") << name;
+  }
+  for (const char* name :
+       {"Hoxha-Berisha", "D'Amico", "Hoxha Berisha", " Gashi ", "Ra\xcc\x88-Ka"}) {
+    EXPECT_EQ(NameProblem(name), "") << name;
+  }
 }
 
 // What the registry refuses in a name, said at the question rather than after the last one, in
@@ -409,7 +475,9 @@ TEST(RecordFieldsTest, NoMonthsIsNoValueAndZeroIsNotALength) {
   std::vector<FieldProblem> problems;
   ApplyField(*FindRecordField("months"), {"0"}, &request, &problems);
   EXPECT_THAT(Described(problems, false),
-              ElementsAre("--months: not a whole number of months, 1..600"));
+              ElementsAre("--months: 0 is no length: 1..600 months for imprisonment or a "
+                          "suspended sentence; leave the months empty for life imprisonment and "
+                          "the other sentences"));
   problems.clear();
   ApplyField(*FindRecordField("months"), {"600"}, &request, &problems);
   ApplyField(*FindRecordField("months"), {""}, &request, &problems);
@@ -458,8 +526,11 @@ TEST(RecordFieldsTest, ADateMakingThePersonUnder18NamesBothDatesBeforeJuvenile) 
 TEST(RecordFieldsTest, MonthsOverTheLimitAreSaidToBeOverTheSixHundredTheRegistryTakes) {
   constexpr absl::string_view kOver = "--months: over the 600 months the registry takes (50 years)";
   constexpr absl::string_view kWhole = "--months: not a whole number of months, 1..600";
+  constexpr absl::string_view kZero =
+      "--months: 0 is no length: 1..600 months for imprisonment or a suspended sentence; leave "
+      "the months empty for life imprisonment and the other sentences";
   for (const auto& [typed, said] : std::vector<std::pair<std::string, absl::string_view>>{
-           {"601", kOver}, {"99999999999999", kOver}, {"0", kWhole}, {"-5", kWhole},
+           {"601", kOver}, {"99999999999999", kOver}, {"0", kZero}, {"-5", kWhole},
            {"1.5", kWhole}, {"twelve", kWhole}}) {
     v1::CreateRecordRequest request;
     std::vector<FieldProblem> problems;
@@ -524,11 +595,73 @@ TEST(RecordFieldsTest, ServerMessagesNameTheOption) {
             "--birth-date: must be before today");
   EXPECT_EQ(RecordMessageWithFlags("conviction.offences[1]: not in the offence table"),
             "--offence #2: not in the offence table");
-  EXPECT_EQ(RecordMessageWithFlags("conviction.bans[0].end_date: empty (for life) or a date"),
-            "--ban #1: empty (for life) or a date");
   EXPECT_EQ(RecordMessageWithFlags("role clerk may not call this method"),
             "role clerk may not call this method");
   EXPECT_THAT(Described({}, false), IsEmpty());
+}
+
+// The registry says a ban's end may be "empty (for life)", as a request holds a ban for life;
+// typed (an option, an answer, a CSV cell), a ban for life is TYPE:none and an end left empty is
+// refused: the rule is said in those words. A record file, whose ban for life is an empty
+// end_date, keeps the registry's.
+TEST(RecordFieldsTest, TheRegistrysRuleOfABansEndIsSaidAsABanForLifeIsTyped) {
+  constexpr absl::string_view kServer =
+      "conviction.bans[0].end_date: empty (for life) or a date YYYY-MM-DD on or after the date "
+      "the judgment became final, within 100 years of it";
+  constexpr absl::string_view kTyped =
+      "a date YYYY-MM-DD on or after the date the judgment became final, within 100 years of "
+      "it; or none for a ban for life (TYPE:none, e.g. profession:none)";
+  EXPECT_EQ(RecordMessageWithFlags(kServer), absl::StrCat("--ban #1: ", kTyped));
+  EXPECT_EQ(RecordMessageWithQuestions(kServer),
+            absl::StrCat("Ban #1 (conviction.bans[0]): ", kTyped));
+  EXPECT_EQ(RecordMessageWithColumns(kServer), absl::StrCat("bans: item 1: ", kTyped));
+  const std::optional<FieldProblem> problem = ProblemOfRegistryMessage(kServer);
+  ASSERT_TRUE(problem.has_value());
+  EXPECT_EQ(DescribeProblem(*problem, false), absl::StrCat("--ban #1: ", kTyped));
+  EXPECT_THAT(DescribeProblem(*problem, true),
+              HasSubstr("conviction.bans[0]: empty (for life) or a date"));
+  // Another field's rule, or a ban's other rule, as the registry says it.
+  EXPECT_EQ(RecordMessageWithFlags("conviction.release_date: empty (for life) or a date"),
+            "--release-date: empty (for life) or a date");
+  EXPECT_EQ(RecordMessageWithFlags("conviction.bans[1].type: required"),
+            "--ban #2: required");
+}
+
+// An article recorded by its paragraphs, of a code not yet in force on the judgment date: the
+// client's check said the paragraphs alone, and the registry's check of the same record, which
+// says the code with them, was left out for the field named already. The registry's other
+// problems of an item the client said only what the registry says of are said with it, in the
+// registry's order; a field whose value the client could not read keeps its own problem alone.
+TEST(RecordFieldsTest, TheRegistrysProblemsOfAnOffenceTheClientNamedInItsWordsAreSaidWithIt) {
+  const RecordField* offence = FindRecordField("offence");
+  const RecordField* judgment = FindRecordField("judgment-date");
+  const std::string paragraphs =
+      "06/L-074 article 234 is recorded by its paragraph: give one of 06/L-074:234:1, "
+      "06/L-074:234:2";
+  const std::string in_force =
+      "code 06/L-074 took effect on 2019-04-14, after the judgment date: check the judgment "
+      "date, or record the article of the code the court applied";
+  std::vector<FieldProblem> registry;
+  for (const std::string& part :
+       {std::string("conviction.judgment_date: is before 2019-04-14, the day code 06/L-074 of an "
+                    "offence took effect: check the judgment date, and the offence's code"),
+        absl::StrCat("conviction.offences[0]: ", in_force),
+        absl::StrCat("conviction.offences[0]: ", paragraphs)}) {
+    registry.push_back(*ProblemOfRegistryMessage(part));
+  }
+  std::vector<FieldProblem> problems = {{offence, paragraphs, -1}};
+  MergeRegistryProblems(registry, &problems);
+  EXPECT_THAT(Described(problems, false),
+              ElementsAre(absl::StrCat("--offence: ", in_force),
+                          absl::StrCat("--offence: ", paragraphs),
+                          HasSubstr("--judgment-date: is before 2019-04-14")));
+
+  // An offence the client could not read is not in what the registry checked.
+  problems = {{offence, "not LAW:ARTICLE:PARAGRAPH, e.g. 06/L-074:230:1", -1}};
+  MergeRegistryProblems(registry, &problems);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].field, offence);
+  EXPECT_EQ(problems[1].field, judgment);
 }
 
 // A CSV import's rows are refused naming their columns, as the file's header names them, the
@@ -542,7 +675,8 @@ TEST(RecordFieldsTest, ServerMessagesOfACsvRowNameTheColumn) {
             "personal_number: does not match the personal number format (10 digits); "
             "sentence_months: 1..24 for a suspended sentence; "
             "offences: item 2: not in the offence table; "
-            "bans: item 1: empty (for life) or a date; surname is required");
+            "bans: item 1: a date; or none for a ban for life (TYPE:none, e.g. profession:none); "
+            "surname is required");
   EXPECT_EQ(RecordMessageWithColumns("a record with this court, case number and personal number "
                                      "exists"),
             "a record with this court, case number and personal number exists");

@@ -22,6 +22,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "google/protobuf/util/json_util.h"
+#include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/info.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/reference.pb.h"
@@ -94,6 +95,42 @@ class ScriptedServerTest : public ::testing::Test {
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
 };
+
+// A backup whose verification found one problem, of two listed: only the first is sent.
+class ScriptedAdmin final : public v1::AdminService::Service {
+ public:
+  grpc::Status VerifyBackup(grpc::ServerContext*, const v1::VerifyBackupRequest*,
+                            v1::VerifyBackupResponse* response) override {
+    response->set_backup_id(4);
+    response->set_ok(false);
+    response->set_problem_count(problem_count);
+    response->add_problems("audit log: event 7 missing");
+    return grpc::Status::OK;
+  }
+  uint64_t problem_count = 1;
+};
+
+// `admin verify-backup` ended "backup FAILED verification: 1 problems", and "... and 1 more
+// problems" for a problem not listed: one problem is said in the singular.
+TEST(ScriptedAdminServerTest, OneProblemOfABackupIsSaidInTheSingular) {
+  ScriptedAdmin admin;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(), &port);
+  builder.RegisterService(&admin);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  const std::string address = absl::StrCat("127.0.0.1:", port);
+  CliRun run = RunCliCaptured(CliArgsAs(address, "admin", {"admin", "verify-backup", "4"}));
+  EXPECT_EQ(run.code, 1) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("backup FAILED verification: 1 problem\n")) << run.out;
+  EXPECT_THAT(run.out, Not(HasSubstr("more problem")));
+  admin.problem_count = 2;
+  run = RunCliCaptured(CliArgsAs(address, "admin", {"admin", "verify-backup", "4"}));
+  EXPECT_THAT(run.out, HasSubstr("... and 1 more problem\n")) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("backup FAILED verification: 2 problems\n")) << run.out;
+  server->Shutdown();
+}
 
 // "100 matching records" read as all there are; the cut was said only after the hundred
 // records. The heading says it, and --json gives more_records before the records.
@@ -262,22 +299,26 @@ TEST(ScriptedClerkServerTest, AnInteractiveRecordTheRegistryCouldNotCheckSaysSoB
   EXPECT_LT(unchecked, question);
 }
 
-// Refuses the first check of a record with `refusal`, whose one problem names several fields, as
-// a rule that compares fields names each that may be the wrong one; finds the next check valid,
-// and enters the record.
+// Refuses the first check of a whole record with `refusal`, whose one problem names several
+// fields, as a rule that compares fields names each that may be the wrong one; finds the next
+// check valid, and enters the record. The checks of the answers at a question (the personal
+// number's, the judgment date's: the answers so far, with no offence yet) are found valid.
 class ScriptedRefusalNamingFields final : public v1::RecordService::Service {
  public:
   explicit ScriptedRefusalNamingFields(std::string refusal) : refusal_(std::move(refusal)) {}
   grpc::Status ImportRecords(grpc::ServerContext*, const v1::ImportRecordsRequest* request,
                              v1::ImportRecordsResponse* response) override {
+    bool whole = false;
     for (const v1::ImportRow& row : request->rows()) {
       v1::ImportRowResult* result = response->add_results();
       result->set_line(row.line());
-      result->set_outcome(checks_ == 0 ? v1::ImportRowResult::OUTCOME_INVALID
-                                       : v1::ImportRowResult::OUTCOME_VALID);
-      if (checks_ == 0) result->set_error(refusal_);
+      const bool refused = checks_ == 0 && row.record().conviction().offences_size() > 0;
+      whole = whole || row.record().conviction().offences_size() > 0;
+      result->set_outcome(refused ? v1::ImportRowResult::OUTCOME_INVALID
+                                  : v1::ImportRowResult::OUTCOME_VALID);
+      if (refused) result->set_error(refusal_);
     }
-    ++checks_;
+    if (whole) ++checks_;
     return grpc::Status::OK;
   }
   grpc::Status CreateRecord(grpc::ServerContext*, const v1::CreateRecordRequest* request,

@@ -29,17 +29,11 @@ namespace registry::client {
 namespace {
 
 using testing::CliRun;
+using testing::kServerLeafExtensions;
 using testing::RunCliCaptured;
 using testing::TestPki;
 using ::testing::HasSubstr;
 
-constexpr char kServerExtensions[] =
-    "basicConstraints = critical, CA:FALSE\n"
-    "keyUsage = critical, digitalSignature\n"
-    "extendedKeyUsage = serverAuth\n"
-    "subjectKeyIdentifier = hash\n"
-    "authorityKeyIdentifier = keyid:always\n"
-    "subjectAltName = DNS:localhost, IP:127.0.0.1";
 
 template <typename T, void (*Free)(T*)>
 struct Freed {
@@ -197,7 +191,7 @@ class RevokedServerTest : public ::testing::Test {
 // personal number. With the CA's CRL in the identity folder, it receives nothing, and the user is
 // told that the registry's certificate is revoked.
 TEST_F(RevokedServerTest, AServerWhoseCertificateIsRevokedReceivesNothing) {
-  const TestPki::Identity server = TestPki::Get().IssueClient("localhost", kServerExtensions);
+  const TestPki::Identity server = TestPki::Get().IssueClient("localhost", kServerLeafExtensions);
   Start(server);
   PutCrl(CrlListing({server.cert_pem}));
   const CliRun run = Search();
@@ -214,7 +208,7 @@ TEST_F(RevokedServerTest, AServerWhoseCertificateIsRevokedReceivesNothing) {
 TEST_F(RevokedServerTest, AServerWhoseChainHasARevokedIntermediateReceivesNothing) {
   const TestPki::Ca intermediate = IntermediateCa();
   const TestPki::Identity server =
-      TestPki::Get().IssueClientBy(intermediate, "localhost", kServerExtensions);
+      TestPki::Get().IssueClientBy(intermediate, "localhost", kServerLeafExtensions);
   Start(server, intermediate.cert_pem);
   ExpectTheIntermediatesRevocationStopsTheSearch(intermediate);
 }
@@ -224,7 +218,7 @@ TEST_F(RevokedServerTest, AServerWhoseChainHasARevokedIntermediateReceivesNothin
 TEST_F(RevokedServerTest, ARevokedIntermediateOfTheCaFileIsCheckedToo) {
   const TestPki::Ca intermediate = IntermediateCa();
   const TestPki::Identity server =
-      TestPki::Get().IssueClientBy(intermediate, "localhost", kServerExtensions);
+      TestPki::Get().IssueClientBy(intermediate, "localhost", kServerLeafExtensions);
   Start(server, "", intermediate.cert_pem);
   ExpectTheIntermediatesRevocationStopsTheSearch(intermediate);
 }
@@ -234,7 +228,7 @@ TEST_F(RevokedServerTest, ARevokedIntermediateOfTheCaFileIsCheckedToo) {
 TEST_F(RevokedServerTest, AnIntermediatesOwnCrlIsAUsageErrorWhenCaPemLacksIt) {
   const TestPki::Ca intermediate = IntermediateCa();
   const TestPki::Identity server =
-      TestPki::Get().IssueClientBy(intermediate, "localhost", kServerExtensions);
+      TestPki::Get().IssueClientBy(intermediate, "localhost", kServerLeafExtensions);
   Start(server, intermediate.cert_pem);
   PutCrl(CrlListing({server.cert_pem}, intermediate.cert_pem,
                     TestPki::Get().ReadFile(intermediate.key_file)));
@@ -247,7 +241,7 @@ TEST_F(RevokedServerTest, AnIntermediatesOwnCrlIsAUsageErrorWhenCaPemLacksIt) {
 // A CRL that does not list the server's certificate lets the search through; and with no CRL in
 // the folder nothing is checked nor said, as before.
 TEST_F(RevokedServerTest, AServerTheCrlDoesNotListOrAFolderWithoutACrlIsReachedAsBefore) {
-  const TestPki::Identity server = TestPki::Get().IssueClient("localhost", kServerExtensions);
+  const TestPki::Identity server = TestPki::Get().IssueClient("localhost", kServerLeafExtensions);
   Start(server);
   PutCrl(CrlListing({TestPki::Get().LoadIdentity("revoked").cert_pem}));
   CliRun run = Search();
@@ -321,7 +315,7 @@ TEST(ServerCertificateTest, OnlyAServersOwnCertificateThatIsACasIsRefused) {
 // A crl.pem that is not a CRL, or a CRL no CA of ca.pem signed, is refused naming the file:
 // the server it should refuse cannot be told apart.
 TEST_F(RevokedServerTest, AnUnusableCrlFileIsAUsageErrorNamingIt) {
-  const TestPki::Identity server = TestPki::Get().IssueClient("localhost", kServerExtensions);
+  const TestPki::Identity server = TestPki::Get().IssueClient("localhost", kServerLeafExtensions);
   Start(server);
   PutCrl("not a list\n");
   CliRun run = Search();

@@ -635,14 +635,17 @@ class Run:
         if len(results.find_elements(By.CSS_SELECTOR, "tbody tr")) != 1:
             fail("the data subject's answer does not list the one check: " + results.text)
         self.shot("clerk-subject")
-        # Expunge: a wrong confirmation is refused beside its field, the right one erases.
+        # Expunge: a wrong confirmation is refused beside its field, with every other problem the
+        # console finds itself (the legal basis's comma), and kept as typed; the right one erases.
         self.open("clerk", "/records/%s/expunge" % self.record_id)
         self.type("legal_basis", "Judgment, Basic Court 9/2026")  # a comma the registry refuses
         self.type("confirm", "P 55/2024")
         self.submit("button.danger")
         self.wait(EC.visibility_of_element_located((By.ID, "confirm-error")), "the confirmation's error")
-        if self.driver.find_elements(By.ID, "legal_basis-error"):
-            fail("the legal basis was judged before the confirmation matched")
+        if not self.driver.find_elements(By.ID, "legal_basis-error"):
+            fail("the legal basis's problem was not named with the confirmation's")
+        if self.driver.find_element(By.ID, "confirm").get_attribute("value") != "P 55/2024":
+            fail("the refused confirmation was not kept as typed")
         self.shot("clerk-expunge-mismatch")
         self.type("confirm", "P 55/2025")
         self.submit("button.danger")

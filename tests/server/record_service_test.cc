@@ -547,7 +547,7 @@ TEST_F(RecordServiceTest, TheSameConvictionUnderAnotherSpellingOfItsCaseNumberIs
   example.mutable_conviction()->set_case_number("P 5/2020");
   const std::string first = CreateOrFail(example);
   for (const std::string spelling : {"P5/2020", "P-5/2020", "P 05/2020", "P 5/2020.",
-                                     "P 5 / 2020", "P.5/2020", "\xd0\xa0 5/2020"}) {
+                                     "P 5 / 2020", "P.5/2020", "\xd0\x9f 5/2020"}) {  // П
     v1::CreateRecordRequest again = example;
     again.mutable_conviction()->set_case_number(spelling);
     std::string id;
@@ -971,9 +971,9 @@ TEST_F(RecordServiceTest, AFieldLeftAsItWasIsToldInPlainWordsWhatWasAmendedAndWh
   grpc::Status s = Amend(amend, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(s.error_message(),
-            "conviction.release_date: must be empty unless the sentence is imprisonment (left as "
-            "it was: this amendment did not change it, and it no longer fits the amended "
-            "sentence. Amend it too)");
+            "conviction.release_date: must be empty unless the sentence is imprisonment or life "
+            "imprisonment (left as it was: this amendment did not change it, and it no longer "
+            "fits the amended sentence. Amend it too)");
 
   // Moved to a court abroad, the court's name it never had is required, as a create says, and
   // not "1..200 characters".

@@ -567,7 +567,8 @@ TEST_F(ValidationTest, AReleaseDateIsToldTheRuleItBreaksForItsSentence) {
   conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_FINE);
   conviction_.mutable_sentence()->set_months(0);
   EXPECT_EQ(Validate().message(),
-            "conviction.release_date: must be empty unless the sentence is imprisonment");
+            "conviction.release_date: must be empty unless the sentence is imprisonment or life "
+            "imprisonment");
 }
 
 // The release date is the day the person was released, if they were, and the start of the

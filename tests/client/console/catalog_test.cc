@@ -112,6 +112,12 @@ TEST(CatalogTest, EveryKeyBuiltFromDataExists) {
   keys.push_back("rule.text");
   keys.push_back("rule.personal_number");
   keys.push_back("rule.personal_number_record");
+  for (const char* key :
+       {"rule.conviction_exists", "rule.conviction_expunged", "rule.retention_ended",
+        "rule.retention_ended_change", "rule.conviction_clash", "rule.conviction_conflict",
+        "rule.same_conviction_row", "rule.same_conviction_rows"}) {
+    keys.push_back(key);
+  }
   for (const char* key : {"field.ban-life", "form.ban_end_or_life", "form.ban_end_and_life",
                           "form.ban_life_unticked"}) {
     keys.push_back(key);
@@ -150,10 +156,13 @@ TEST(CatalogTest, EveryKeyBuiltFromDataExists) {
 // changes, the console would quietly fall back to English.
 TEST(CatalogTest, EveryTranslatedRuleIsStillStatedByTheServer) {
   // Adjacent string literals joined, as the compiler joins them.
-  // Where the server states them: the record's rules, a reference's (the gate's), and a
-  // country code's (shared with registry-cli).
+  // Where the server states them: the record's rules, a reference's (the gate's), a country
+  // code's (shared with registry-cli), and the conviction's as a whole (a duplicate, an expunged
+  // or spent conviction: the record service's and the store's).
   const std::string validation = std::regex_replace(
       absl::StrCat(ReadFile(REGISTRY_SOURCE_DIR "/server/record_validation.cc"),
+                   ReadFile(REGISTRY_SOURCE_DIR "/server/record_service.cc"),
+                   ReadFile(REGISTRY_SOURCE_DIR "/storage/record_store.cc"),
                    ReadFile(REGISTRY_SOURCE_DIR "/server/call_gate.cc"),
                    ReadFile(REGISTRY_SOURCE_DIR "/common/reference_text.h"),
                    ReadFile(REGISTRY_SOURCE_DIR "/common/country_codes.h")),
@@ -261,7 +270,11 @@ TEST(CatalogTest, EveryReferenceHintsExampleIsAReferenceTheRegistryTakes) {
       ASSERT_NE(at, std::string::npos) << hint;
       std::string example = hint.substr(at);
       example = example.substr(0, example.find(" ("));
-      EXPECT_TRUE(ReferenceShaped(example)) << example;
+      // A legal basis takes Albanian and Serbian letters ("član"), a reference does not.
+      EXPECT_TRUE(std::string(key) == "record.expunge.legal_basis.hint"
+                      ? LegalBasisShaped(example)
+                      : ReferenceShaped(example))
+          << example;
     }
   }
 }
@@ -464,6 +477,35 @@ TEST(CatalogTest, EveryShippedPositionHasAName) {
     }
   }
   EXPECT_GE(found, 4);
+}
+
+// A ban's end refused was told "Empty (for life) or a date ...", the registry's words for a
+// request, where a ban for life has no end date: in the form, a ban for life is its "for life"
+// box, and an end left empty is refused (form.ban_end_or_life). Each language names the box by
+// its label, and no longer tells the official to leave the date empty alone.
+TEST(CatalogTest, TheRuleOfABansEndNamesTheForLifeBox) {
+  const Catalogs& catalogs = Catalogs::Embedded();
+  for (const Language& language : Languages()) {
+    const std::string rule = catalogs.Text(language.code, "rule.ban_end");
+    const std::string box = catalogs.Text(language.code, "ban.for_life");
+    EXPECT_TRUE(absl::StrContains(rule, absl::StrCat("\"", box, "\"")))
+        << language.code << ": " << rule;
+    EXPECT_FALSE(absl::StrContains(rule, absl::StrCat("(", box, ")")))
+        << language.code << ": " << rule;
+  }
+}
+
+// The rule of a sentence's months said 1 to 600 of a suspended sentence too, which the registry
+// takes for 1..24 months alone (server/record_validation.cc): each language states both limits.
+TEST(CatalogTest, TheRuleOfTheMonthsStatesTheLimitOfASuspendedSentence) {
+  const std::string validation = ReadFile(REGISTRY_SOURCE_DIR "/server/record_validation.cc");
+  ASSERT_TRUE(absl::StrContains(validation, "1..24 for a suspended sentence"));
+  ASSERT_TRUE(absl::StrContains(validation, "1..600 for imprisonment or a suspended sentence"));
+  for (const Language& language : Languages()) {
+    const std::string rule = Catalogs::Embedded().Text(language.code, "rule.months");
+    EXPECT_TRUE(absl::StrContains(rule, "600")) << language.code << ": " << rule;
+    EXPECT_TRUE(absl::StrContains(rule, "24")) << language.code << ": " << rule;
+  }
 }
 
 }  // namespace

@@ -155,7 +155,8 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
        "middle tilde, an insular letter): type the letter as the person's papers write it",
        "given-name", "rule.name_phonetic"},
       // Each rule the record breaks for its sentence or court, said apart.
-      {"conviction.release_date: must be empty unless the sentence is imprisonment",
+      {"conviction.release_date: must be empty unless the sentence is imprisonment or life "
+       "imprisonment",
        "release-date", "rule.release_only_imprisonment"},
       {"conviction.release_date: a date YYYY-MM-DD on or after the judgment date, within 100 "
        "years of it",
@@ -736,6 +737,116 @@ TEST(RecordFormTest, TheRefusalsOfAnArticlesParagraphsAreSaidInEachLanguage) {
         language, Catalogs::Embedded().Text(language, errors[0].key), errors[0].values);
     EXPECT_TRUE(absl::StrContains(said, "06/L-074:234:1, 06/L-074:234:2")) << said;
     EXPECT_TRUE(absl::StrContains(said, "234 ")) << said;
+  }
+}
+
+// An empty given name was told "1 to 100 letters, spaces, hyphens or apostrophes", the rule the
+// registry states of a required name left empty, as if what was typed were wrong: it is told
+// that the field is required, as every other required field left empty is. A name that holds
+// something the rule refuses is still told the rule.
+TEST(RecordFormTest, AnEmptyRequiredNameIsToldItIsRequiredNotTheRuleOfAName) {
+  FormValues values = Example();
+  values["given-name"] = {""};
+  std::vector<FieldError> ignored;
+  const v1::CreateRecordRequest empty = RecordFromForm(values, &ignored);
+  const std::string rule = "1..100 letters, spaces, hyphens or apostrophes";
+  std::vector<FieldError> errors =
+      ErrorsFromServer(absl::StrCat("person.given_name: ", rule), empty);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].input, "given-name");
+  EXPECT_EQ(errors[0].key, "rule.required");
+  values["given-name"] = {"Arben2"};
+  const v1::CreateRecordRequest typed = RecordFromForm(values, &ignored);
+  errors = ErrorsFromServer(absl::StrCat("person.given_name: ", rule), typed);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].key, "rule.name");
+  // The surname likewise.
+  values = Example();
+  values["surname"] = {""};
+  errors = ErrorsFromServer(absl::StrCat("person.surname: ", rule),
+                            RecordFromForm(values, &ignored));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].input, "surname");
+  EXPECT_EQ(errors[0].key, "rule.required");
+}
+
+// The registry's refusals of a conviction as a whole (a duplicate, an expunged or spent
+// conviction, another record's or another import row's) named no input, or "conviction", which
+// the form has none of: each goes beside the case number (an amendment's clash beside the first
+// field it names), by its catalog key, with the record it names.
+TEST(RecordFormTest, ARefusalOfTheConvictionAsAWholeGoesBesideTheCaseNumber) {
+  const std::string id = "87c3d67c33376237068b615cff15e473";
+  const v1::CreateRecordRequest request;
+  const struct {
+    std::string message;
+    std::string input;
+    std::string key;
+    std::vector<std::pair<std::string, std::string>> values;
+    std::string record_id;
+  } kCases[] = {
+      {absl::StrCat("a record with this court, case number and personal number exists: ", id),
+       "case-number", "rule.conviction_exists", {}, id},
+      {"conviction: a record of this court, case number and personal number was expunged, and "
+       "an expunged conviction is not entered again",
+       "case-number", "rule.conviction_expunged", {}, ""},
+      {"conviction: its retention period has ended (it was due for deletion on 2021-03-04), so it "
+       "is not entered: only a later conviction of the person that became final by 2016-03-04 "
+       "would have kept it",
+       "case-number", "rule.retention_ended",
+       {{"deleted", "2021-03-04"}, {"final_by", "2016-03-04"}}, ""},
+      {"conviction: with these dates its retention period has ended, so the change is not made "
+       "(a conviction leaves the registry only by an expunge)",
+       "case-number", "rule.retention_ended_change", {}, ""},
+      {absl::StrCat("conviction.case_number: another record has this court, case number and "
+                    "personal number: ", id),
+       "case-number", "rule.conviction_clash", {}, id},
+      {absl::StrCat("conviction.court_id, person.personal_number: another record has this court, "
+                    "case number and personal number: ", id),
+       "court", "rule.conviction_clash", {}, id},
+      {"conviction: conflicts with the stored record of this court, case number and personal "
+       "number, which differs in father's name, place of birth; not changed: correct the row, or "
+       "the record with an amendment",
+       "case-number", "rule.conviction_conflict",
+       {{"fields", "father's name, place of birth"}}, ""},
+      {"conviction: the same conviction (court, case number, personal number) as another row of "
+       "this import (line 5 or line 9); one row per conviction",
+       "case-number", "rule.same_conviction_rows", {{"lines", "5, 9"}}, ""},
+  };
+  for (const auto& c : kCases) {
+    const std::vector<FieldError> errors = ErrorsFromServer(c.message, request);
+    ASSERT_EQ(errors.size(), 1u) << c.message;
+    EXPECT_EQ(errors[0].input, c.input) << c.message;
+    EXPECT_EQ(errors[0].key, c.key) << c.message;
+    EXPECT_EQ(errors[0].values, c.values) << c.message;
+    EXPECT_EQ(errors[0].record_id, c.record_id) << c.message;
+    EXPECT_TRUE(IsConvictionRule(errors[0].key));
+  }
+  // What is not a record id is not taken for one.
+  const std::vector<FieldError> odd = ErrorsFromServer(
+      "a record with this court, case number and personal number exists: ../admin", request);
+  ASSERT_EQ(odd.size(), 1u);
+  EXPECT_EQ(odd[0].input, "");
+  EXPECT_EQ(odd[0].record_id, "");
+  EXPECT_EQ(FieldLabelKey("place of birth"), "field.birth-place");
+}
+
+// A court abroad's country typed YU or CS was told "such as RS, ME or XK" (the citizenship's
+// hint), and XK is refused there: the registry says those codes without XK for a court abroad,
+// and the console in each language with its own key, which names the codes meant and not XK.
+TEST(RecordFormTest, ACourtAbroadsFormerCountryCodeIsSaidWithoutXk) {
+  const Catalogs& catalogs = Catalogs::Embedded();
+  for (const char* code : {"YU", "CS", "KS", "KV"}) {
+    const std::string rule = UnknownForeignCountryCodeRule(code);
+    const std::string key = RuleKey(rule).first;
+    EXPECT_TRUE(absl::StartsWith(key, "rule.country_unknown_abroad.")) << code << ": " << rule;
+    for (const char* language : {"sq", "sr", "en"}) {
+      const std::string said = catalogs.Text(language, key);
+      EXPECT_NE(said, absl::StrCat("[", key, "]")) << language << " " << code;
+      if (std::string(code) == "YU" || std::string(code) == "CS") {
+        EXPECT_FALSE(absl::StrContains(said, "XK")) << language << " " << code << ": " << said;
+        EXPECT_TRUE(absl::StrContains(said, "RS")) << said;
+      }
+    }
   }
 }
 
