@@ -43,13 +43,10 @@ constexpr char kNotAClientCa[] =
 // A client certificate for `uri` issued by `ca`, naming its issuer by key identifier as the
 // registry CA's own certificates do.
 TestPki::Identity ClientOf(const TestPki::Ca& ca, absl::string_view uri) {
-  return TestPki::Get().IssueClientBy(ca, "forged",
-                                      absl::StrCat("basicConstraints = critical, CA:FALSE\n"
-                                                   "keyUsage = critical, digitalSignature\n"
-                                                   "extendedKeyUsage = clientAuth\n"
-                                                   "authorityKeyIdentifier = keyid:always\n"
-                                                   "subjectAltName = URI:",
-                                                   uri));
+  return TestPki::Get().IssueClientBy(
+      ca, "forged",
+      absl::StrCat(kClientLeafExtensions,
+                   "\nauthorityKeyIdentifier = keyid:always\nsubjectAltName = URI:", uri));
 }
 
 std::shared_ptr<const ClientCertificate> Parsed(const std::string& pem) {

@@ -24,6 +24,7 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "server/method_table.h"
 #include "tests/testing/api_protos.h"
+#include "tests/testing/methods.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/test_server.h"
@@ -34,8 +35,6 @@ namespace {
 namespace pb = google::protobuf;
 
 constexpr char kNotDoneKey[] = "registry-not-done";
-constexpr char kRotateKeys[] = "/registry.v1.AdminService/RotateKeys";
-constexpr char kExpungeRecord[] = "/registry.v1.RecordService/ExpungeRecord";
 
 // What a caller got: the status, the reply's bytes, and every value of the not-done mark in its
 // trailing metadata.
@@ -102,7 +101,7 @@ TEST(NotDoneMarkTest, EveryMethodRefusedForWantOfItsEventIsMarkedNothingDone) {
     const Answer answer = CallAs(*server, identity, method, std::string());
     EXPECT_EQ(answer.status.error_code(), grpc::StatusCode::UNAVAILABLE)
         << answer.status.error_message();
-    if (method == kRotateKeys || method == kExpungeRecord) {
+    if (method == kRotateKeysMethod || method == kExpungeRecordMethod) {
       EXPECT_THAT(answer.marks, ::testing::IsEmpty());
     } else {
       EXPECT_EQ(answer.marks, kMarked);
@@ -111,12 +110,10 @@ TEST(NotDoneMarkTest, EveryMethodRefusedForWantOfItsEventIsMarkedNothingDone) {
 
   // Refused by the gate (a role the method does not take), and a request that does not decode:
   // neither reached a handler.
-  Answer refused = CallAs(*server, "court", "/registry.v1.RecordService/CreateRecord",
-                          ExampleRecord());
+  Answer refused = CallAs(*server, "court", kCreateRecordMethod, ExampleRecord());
   EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(refused.marks, kMarked);
-  Answer undecodable =
-      CallAs(*server, "clerk", "/registry.v1.RecordService/CreateRecord", std::string("\xff"));
+  Answer undecodable = CallAs(*server, "clerk", kCreateRecordMethod, std::string("\xff"));
   EXPECT_EQ(undecodable.status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(undecodable.marks, kMarked);
 
@@ -125,12 +122,11 @@ TEST(NotDoneMarkTest, EveryMethodRefusedForWantOfItsEventIsMarkedNothingDone) {
   Answer answered = CallAs(*server, "clerk", "/registry.v1.InfoService/WhoAmI", std::string());
   EXPECT_TRUE(answered.status.ok()) << answered.status.error_message();
   EXPECT_THAT(answered.marks, ::testing::IsEmpty());
-  refused = CallAs(*server, "court", "/registry.v1.RecordService/CreateRecord", ExampleRecord());
+  refused = CallAs(*server, "court", kCreateRecordMethod, ExampleRecord());
   EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(refused.marks, ::testing::IsEmpty());
   // The record refused for want of its event was not entered: it is entered now.
-  Answer created = CallAs(*server, "clerk", "/registry.v1.RecordService/CreateRecord",
-                          ExampleRecord());
+  Answer created = CallAs(*server, "clerk", kCreateRecordMethod, ExampleRecord());
   EXPECT_TRUE(created.status.ok()) << created.status.error_message();
 }
 
@@ -140,13 +136,11 @@ TEST(NotDoneMarkTest, AChangeWhoseCommitFailedIsMarkedNothingDone) {
   SwitchableFault fault;
   std::unique_ptr<TestServer> server = StartWith(&fault);
   fault.FailNth(1);
-  const Answer answer =
-      CallAs(*server, "clerk", "/registry.v1.RecordService/CreateRecord", ExampleRecord());
+  const Answer answer = CallAs(*server, "clerk", kCreateRecordMethod, ExampleRecord());
   EXPECT_EQ(answer.status.error_code(), grpc::StatusCode::UNAVAILABLE)
       << answer.status.error_message();
   EXPECT_EQ(answer.marks, kMarked);
-  const Answer again =
-      CallAs(*server, "clerk", "/registry.v1.RecordService/CreateRecord", ExampleRecord());
+  const Answer again = CallAs(*server, "clerk", kCreateRecordMethod, ExampleRecord());
   EXPECT_TRUE(again.status.ok()) << again.status.error_message();
 }
 
@@ -156,18 +150,17 @@ TEST(NotDoneMarkTest, AChangeWhoseCommitFailedIsMarkedNothingDone) {
 TEST(NotDoneMarkTest, ACallThatMayHaveChangedSomethingIsNotMarked) {
   SwitchableFault fault;
   std::unique_ptr<TestServer> server = StartWith(&fault);
-  const Answer created =
-      CallAs(*server, "clerk", "/registry.v1.RecordService/CreateRecord", ExampleRecord());
+  const Answer created = CallAs(*server, "clerk", kCreateRecordMethod, ExampleRecord());
   ASSERT_TRUE(created.status.ok()) << created.status.error_message();
 
   // One rotation, to count its writes; the next has as many, its call's event last.
   int writes = fault.writes();
-  Answer rotated = CallAs(*server, "admin", kRotateKeys, v1::RotateKeysRequest());
+  Answer rotated = CallAs(*server, "admin", kRotateKeysMethod, v1::RotateKeysRequest());
   ASSERT_TRUE(rotated.status.ok()) << rotated.status.error_message();
   writes = fault.writes() - writes;
   ASSERT_GE(writes, 2);
   fault.FailNth(writes);
-  rotated = CallAs(*server, "admin", kRotateKeys, v1::RotateKeysRequest());
+  rotated = CallAs(*server, "admin", kRotateKeysMethod, v1::RotateKeysRequest());
   EXPECT_EQ(rotated.status.error_code(), grpc::StatusCode::UNAVAILABLE)
       << rotated.status.error_message();
   EXPECT_THAT(rotated.marks, ::testing::IsEmpty());
@@ -186,7 +179,7 @@ TEST(NotDoneMarkTest, ACallThatMayHaveChangedSomethingIsNotMarked) {
   expunge.set_record_id(record.record_id());
   expunge.set_legal_basis("CC 04/L-082 art. 103");
   fault.set_failing(true);
-  const Answer expunged = CallAs(*server, "clerk", kExpungeRecord, expunge);
+  const Answer expunged = CallAs(*server, "clerk", kExpungeRecordMethod, expunge);
   fault.set_failing(false);
   EXPECT_EQ(expunged.status.error_code(), grpc::StatusCode::UNAVAILABLE)
       << expunged.status.error_message();
@@ -196,8 +189,7 @@ TEST(NotDoneMarkTest, ACallThatMayHaveChangedSomethingIsNotMarked) {
   ASSERT_TRUE(server->Restart().ok());
   v1::GetRecordRequest get;
   get.set_record_id(record.record_id());
-  EXPECT_EQ(CallAs(*server, "clerk", "/registry.v1.RecordService/GetRecord", get)
-                .status.error_code(),
+  EXPECT_EQ(CallAs(*server, "clerk", kGetRecordMethod, get).status.error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
 

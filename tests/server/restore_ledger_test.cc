@@ -17,11 +17,10 @@
 #include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "google/protobuf/util/json_util.h"
 #include "registry/v1/admin.grpc.pb.h"
-#include "server/check_config.h"
 #include "server/registry_server.h"
 #include "tests/testing/clients.h"
+#include "tests/testing/config_problems.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_pki.h"
@@ -273,15 +272,7 @@ TEST_F(RestoreLedgerTest, ALedgerOlderThanTheWatermarkRecordedIsReportedByCheckC
   ASSERT_NE(older_ledger_, current_ledger_);
   WriteLedger(older_ledger_);
 
-  const std::string config_file = MakeTempDir("restore-ledger") + "/registryd.json";
-  std::string json;
-  google::protobuf::util::JsonPrintOptions json_options;
-  json_options.preserve_proto_field_names = true;
-  ASSERT_TRUE(
-      google::protobuf::util::MessageToJsonString(server_->config(), &json, json_options).ok());
-  std::ofstream(config_file) << json;
-  const std::vector<std::string> problems =
-      server::CheckConfig(config_file, absl::Now(), ::geteuid());
+  const std::vector<std::string> problems = ConfigProblems(server_->config(), "restore-ledger");
   bool said = false;
   for (const std::string& p : problems) {
     said = said || (absl::StrContains(p, "erasure_ledger_file: ") &&
@@ -337,14 +328,7 @@ TEST_F(RestoreLedgerTest, AFolderAndLedgerPutBackFromBeforeAnErasureAreRefusedBe
 
   const std::string says = absl::StrCat("backup ", newer, " in ", config.backup_dir(),
                                         " recorded that it held 1 erasure");
-  const std::string config_file = copies + "/registryd.json";
-  std::string json;
-  google::protobuf::util::JsonPrintOptions json_options;
-  json_options.preserve_proto_field_names = true;
-  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(config, &json, json_options).ok());
-  std::ofstream(config_file) << json;
-  const std::vector<std::string> problems =
-      server::CheckConfig(config_file, absl::Now(), ::geteuid());
+  const std::vector<std::string> problems = ConfigProblems(config, "rolled-back-config");
   bool said = false;
   for (const std::string& p : problems) {
     said = said || (absl::StrContains(p, "erasure_ledger_file: ") && absl::StrContains(p, says) &&
@@ -366,7 +350,7 @@ TEST_F(RestoreLedgerTest, AFolderAndLedgerPutBackFromBeforeAnErasureAreRefusedBe
   WriteLedger(current_ledger_);
   std::ofstream(config.audit_watermark_file(), std::ios::binary | std::ios::trunc)
       << current_watermark;
-  for (const std::string& p : server::CheckConfig(config_file, absl::Now(), ::geteuid())) {
+  for (const std::string& p : ConfigProblems(config, "put-back-config")) {
     EXPECT_THAT(p, ::testing::Not(HasSubstr("erasure_ledger_file")));
   }
   const absl::Status honest = server_->Restart();

@@ -149,6 +149,25 @@ class RetentionRulesTest : public ::testing::Test {
     ASSERT_TRUE(Clerk()->DisputeRecord(&ctx, req, &resp).ok());
   }
 
+  // The clerk's amendment `amend`: its status, and the answer in `resp` when one is wanted.
+  grpc::Status Amend(const v1::AmendRecordRequest& amend,
+                     v1::AmendRecordResponse* resp = nullptr) {
+    grpc::ClientContext ctx;
+    v1::AmendRecordResponse ignored;
+    return Clerk()->AmendRecord(&ctx, amend, resp != nullptr ? resp : &ignored);
+  }
+
+  // An amendment of version 1 of the record `id` that corrects its address alone.
+  static v1::AmendRecordRequest AddressAmendment(const std::string& id) {
+    v1::AmendRecordRequest amend;
+    amend.set_record_id(id);
+    amend.set_expected_version(1);
+    amend.mutable_person()->set_last_known_address("Rruga B 2, Prishtinë");
+    amend.mutable_update_mask()->add_paths("person.last_known_address");
+    amend.set_reason("address corrected");
+    return amend;
+  }
+
   grpc::Status Expunge(const std::string& id) {
     grpc::ClientContext ctx;
     v1::ExpungeRecordRequest req;
@@ -197,14 +216,12 @@ TEST_F(RetentionRulesTest, ALaterConvictionKeepsTheEarlierOneAndErasingItGivesIt
 
   // Amending the later one recomputes the earlier one.
   {
-    grpc::ClientContext ctx;
     v1::AmendRecordRequest amend;
     amend.set_record_id(second);
     amend.mutable_conviction()->set_final_date("2021-04-01");
     amend.mutable_update_mask()->add_paths("conviction.final_date");
     amend.set_reason("final date corrected by court notice");
-    v1::AmendRecordResponse resp;
-    ASSERT_TRUE(Clerk()->AmendRecord(&ctx, amend, &resp).ok());
+    ASSERT_TRUE(Amend(amend).ok());
   }
   EXPECT_EQ(Meta(first).employer_visible_until(), "2031-04-01");
 
@@ -496,14 +513,12 @@ TEST_F(RetentionRulesTest, MovingALaterConvictionToAnotherPersonRecomputesBoth) 
   const std::string first = Create(Fine("2014-01-02", "2014-01-10", "P 1/2014"));
   const std::string second = Create(Fine("2020-02-20", "2020-03-01", "P 2/2020"));
   ASSERT_EQ(Meta(first).employer_visible_until(), "2030-03-01");
-  grpc::ClientContext ctx;
   v1::AmendRecordRequest amend;
   amend.set_record_id(second);
   amend.mutable_person()->set_personal_number("2222222222");
   amend.mutable_update_mask()->add_paths("person.personal_number");
   amend.set_reason("personal number corrected: another person");
-  v1::AmendRecordResponse resp;
-  ASSERT_TRUE(Clerk()->AmendRecord(&ctx, amend, &resp).ok());
+  ASSERT_TRUE(Amend(amend).ok());
   EXPECT_EQ(Meta(first).employer_visible_until(), "2024-01-10");
   EXPECT_EQ(Meta(second).employer_visible_until(), "2030-03-01");
 }
@@ -539,16 +554,9 @@ TEST_F(RetentionRulesTest, AnAmendmentOfARecordWhoseCourtTheTablesNoLongerListSa
       StoreExampleThenEditItsCourt(reference, [](std::string* line) { line->clear(); });
   ASSERT_FALSE(id.empty());
 
-  v1::AmendRecordRequest amend;
-  amend.set_record_id(id);
-  amend.set_expected_version(1);
-  amend.mutable_person()->set_last_known_address("Rruga B 2, Prishtinë");
-  amend.mutable_update_mask()->add_paths("person.last_known_address");
-  amend.set_reason("address corrected");
+  v1::AmendRecordRequest amend = AddressAmendment(id);
   {
-    grpc::ClientContext ctx;
-    v1::AmendRecordResponse resp;
-    const grpc::Status s = Clerk()->AmendRecord(&ctx, amend, &resp);
+    const grpc::Status s = Amend(amend);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_EQ(s.error_message(),
               "conviction.court_id: not in the court table (left as it was: the reference tables "
@@ -558,9 +566,8 @@ TEST_F(RetentionRulesTest, AnAmendmentOfARecordWhoseCourtTheTablesNoLongerListSa
   amend.mutable_conviction()->set_court_id("basic-prizren");
   amend.mutable_update_mask()->add_paths("conviction.court_id");
   {
-    grpc::ClientContext ctx;
     v1::AmendRecordResponse resp;
-    const grpc::Status s = Clerk()->AmendRecord(&ctx, amend, &resp);
+    const grpc::Status s = Amend(amend, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(resp.version(), 2u);
   }
@@ -581,15 +588,8 @@ TEST_F(RetentionRulesTest, AnAmendmentOfARecordEnteredBeforeARuleThatRefusesItSa
   ASSERT_FALSE(id.empty());
   const v1::CreateRecordRequest example = ExampleRecord();
 
-  v1::AmendRecordRequest amend;
-  amend.set_record_id(id);
-  amend.set_expected_version(1);
-  amend.mutable_person()->set_last_known_address("Rruga B 2, Prishtinë");
-  amend.mutable_update_mask()->add_paths("person.last_known_address");
-  amend.set_reason("address corrected");
-  grpc::ClientContext ctx;
-  v1::AmendRecordResponse resp;
-  const grpc::Status s = Clerk()->AmendRecord(&ctx, amend, &resp);
+  v1::AmendRecordRequest amend = AddressAmendment(id);
+  const grpc::Status s = Amend(amend);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), ::testing::HasSubstr("did not judge yet on the judgment date"));
   EXPECT_THAT(s.error_message(),
@@ -600,8 +600,7 @@ TEST_F(RetentionRulesTest, AnAmendmentOfARecordEnteredBeforeARuleThatRefusesItSa
   // wrong, not that the record was entered before the rule.
   amend.mutable_conviction()->set_judgment_date(example.conviction().judgment_date());
   amend.mutable_update_mask()->add_paths("conviction.judgment_date");
-  grpc::ClientContext again;
-  const grpc::Status dated = Clerk()->AmendRecord(&again, amend, &resp);
+  const grpc::Status dated = Amend(amend);
   EXPECT_EQ(dated.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(dated.error_message(), ::testing::HasSubstr("no longer fits the amended"));
   EXPECT_THAT(dated.error_message(), ::testing::Not(::testing::HasSubstr("entered before")));

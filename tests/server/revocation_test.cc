@@ -1005,11 +1005,6 @@ TestPki::Identity IssuedFor(absl::string_view uri, absl::string_view extensions)
                                     absl::StrCat(extensions, "\nsubjectAltName = URI:", uri));
 }
 
-constexpr char kClientLeaf[] =
-    "basicConstraints = critical, CA:FALSE\n"
-    "keyUsage = critical, digitalSignature\n"
-    "extendedKeyUsage = clientAuth";
-
 // Calls as `identity`, which the gate must refuse UNAUTHENTICATED with `message`, and returns the
 // call's event (after checking that it is the one new event, and that health refuses it too).
 v1::AuditEvent RefusedAndAudited(TestServer& server, const TestPki::Identity& identity,
@@ -1059,7 +1054,9 @@ TEST(ClientCertificateUseTest, ACaCertificateWithAClerksUriIsRefusedAndAuditedWi
             absl::StrCat("certificate refused: ca_certificate; sha256 ", signer.fingerprint));
 
   // The same URI SAN in an end entity's certificate for TLS clients is the clerk.
-  EXPECT_TRUE(PublicKeyAs(MakeChannel(server->address(), IssuedFor(kClerkId, kClientLeaf))).ok());
+  EXPECT_TRUE(
+      PublicKeyAs(MakeChannel(server->address(), IssuedFor(kClerkId, kClientLeafExtensions)))
+          .ok());
 }
 
 // The handshake takes a certificate without extendedKeyUsage for any use.
@@ -1081,7 +1078,7 @@ TEST(ClientCertificateUseTest, ACertificateWithoutClientAuthIsRefusedAndAuditedW
 TEST(ClientCertificateUseTest, AnIdentityLongerThan256BytesIsAuditedAsTooLong) {
   auto server = TestServer::Start();
   const TestPki::Identity long_uri =
-      IssuedFor(absl::StrCat(kClerkId, "-", std::string(240, 'a')), kClientLeaf);
+      IssuedFor(absl::StrCat(kClerkId, "-", std::string(240, 'a')), kClientLeafExtensions);
   const v1::AuditEvent event = RefusedAndAudited(
       *server, long_uri,
       "client certificate identity is longer than 256 bytes: ask the registry office for a "
@@ -1110,7 +1107,7 @@ TEST(ClientCertificateUseTest, AnIdentityThePolicyDoesNotListIsRecordedAsAnUnlis
   };
   for (const std::string& uri : unlisted_uris) {
     SCOPED_TRACE(uri);
-    const TestPki::Identity unlisted = IssuedFor(uri, kClientLeaf);
+    const TestPki::Identity unlisted = IssuedFor(uri, kClientLeafExtensions);
     const uint64_t before = AuditLogSize(*server);
     ::testing::internal::CaptureStderr();
     const grpc::Status s = PublicKeyAs(MakeChannel(server->address(), unlisted));

@@ -12,6 +12,7 @@ namespace registry::testing {
 inline constexpr char kCreateRecordMethod[] = "/registry.v1.RecordService/CreateRecord";
 inline constexpr char kGetRecordMethod[] = "/registry.v1.RecordService/GetRecord";
 inline constexpr char kExpungeRecordMethod[] = "/registry.v1.RecordService/ExpungeRecord";
+inline constexpr char kRotateKeysMethod[] = "/registry.v1.AdminService/RotateKeys";
 inline constexpr char kVettingCheckMethod[] = "/registry.v1.VettingService/VettingCheck";
 inline constexpr char kStreamAuditEventsMethod[] = "/registry.v1.AuditService/StreamAuditEvents";
 inline constexpr char kExportAuditEventsMethod[] = "/registry.v1.AuditService/ExportAuditEvents";

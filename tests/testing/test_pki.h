@@ -30,6 +30,22 @@ std::string MakeTempDir(absl::string_view prefix);
 // Returns the whole content of the file at `path`. Aborts if it cannot be read.
 std::string ReadFileOrDie(absl::string_view path);
 
+// The extensions of a client certificate as dev-pki.sh writes them (client_ext), without the key
+// identifiers and the subjectAltName, which a test adds as it needs: for TestPki::IssueClient.
+inline constexpr char kClientLeafExtensions[] =
+    "basicConstraints = critical, CA:FALSE\n"
+    "keyUsage = critical, digitalSignature\n"
+    "extendedKeyUsage = clientAuth";
+
+// The extensions of the server's certificate as dev-pki.sh writes them (SERVER_EXT).
+inline constexpr char kServerLeafExtensions[] =
+    "basicConstraints = critical, CA:FALSE\n"
+    "keyUsage = critical, digitalSignature\n"
+    "extendedKeyUsage = serverAuth\n"
+    "subjectKeyIdentifier = hash\n"
+    "authorityKeyIdentifier = keyid:always\n"
+    "subjectAltName = DNS:localhost, IP:127.0.0.1";
+
 class TestPki {
  public:
   // The PEM files and deny-list fingerprint of one identity folder.
