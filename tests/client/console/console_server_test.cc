@@ -6963,7 +6963,8 @@ TEST_F(ConsoleTest, AnImportsConvictionProblemsNameTheCaseNumberColumnInThePages
     EXPECT_FALSE(absl::StrContains(body, "case number and personal number")) << body;
     EXPECT_TRUE(absl::StrContains(body, "case_number: ")) << body;
   }
-  const auto& body = PostImportFile(absl::StrCat(ImportCsvHeader(), ImportCsvRow(1)))->body;
+  const std::string body =
+      PostImportFile(absl::StrCat(ImportCsvHeader(), ImportCsvRow(1)))->body;
   EXPECT_TRUE(absl::StrContains(body, "(red 5)")) << body;
   v1::ImportRecordsResponse verdict;
   v1::ImportRowResult* result = verdict.add_results();
