@@ -149,7 +149,8 @@ grpc::Status AdminService::VerifyBackup(grpc::ServerContext* ctx,
       absl::MutexLock lock(&backup_mu_);
       result = CheckBackup(*d_.config, req->backup_id(), *d_.audit, *d_.db);
       // Whether registryd made it: a backup made by hand in the backup folder (from the files of
-      // this registry's own backups) passes every check of CheckBackup but this one.
+      // this registry's own backups, with no record put back in a row) may pass every other
+      // check of CheckBackup; this one refuses it whatever its rows.
       if (result.ok()) {
         absl::StatusOr<crypto::SecretBytes> auth_key = BackupAuthKey(*d_.config);
         authentic = auth_key.ok() ? storage::Backups::CheckAuthentic(
