@@ -17,6 +17,7 @@
 #include "server/key_rotator.h"
 #include "server/metrics.h"
 #include "storage/audit_log.h"
+#include "storage/audit_watermark.h"
 #include "storage/backups.h"
 #include "storage/check_store.h"
 #include "storage/database.h"
@@ -45,6 +46,9 @@ class AdminService final : public BytesServed<registry::v1::AdminService> {
     // For the scheduled backup's time; counts for the metrics listener (may be null).
     const Clock* clock;
     Metrics* metrics;
+    // Keeps a finding of VerifyData that could change a vetting answer (IndexSeal::KeepBroken)
+    // before the reply, as the scheduled data check keeps its own; null: not kept (tests).
+    storage::AuditWatermark* watermark = nullptr;
   };
   explicit AdminService(Deps deps) : BytesServed(deps.gate), d_(std::move(deps)) {
     ServeAsBytes(&AdminService::RotateKeys);

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -16,11 +18,13 @@
 #include "common/clock.h"
 #include "common/public_status.h"
 #include "common/status_macros.h"
+#include "crypto/blind_index.h"
 #include "crypto/merkle.h"
 #include "crypto/secret_bytes.h"
 #include "registry/v1/audit.pb.h"
 #include "server/config.h"
 #include "server/data_check.h"
+#include "server/key_file.h"
 #include "server/registry_server.h"
 #include "storage/backups.h"
 
@@ -79,6 +83,12 @@ absl::Status CopyLedger(const std::string& from, const std::string& to) {
   if (!out) return absl::UnavailableError("cannot copy the erasure ledger into the scratch folder");
   ::chmod(to.c_str(), 0600);
   return absl::OkStatus();
+}
+
+// The key that authenticates backups (storage/backups.h), derived from the key file's root.
+absl::StatusOr<crypto::SecretBytes> KeyOfBackupRecords(const v1::ServerConfig& config) {
+  ASSIGN_OR_RETURN(const KeyMaterial keys, LoadKeyFile(config.key_file()));
+  return crypto::DeriveKey(keys.derivation_root, storage::kBackupAuthKeyPurpose);
 }
 
 // Hashes the retained events onto the stored left edge and compares with the stored root.
@@ -241,7 +251,8 @@ absl::Status CheckRestoredBackup(const StorageStack& st, const storage::AuditLog
 absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& config,
                                                      uint32_t backup_id,
                                                      const storage::AuditLog& live,
-                                                     const storage::Database& live_db) {
+                                                     const storage::Database& live_db,
+                                                     const std::function<void()>& after_staging) {
   v1::VerifyBackupResponse r;
   uint64_t backup_bytes = 0;
   {
@@ -294,8 +305,25 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
   copy.set_erasure_ledger_file(scratch.path() + "/erasures.ledger");
   // The live log is ahead of any backup: the copy is compared with it below, not with its mark.
   copy.set_audit_watermark_file(scratch.path() + "/audit.watermark");
-  absl::Status restored = storage::Backups::Restore(config.backup_dir(), copy.data_dir(),
-                                                    backup_id);
+  absl::Status restored;
+  {
+    // As Backups::Restore, with the record of authentication held to the copy in between,
+    // before anything opens it.
+    absl::StatusOr<std::unique_ptr<storage::Backups::Staged>> staged =
+        storage::Backups::Stage(config.backup_dir(), copy.data_dir(), backup_id);
+    restored = staged.status();
+    if (staged.ok()) {
+      if (after_staging != nullptr) after_staging();
+      // Whether registryd made it: a backup made by hand in the backup folder (from the files
+      // of this registry's own backups, with no record put back in a row) may pass every other
+      // check; this one refuses it whatever its rows.
+      absl::StatusOr<crypto::SecretBytes> auth_key = KeyOfBackupRecords(config);
+      const absl::Status authentic =
+          auth_key.ok() ? (*staged)->CheckAuthentic(*auth_key) : auth_key.status();
+      if (!authentic.ok()) Problem(&r, std::string(authentic.message()));
+      restored = (*staged)->SwapIn(nullptr);
+    }
+  }
   if (!restored.ok()) {
     // The files were just read whole against their checksums (Verify): a restore that fails
     // writing the scratch folder is a check that could not be made, not a finding.

@@ -4,7 +4,10 @@
 // The backup is restored, exactly as `registryd --restore_backup` would, into a scratch folder
 // inside the backup folder (so it needs no other writable path and stays on the backup's disk),
 // then checked, and the scratch folder is deleted whatever happened:
-//   1. its files against the sizes and checksums recorded when it was made;
+//   1. its files against the sizes and checksums recorded when it was made; then, on the copy
+//      (hashed as it was restored, before it is opened), that registryd made it: its record of
+//      authentication (storage/backups.h, Authentication), held to the bytes copied, not to the
+//      backup folder, which may change while the check runs;
 //   2. its audit log: the retained events hash, onto the stored left edge, to the stored root;
 //   3. against the live log: the live tree of the same size has the same root (the backup is a
 //      prefix of what auditors have seen signed, not a fork);
@@ -16,6 +19,7 @@
 #ifndef REGISTRY_SERVER_BACKUP_CHECK_H_
 #define REGISTRY_SERVER_BACKUP_CHECK_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -33,9 +37,11 @@ namespace registry::server {
 // restore (`live_db`'s view of the backup folder's free space: the backup's size plus the space
 // kept for audit events) or during it (ResourceExhausted); a scratch folder that cannot be made
 // or written (FailedPrecondition). Everything it found is in the response, with ok false.
+// Tests only: `after_staging`, when set, runs once the backup is copied into the scratch folder,
+// before the copy is checked.
 absl::StatusOr<registry::v1::VerifyBackupResponse> CheckBackup(
     const registry::v1::ServerConfig& config, uint32_t backup_id, const storage::AuditLog& live,
-    const storage::Database& live_db);
+    const storage::Database& live_db, const std::function<void()>& after_staging = nullptr);
 
 // The checks of a backup restored into a folder and opened there (`st`), which a restore
 // (`registryd --restore_backup`, on the copy it stages beside the data folder, before the copy

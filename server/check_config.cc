@@ -443,7 +443,9 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
     }
   }
   if (watermark != nullptr) {
-    if (absl::Status behind = watermark->Check(**audit); !behind.ok()) {
+    // As start-up holds it: behind, another log, or older than a crash explains (put back).
+    if (absl::Status behind = watermark->Check(**audit, storage::kWatermarkInterval, db->get());
+        !behind.ok()) {
       failed("audit_watermark_file", behind);
     }
   }
@@ -843,6 +845,22 @@ absl::StatusOr<registry::v1::ServerConfig> LoadConfigWithoutItsListenAddresses(
 
 }  // namespace
 
+namespace {
+
+void AddMissingFileFix(std::string* problem) {
+  // "tls.cert_file: cannot read ./pki/nope.pem: No such file or directory", as ReadFile says a
+  // file that is not there: every other problem says what to do, so this one does too.
+  const size_t colon = problem->find(": ");
+  if (colon == std::string::npos || problem->compare(colon + 2, 12, "cannot read ") != 0 ||
+      !absl::EndsWith(*problem, absl::StrCat(": ", std::strerror(ENOENT)))) {
+    return;
+  }
+  absl::StrAppend(problem, "; put the file there, or correct ", problem->substr(0, colon),
+                  " in the config");
+}
+
+}  // namespace
+
 std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, uid_t uid,
                                      std::vector<std::string>* not_checked,
                                      std::vector<std::string>* warnings) {
@@ -985,6 +1003,7 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
   // is said once.
   std::vector<std::string> once;
   for (std::string& problem : problems) {
+    AddMissingFileFix(&problem);
     if (std::find(once.begin(), once.end(), problem) == once.end()) {
       once.push_back(std::move(problem));
     }

@@ -157,6 +157,61 @@ bool SealBroken(const storage::Database& db) {
   return seal != nullptr && seal->KeepBroken();
 }
 
+// The reference of a data check's event (the scheduled one's, `admin verify-data`'s call):
+// its problem count, and whether it found the index broken (SealBroken after the check), so that
+// the finding is in the audit log too and no watermark file put back from before it lifts it.
+constexpr char kIndexBrokenSaid[] = "; index broken";
+std::string DataCheckReference(uint64_t problems, bool index_broken) {
+  return absl::StrCat("problems ", problems, index_broken ? kIndexBrokenSaid : "");
+}
+
+// What the audit log says of the index, from the events a walk back from the head reads: broken
+// when the last data check (the scheduled one's event or `admin verify-data`'s call event) found
+// it so and neither a new seal (registryd --reseal_index) nor a restore (whose event is written
+// only once the restored copy passed its checks) came after it. The walk back to the last
+// scheduled data check reads every later `admin verify-data` event.
+class IndexFindings {
+ public:
+  void Read(uint64_t index, const v1::AuditEvent& event) {
+    static const std::string* const verify_data =
+        new std::string(absl::StrCat("/", v1::AdminService::service_full_name(), "/VerifyData"));
+    const bool check = event.actor() == "system:data-check" ||
+                       (event.action() == *verify_data &&
+                        absl::StartsWith(event.reference(), "problems "));
+    const bool lifts =
+        (event.actor() == "system:index-seal" && event.action() == "index-sealed-anew") ||
+        (event.actor() == kRestoreActor && event.action() == kRestoreAction);
+    if (check && (!check_at_.has_value() || index > *check_at_)) {
+      check_at_ = index;
+      check_time_ = event.time();
+      broken_ = absl::EndsWith(event.reference(), kIndexBrokenSaid);
+    }
+    if (lifts && (!lifted_at_.has_value() || index > *lifted_at_)) lifted_at_ = index;
+  }
+
+  // A reader for CheckAuditSinceLastDataCheck (this must outlive it).
+  std::function<void(uint64_t, const v1::AuditEvent&)> Reader() {
+    return [this](uint64_t index, const v1::AuditEvent& event) { Read(index, event); };
+  }
+
+  // "" unless the log keeps the index broken; then the problem, for the seal's verdict. Names no
+  // row and no person.
+  std::string Problem() const {
+    if (!check_at_.has_value() || !broken_) return "";
+    if (lifted_at_.has_value() && *lifted_at_ > *check_at_) return "";
+    return absl::StrCat("index seal: the data check of ", check_time_, " (audit event ",
+                        *check_at_, ") found the index broken, and neither a new seal nor a "
+                        "restore has followed it: registryd --reseal_index over a sound data "
+                        "check, or a restore, puts it right");
+  }
+
+ private:
+  std::optional<uint64_t> check_at_;
+  std::string check_time_;
+  bool broken_ = false;
+  std::optional<uint64_t> lifted_at_;
+};
+
 // The stored index seal (storage/index_seal.h) against the head the audit watermark bound,
 // before any vetting check is answered: a seal put back from an earlier copy of the folder (its
 // generation behind), another at the same generation, or none where the folder was sealed (the
@@ -165,7 +220,8 @@ bool SealBroken(const storage::Database& db) {
 // refused (DATA_LOSS) until a restore or `registryd --reseal_index`. Otherwise a folder from before
 // the seal gets one, from the index rows there are, with an event of its own; a folder made by
 // this start gets its event for the seal it was made with.
-absl::Status SealIndexIfAbsent(const StorageStack& st, CallGate* gate) {
+absl::Status SealIndexIfAbsent(const StorageStack& st, CallGate* gate,
+                               const std::string& broken_in_log) {
   const storage::IndexSeal* seal = st.db->index_seal();
   if (seal == nullptr) return absl::OkStatus();
   // A stored seal that fails its MAC is broken already: the comparison after the start says so.
@@ -174,7 +230,14 @@ absl::Status SealIndexIfAbsent(const StorageStack& st, CallGate* gate) {
     // A break found while registryd ran (a data check that named index rows missing, extra or
     // swapped) stays one across restarts: the rows may match the seal again (a seal put back
     // with them), but nothing since has shown them sound.
+    // Likewise when only the audit log says so (the watermark put back from before the finding,
+    // or written anew by --adopt_watermark).
+    // The watermark keeps it again from here.
     std::string problem = st.watermark->IndexBrokenProblem();
+    if (problem.empty() && !broken_in_log.empty()) {
+      problem = broken_in_log;
+      if (st.watermark->mark().has_value()) RETURN_IF_ERROR(st.watermark->SetIndexBroken(true));
+    }
     if (problem.empty()) problem = st.watermark->IndexSealProblem(stored);
     if (problem.empty() && !stored.has_value()) {
       ASSIGN_OR_RETURN(const int earlier, st.records->EarlierSchema());
@@ -542,7 +605,9 @@ absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const
   ASSIGN_OR_RETURN(std::unique_ptr<storage::AuditWatermark> watermark,
                    storage::AuditWatermark::Open(config.audit_watermark_file(), watermark_key,
                                                  SystemClock::Get()));
-  if (hold_watermark) RETURN_IF_ERROR(watermark->Check(**audit));
+  if (hold_watermark) {
+    RETURN_IF_ERROR(watermark->Check(**audit, storage::kWatermarkInterval, db->get()));
+  }
   // The erasure ledger against the database's marker, as the writable open holds it (emptied,
   // missing, an entry edited), read as it is: no file made, no torn line cut.
   ASSIGN_OR_RETURN(const crypto::SecretBytes ledger_key,
@@ -594,22 +659,29 @@ class OfflineRefusals {
   absl::Status BeforeWriting() {
     RETURN_IF_ERROR(RefuseStateOpenToOthers(config_));
     StartWalk walk;
+    walk.read = findings_.Reader();
     RETURN_IF_ERROR(RefuseBeforeWriting(config_, clock_, {}, &walk, hold_watermark_));
     walked_ = walk.read_from.has_value();
     return absl::OkStatus();
   }
 
-  absl::Status AfterOpen(const StorageStack& st) const {
-    if (hold_watermark_) RETURN_IF_ERROR(st.watermark->Check(*st.audit));
-    if (!walked_) RETURN_IF_ERROR(CheckAuditSinceLastDataCheck(*st.audit));
+  absl::Status AfterOpen(const StorageStack& st) {
+    if (hold_watermark_) {
+      RETURN_IF_ERROR(st.watermark->Check(*st.audit, storage::kWatermarkInterval, st.db.get()));
+    }
+    if (!walked_) RETURN_IF_ERROR(CheckAuditSinceLastDataCheck(*st.audit, findings_.Reader()));
     return absl::OkStatus();
   }
+
+  // Whether the audit log keeps the index broken (IndexFindings), from the walk made above.
+  bool IndexBrokenInLog() const { return !findings_.Problem().empty(); }
 
  private:
   const registry::v1::ServerConfig& config_;
   const Clock* clock_;
   const bool hold_watermark_;
   bool walked_ = false;
+  IndexFindings findings_;
 };
 
 }  // namespace
@@ -666,16 +738,18 @@ absl::Status CheckRestoredData(const std::string& what, const StorageStack& st) 
       absl::StrJoin(kinds, "; "),
       "), so it was not made whole by this registry (edited, or put together from other "
       "backups); restore another backup (check it first with `registry-cli admin verify-backup "
-      "ID`, which runs the same checks)"));
+      "ID` before stopping registryd; it runs the same checks, as this restore did)"));
 }
 
-// Whether backup `id` of the backup folder carries its record that this registry made it, and
-// the record fits it (storage/backups.h, Authentication).
-absl::Status BackupMadeHere(const registry::v1::ServerConfig& config, uint32_t id) {
+// Whether the backup restored into `staged` carries its record that this registry made it, and
+// the record fits the copy as it was restored, not the backup folder as it is by the time of
+// the check (storage/backups.h, Authentication).
+absl::Status BackupMadeHere(const registry::v1::ServerConfig& config,
+                            const storage::Backups::Staged& staged) {
   ASSIGN_OR_RETURN(const KeyMaterial keys, LoadKeyFile(config.key_file()));
   ASSIGN_OR_RETURN(const crypto::SecretBytes key,
                    crypto::DeriveKey(keys.derivation_root, storage::kBackupAuthKeyPurpose));
-  return storage::Backups::CheckAuthentic(config.backup_dir(), id, key);
+  return staged.CheckAuthentic(key);
 }
 
 // Opens the restored copy in `staged` as a start opens a data directory, with this registry's
@@ -725,7 +799,7 @@ absl::Status CheckRestoredCopy(const registry::v1::ServerConfig& config,
   }
   // That registryd made it (storage/backups.h, Authentication): once it is known to open with
   // this key file, so that another installation's backup is said as such.
-  RETURN_IF_ERROR(BackupMadeHere(config, staged.backup_id()));
+  RETURN_IF_ERROR(BackupMadeHere(config, staged));
   return CheckRestoredData(what, *st);
 }
 
@@ -901,7 +975,7 @@ absl::StatusOr<RestoreLoss> WhatTheRestoreGivesUp(const registry::v1::ServerConf
 
 absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
                            int* applied, uint64_t* lost_events, std::string* moved_aside,
-                           RestoreLoss* given_up) {
+                           RestoreLoss* given_up, const std::function<void()>& after_staging) {
   if (moved_aside != nullptr) moved_aside->clear();
   // Refused while registryd runs on the data folder; its message says that nothing changed.
   RETURN_IF_ERROR(storage::Database::RefuseWhileOpen(config.data_dir()));
@@ -928,6 +1002,7 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
       storage::Backups::Stage(config.backup_dir(), config.data_dir(), backup_id);
   const std::string backup =
       backup_id == 0 ? std::string("the newest backup") : absl::StrCat("backup ", backup_id);
+  if (staged.ok() && after_staging != nullptr) after_staging();
   absl::Status usable = staged.ok() ? CheckRestoredCopy(config, **staged) : staged.status();
   // What the log had that the backup's does not, which the restore gives up: read while the
   // data folder it replaces is still in place.
@@ -995,7 +1070,10 @@ absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock*
       "erasures trust the clock from ", FormatInstant(now), "; before, from ",
       *before == absl::InfinitePast() ? std::string("none") : FormatInstant(*before)));
   RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
-  return st.records->SetErasureClockMark(now);
+  RETURN_IF_ERROR(st.records->SetErasureClockMark(now));
+  // The mark follows the event: a mark behind an event dated later than a crash leaves is one
+  // put back (AuditWatermark::Check).
+  return st.watermark->Advance(*st.audit);
 }
 
 absl::StatusOr<uint64_t> ResealIndex(const registry::v1::ServerConfig& config,
@@ -1035,7 +1113,9 @@ absl::StatusOr<uint64_t> ResealIndex(const registry::v1::ServerConfig& config,
   event.set_reference(absl::StrCat("index sealed anew by the operator: ", sum.rows,
                                    " rows of the index family; before: ", replaced));
   RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
-  // Over a data check that found the rows sound: the break the watermark kept is lifted.
+  // The mark follows the event (as --confirm_clock's does). Over a data check that found the
+  // rows sound: the break the watermark kept is lifted.
+  RETURN_IF_ERROR(st.watermark->Advance(*st.audit));
   if (st.watermark->mark().has_value()) RETURN_IF_ERROR(st.watermark->SetIndexBroken(false));
   return sum.rows;
 }
@@ -1059,9 +1139,17 @@ absl::Status AdoptWatermark(const registry::v1::ServerConfig& config, bool* adop
   RETURN_IF_ERROR(refusals.AfterOpen(st));
   *adopted = false;
   *log_size = st.audit->CurrentHead().size;
-  const absl::Status held = st.watermark->Check(*st.audit);
+  const absl::Status held =
+      st.watermark->Check(*st.audit, storage::kWatermarkInterval, st.db.get());
   if (held.ok()) return absl::OkStatus();
   const std::optional<storage::AuditWatermark::Mark> mark = st.watermark->mark();
+  // Another log: its root at the mark's size is not the mark's (a mark that is only older than a
+  // crash explains holds for the log).
+  bool another = false;
+  if (mark.has_value() && mark->size <= *log_size) {
+    absl::StatusOr<std::string> root = st.audit->RootAt(mark->size);
+    another = !root.ok() || *root != mark->root;
+  }
   registry::v1::AuditEvent event;
   event.set_actor(kWatermarkActor);
   event.set_action(kAdoptWatermarkAction);
@@ -1069,15 +1157,18 @@ absl::Status AdoptWatermark(const registry::v1::ServerConfig& config, bool* adop
       "the log at size ", *log_size, " taken as the watermark; before: ",
       mark.has_value() ? absl::StrCat(mark->size, mark->size == 1 ? " event" : " events", " at ",
                                       FormatInstant(mark->written_at),
-                                      held.code() == absl::StatusCode::kDataLoss &&
-                                              mark->size <= *log_size
-                                          ? " (another log)"
-                                          : "")
+                                      another ? " (another log)" : "")
                        : std::string("no watermark")));
   RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
   RETURN_IF_ERROR(st.db->Flush());
-  RETURN_IF_ERROR(
-      st.watermark->Reset(*st.audit, LedgerHeadOf(*st.ledger), SealHeadOf(*st.db)).status());
+  // A finding the log keeps (the last data check found the index broken, and no new seal or
+  // restore followed it) stays in the new mark: adopting never re-runs the data check, and never
+  // writes a clean mark over a finding (a mark that kept one keeps it too).
+  RETURN_IF_ERROR(st.watermark
+                      ->Reset(*st.audit, LedgerHeadOf(*st.ledger), SealHeadOf(*st.db),
+                              /*clear_index_broken=*/false,
+                              /*index_broken=*/refusals.IndexBrokenInLog())
+                      .status());
   *adopted = true;
   *log_size = st.audit->CurrentHead().size;
   return absl::OkStatus();
@@ -1259,9 +1350,11 @@ absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t versio
     failed.set_reference(absl::StrCat("kek-v", version, " not removed: the key file was not written"));
     failed.set_outcome(static_cast<int>(written.code()));
     st.audit->Append(std::move(failed), nullptr).IgnoreError();
+    st.watermark->Advance(*st.audit).IgnoreError();
     return written;
   }
-  return absl::OkStatus();
+  // The mark follows the event (as --confirm_clock's does).
+  return st.watermark->Advance(*st.audit);
 }
 
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(
@@ -1294,7 +1387,9 @@ absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(
   ASSIGN_OR_RETURN(
       storage::DataCheckReport report,
       CheckDataAndTableFiles(*st.db, *st.records, *st.checks, *st.audit, *st.ledger));
-  if (absl::Status behind = st.watermark->Check(*st.audit); !behind.ok()) {
+  if (absl::Status behind = st.watermark->Check(*st.audit, storage::kWatermarkInterval,
+                                                st.db.get());
+      !behind.ok()) {
     report.Add(std::string(behind.message()));
   }
   return report;
@@ -1429,7 +1524,13 @@ absl::Status RegistryServer::OpenAndRecoverStorage() {
   // (RecallLastChecks goes on from there).
   RecallWalk found;
   StartWalk walk;
-  walk.read = KeepRecalled(&found);
+  // What the log says of the index is read on the same walk.
+  IndexFindings findings;
+  walk.read = [keep = KeepRecalled(&found), &findings](uint64_t index,
+                                                       const v1::AuditEvent& event) {
+    keep(index, event);
+    findings.Read(index, event);
+  };
   RETURN_IF_ERROR(RefuseBeforeWriting(config, clock_, options_.storage_seams,
                                       options_.start_data_checks ? &walk : nullptr));
   if (walk.read_from.has_value()) {
@@ -1441,8 +1542,19 @@ absl::Status RegistryServer::OpenAndRecoverStorage() {
   // Heads are read under the rules in force from the first read on: the erasure catch-up below
   // re-dates the persons it erases records of.
   st.records->UseDatesRules(reference_->DatesRules());
-  // Before anything is written or served: a data directory behind the watermark lost writes.
-  RETURN_IF_ERROR(st.watermark->Check(*st.audit));
+  // Before anything is written or served: a data directory behind the watermark lost writes,
+  // and a watermark older than a crash explains was put back from an earlier time.
+  RETURN_IF_ERROR(st.watermark->Check(*st.audit, options_.watermark_interval, st.db.get()));
+  // Dated now, before the start writes anything of its own: what it writes is dated after it.
+  RETURN_IF_ERROR(st.watermark->Renew(*st.audit));
+  // Whether the log keeps the index broken: from the look's walk when it made one; otherwise
+  // (no data checks at start, or a look that could not get as far) a walk of its own back to the
+  // last data check, which stops where it cannot read (the data check names that).
+  if (!walk.read_from.has_value()) {
+    ::registry::server::CheckAuditSinceLastDataCheck(*st.audit, findings.Reader())
+        .IgnoreError();
+  }
+  index_broken_in_log_ = findings.Problem();
   // Before anything is written with the clock's time: what erasures last trusted it at.
   const Pacer* elapsed = options_.clock_guard_elapsed != nullptr ? options_.clock_guard_elapsed
                          : clock_ == SystemClock::Get()           ? Pacer::Steady()
@@ -1556,7 +1668,7 @@ absl::Status RegistryServer::BuildServices() {
   // The index seal before anything else writes index rows: made for a folder from before it,
   // else compared with the rows in the background, vetting waiting for the verdict
   // (RecordStore::FactsForVetting). Writes meanwhile keep it exact from the comparison's snapshot.
-  RETURN_IF_ERROR(SealIndexIfAbsent(st, gate));
+  RETURN_IF_ERROR(SealIndexIfAbsent(st, gate, index_broken_in_log_));
   // Found broken by the start itself (and said so in an event of its own).
   const bool said_at_start =
       st.db->index_seal() != nullptr &&
@@ -1626,7 +1738,8 @@ absl::Status RegistryServer::BuildServices() {
   admin_service_ = std::make_unique<AdminService>(AdminService::Deps{
       gate, rotator_.get(), st.db.get(), st.records.get(), st.checks.get(), st.audit.get(),
       st.ledger.get(),
-      config.backup_dir(), config.backup(), &options_.config, clock_, metrics_.get()});
+      config.backup_dir(), config.backup(), &options_.config, clock_, metrics_.get(),
+      st.watermark.get()});
   health_service_ = std::make_unique<HealthService>(gate, st.db.get());
   info_service_ = std::make_unique<InfoService>(gate, reference_.get());
   return absl::OkStatus();
@@ -1803,6 +1916,13 @@ absl::Status RegistryServer::StartBackgroundJobs() {
       absl::Status moved =
           storage_.watermark->Advance(*storage_.audit, LedgerHeadOf(*storage_.ledger),
                                       SealHeadOf(*storage_.db), SealBroken(*storage_.db));
+      // While the log does not grow, dated anew every half of the slack Check allows: an event
+      // after a quiet time, then a crash, is still dated within it.
+      if (moved.ok()) {
+        moved = storage_.watermark->Renew(
+            *storage_.audit,
+            storage::AuditWatermark::CrashSlack(options_.watermark_interval) / 2);
+      }
       if (!moved.ok()) Log("error", "cannot write the audit watermark", moved.message());
     });
   }
@@ -2119,8 +2239,12 @@ absl::Status RegistryServer::RecallLastChecks() {
   if (found.data_check) {
     absl::StatusOr<absl::Time> at = ParseInstant(found.data_check->time());
     uint64_t problems = 0;
-    if (at.ok() && absl::SimpleAtoi(absl::StripPrefix(found.data_check->reference(), "problems "),
-                                    &problems)) {
+    // "problems N", and "; index broken" when it found the index so (DataCheckReference).
+    const absl::string_view count = absl::StripPrefix(
+        absl::string_view(found.data_check->reference()).substr(
+            0, found.data_check->reference().find(';')),
+        "problems ");
+    if (at.ok() && absl::SimpleAtoi(count, &problems)) {
       metrics_->RecallDataCheck(*at, problems);
     }
   }
@@ -2147,12 +2271,14 @@ absl::StatusOr<uint64_t> RegistryServer::RunDataCheckOnce() {
                    CheckDataAndTableFiles(*storage_.db, *storage_.records, *storage_.checks,
                                           *storage_.audit, *storage_.ledger));
   v1::AuditEvent event;
-  event.set_reference(absl::StrCat("problems ", report.problem_count));
+  // Whether it found the index broken is said in the log too: a start holds it from there when
+  // the watermark file was put back from before it.
+  event.set_reference(DataCheckReference(report.problem_count, SealBroken(*storage_.db)));
   if (report.problem_count > 0) event.set_outcome(static_cast<int>(grpc::StatusCode::DATA_LOSS));
   RETURN_IF_ERROR(
       gate_->CommitSystemEvent("data-check", "verify-data", std::move(event), nullptr).status());
-  // An index found broken stays so across restarts (the watermark thread and the stop keep it
-  // too, after AdminService.VerifyData): written at once here.
+  // An index found broken stays so across restarts: written at once here, as AdminService's
+  // VerifyData writes it before its reply.
   if (SealBroken(*storage_.db)) {
     if (absl::Status kept = storage_.watermark->SetIndexBroken(true); !kept.ok()) {
       Log("error", "cannot keep the broken index in the audit watermark", kept.message());

@@ -240,10 +240,12 @@ struct RestoreLoss {
 };
 
 // *given_up (may be null) receives what was given up, and whether the backup is from another
-// branch of the log; the restore's audit event says it.
+// branch of the log; the restore's audit event says it. Tests only: `after_staging`, when set,
+// runs once the backup is copied beside the data folder, before the copy is checked.
 absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
                            int* applied, uint64_t* lost_events = nullptr,
-                           std::string* moved_aside = nullptr, RestoreLoss* given_up = nullptr);
+                           std::string* moved_aside = nullptr, RestoreLoss* given_up = nullptr,
+                           const std::function<void()>& after_staging = nullptr);
 
 // `registryd --confirm_clock`: an operator checked the clock; its reading becomes the time
 // erasures trust (server/clock_guard.h), and the confirmation is written to the audit log
@@ -516,6 +518,9 @@ class RegistryServer {
     std::optional<v1::AuditEvent> head;
   };
   RecallWalk recall_walk_;
+  // The problem when the audit log keeps the index broken (its last data check found it so, and
+  // no new seal or restore followed), read on the start-up walk; "" otherwise.
+  std::string index_broken_in_log_;
   // The reader the start-up walk (CheckAuditSinceLastDataCheck, or the look's) hands every
   // event it reads: the newest of each kind RecallLastChecks recalls is kept in *found (not
   // owned; must outlive the walk).

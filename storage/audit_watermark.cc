@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -54,6 +55,35 @@ std::optional<std::string> FromHex(absl::string_view hex, size_t size) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
   }
   return absl::HexStringToBytes(hex);
+}
+
+// The time of event `index` of `log`; none when it cannot be read or holds no time (the data
+// check names such an event).
+std::optional<absl::Time> EventTime(const AuditLog& log, uint64_t index) {
+  absl::StatusOr<std::string> bytes = log.ReadEvent(index);
+  registry::v1::AuditEvent event;
+  if (!bytes.ok() || !event.ParseFromString(*bytes)) return std::nullopt;
+  absl::StatusOr<absl::Time> at = ParseInstant(event.time());
+  if (!at.ok()) return std::nullopt;
+  return *at;
+}
+
+// The date of the newest event of `log` at or past `from`, but for the event a start writes for
+// writes a crash cut off (storage/audit_log.h), when it is the newest: the start's own, dated
+// by the start. None when there is no other, or it cannot be read.
+std::optional<absl::Time> NewestEventPast(const AuditLog& log, uint64_t from) {
+  const uint64_t size = log.CurrentHead().size;
+  if (size <= from) return std::nullopt;
+  absl::StatusOr<std::string> bytes = log.ReadEvent(size - 1);
+  registry::v1::AuditEvent last;
+  if (bytes.ok() && last.ParseFromString(*bytes) && last.actor() == "system:storage" &&
+      last.action() == "recover-cut-off-write") {
+    if (size - 1 <= from) return std::nullopt;
+    return EventTime(log, size - 2);
+  }
+  const absl::Time newest = log.NewestEventTime();
+  if (newest != absl::InfinitePast()) return newest;
+  return EventTime(log, size - 1);
 }
 
 }  // namespace
@@ -134,7 +164,8 @@ std::optional<AuditWatermark::Mark> AuditWatermark::mark() const {
   return mark_;
 }
 
-absl::Status AuditWatermark::Check(const AuditLog& log) const {
+absl::Status AuditWatermark::Check(const AuditLog& log, absl::Duration interval,
+                                   const Database* db) const {
   const std::optional<Mark> mark = this->mark();
   const AuditLog::Head head = log.CurrentHead();
   if (!mark.has_value()) {
@@ -167,7 +198,39 @@ absl::Status AuditWatermark::Check(const AuditLog& log) const {
         FormatInstant(mark->written_at), " (audit watermark ", path_,
         "): the data directory was replaced"));
   }
+  const std::string way_out = absl::StrCat(
+      ": the watermark file was put back from an earlier time (with it, rows put back in the "
+      "data folder from that time would pass). Put the current watermark back from where the key "
+      "file is kept; if it is lost, check the data folder (registryd --verify_data) and take the "
+      "log as it is with registryd --adopt_watermark (recorded in the audit log)");
+  if (head.size > mark->size) {
+    const std::optional<absl::Time> newest = NewestEventPast(log, mark->size);
+    const absl::Duration slack = CrashSlack(interval);
+    if (newest.has_value() && *newest - mark->written_at > slack) {
+      return absl::DataLossError(absl::StrCat(
+          "the audit watermark ", path_, " was written at ", FormatInstant(mark->written_at),
+          " when the audit log held ", mark->size, " events, but the log holds ", head.size,
+          " events, the newest dated ", FormatInstant(*newest), ": later than a crash leaves (",
+          absl::FormatDuration(slack), "; the mark is written every ",
+          absl::FormatDuration(interval), " while the log grows)", way_out));
+    }
+  } else if (db != nullptr && mark->ledger.has_value()) {
+    // A damaged marker is the ledger check's to name, in its words.
+    uint64_t applied = 0;
+    std::string last_mac;
+    if (ErasureLedger::AppliedBy(*db, &applied, &last_mac).ok() &&
+        applied > mark->ledger->entries) {
+      return absl::DataLossError(absl::StrCat(
+          "the audit watermark ", path_, " (written at ", FormatInstant(mark->written_at),
+          ") counts ", mark->ledger->entries, " erasure ledger entries, but the data folder has "
+          "applied ", applied, ", with no audit event past the mark", way_out));
+    }
+  }
   return absl::OkStatus();
+}
+
+absl::Duration AuditWatermark::CrashSlack(absl::Duration interval) {
+  return std::max(4 * interval, absl::Minutes(1));
 }
 
 absl::Status AuditWatermark::CheckNoDatabase(absl::string_view data_dir,
@@ -269,7 +332,30 @@ absl::Status AuditWatermark::SetIndexBroken(bool broken) {
   if (mark_->index_broken == broken) return absl::OkStatus();
   Mark mark = *mark_;
   mark.index_broken = broken;
-  mark.written_at = clock_->Now();
+  mark.written_at = std::max(clock_->Now(), mark_->written_at);
+  return Write(mark);
+}
+
+absl::Time AuditWatermark::DateFor(const AuditLog& log) const {
+  absl::Time at = std::max(clock_->Now(), log.NewestEventTime());
+  if (log.clock() != nullptr) at = std::max(at, log.clock()->Now());
+  return at;
+}
+
+absl::Status AuditWatermark::Renew(const AuditLog& log, absl::Duration older_than) {
+  const AuditLog::Head head = log.CurrentHead();
+  absl::MutexLock lock(&mu_);
+  if (!mark_.has_value()) return absl::OkStatus();
+  if (head.size < mark_->size) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the audit log holds ", head.size, " events, behind its watermark of ", mark_->size));
+  }
+  const absl::Time now = DateFor(log);
+  if (head.size == mark_->size && now - mark_->written_at < older_than) return absl::OkStatus();
+  Mark mark = *mark_;
+  mark.size = head.size;
+  mark.root = head.root;
+  mark.written_at = std::max(now, mark_->written_at);
   return Write(mark);
 }
 
@@ -301,18 +387,19 @@ absl::Status AuditWatermark::Advance(const AuditLog& log, std::optional<LedgerHe
       return absl::OkStatus();
     }
   }
-  return Write(Mark{head.size, head.root, clock_->Now(), bind, std::move(seal), index_broken});
+  return Write(Mark{head.size, head.root, DateFor(log), bind, std::move(seal), index_broken});
 }
 
 absl::StatusOr<std::optional<AuditWatermark::Mark>> AuditWatermark::Reset(
     const AuditLog& log, std::optional<LedgerHead> ledger,
-    std::optional<IndexSealHead> index_seal, bool clear_index_broken) {
+    std::optional<IndexSealHead> index_seal, bool clear_index_broken, bool index_broken) {
   const AuditLog::Head head = log.CurrentHead();
   absl::MutexLock lock(&mu_);
   std::optional<Mark> before = mark_;
   if (!index_seal.has_value() && mark_.has_value()) index_seal = mark_->index_seal;
-  const bool index_broken = !clear_index_broken && mark_.has_value() && mark_->index_broken;
-  RETURN_IF_ERROR(Write(Mark{head.size, head.root, clock_->Now(),
+  index_broken =
+      index_broken || (!clear_index_broken && mark_.has_value() && mark_->index_broken);
+  RETURN_IF_ERROR(Write(Mark{head.size, head.root, DateFor(log),
                              LedgerToBind(std::move(ledger)), std::move(index_seal),
                              index_broken}));
   return before;

@@ -38,7 +38,20 @@
 // (RegistryServer's watermark thread), and when it stops; a restore from a backup (which goes
 // back on purpose) writes the restored log's head. So what a put-back copy can hide is at most
 // the writes of the last interval before the copy was swapped in while registryd ran; a
-// folder swapped while registryd was stopped hides nothing. A missing file is taken for a first
+// folder swapped while registryd was stopped hides nothing.
+//
+// A mark behind the log is what a crash leaves (events written after the mark's last writing),
+// and it is also what an earlier copy of the mark file, put back, looks like: with it, a seal
+// row and index rows put back from the same time would pass, and a finding the mark kept would
+// be gone. The two are told apart by time. The mark is written again every watermark interval
+// while the log grows, and dated anew at least every half of CrashSlack while it does not (the
+// watermark thread), and at start before the start writes anything of its own, each time no
+// earlier than the newest event; every offline step that writes an event moves it on. So an
+// honest crash leaves no event dated more than about one interval after the mark's date. Check
+// allows CrashSlack (four intervals, and at least a minute: a slow disk, a stalled thread, a
+// clock stepped by a second or two) and refuses a mark whose log holds an event dated later than
+// that: it was put back from an earlier time. (The event a start writes for writes a crash cut
+// off is its own, and not dated against the mark.) A missing file is taken for a first
 // start only while the database's log is empty: a data directory that holds events and no mark
 // is refused, as an earlier copy put back with the mark removed would be (an operator who lost
 // the file takes the log as it is with registryd --adopt_watermark, an audited step).
@@ -67,6 +80,11 @@ namespace registry::storage {
 
 // Derivation label of the mark's key.
 inline constexpr char kAuditWatermarkKeyPurpose[] = "mac/audit-watermark/v1";
+
+// How often registryd writes the mark while the log grows, unless told otherwise
+// (RegistryServerOptions::watermark_interval); the offline modes and --check_config hold a mark
+// to it.
+inline constexpr absl::Duration kWatermarkInterval = absl::Seconds(5);
 
 // Thread-safe.
 class AuditWatermark {
@@ -103,11 +121,20 @@ class AuditWatermark {
 
   std::optional<Mark> mark() const;
 
-  // OK when `log` holds at least the mark's events and its root at that size is the mark's, or
+  // How much later than the mark's date an event of an honest crash may be dated, for marks
+  // written every `interval`: four intervals, and at least a minute.
+  static absl::Duration CrashSlack(absl::Duration interval);
+
+  // OK when `log` holds at least the mark's events and its root at that size is the mark's, and
+  // no event past the mark is dated more than CrashSlack(interval) after the mark's date, or
   // there is no mark and `log` is empty; DataLoss naming both sizes and the mark's date when
-  // `log` is behind the mark or another; FailedPrecondition when there is no mark for a log that
-  // holds events.
-  absl::Status Check(const AuditLog& log) const;
+  // `log` is behind the mark or another, and naming the mark's date and size and the newest
+  // event's date when the mark is older than a crash explains (put back from an earlier time);
+  // with `db` (the log's database), DataLoss too when the mark counts fewer erasure ledger
+  // entries than `db` has applied and `log` holds no event past the mark (every erasure commits
+  // one). FailedPrecondition when there is no mark for a log that holds events.
+  absl::Status Check(const AuditLog& log, absl::Duration interval = kWatermarkInterval,
+                     const Database* db = nullptr) const;
 
   // For a data directory `data_dir` that holds no registry data (start-up would take it for a
   // new one): OK when there is no mark or it counts no event; otherwise FailedPrecondition
@@ -153,19 +180,32 @@ class AuditWatermark {
   // Writes `log`'s current head as the mark even when it is behind: a restore from a backup,
   // which goes back on purpose (the ledger does not: `ledger` as for Advance; `index_seal`,
   // given, is bound as it is: the restored folder's). The index's broken state is kept unless
-  // `clear_index_broken` (a restore whose copy passed the data check of its index). Returns the
-  // mark it replaced (none when there was none).
+  // `clear_index_broken` (a restore whose copy passed the data check of its index), and set when
+  // `index_broken` (the audit log says so: --adopt_watermark). Returns the mark it replaced (none
+  // when there was none).
   absl::StatusOr<std::optional<Mark>> Reset(const AuditLog& log,
                                             std::optional<LedgerHead> ledger = std::nullopt,
                                             std::optional<IndexSealHead> index_seal =
                                                 std::nullopt,
-                                            bool clear_index_broken = false);
+                                            bool clear_index_broken = false,
+                                            bool index_broken = false);
+
+  // Writes the mark again at `log`'s head, dated now, binding what it binds, unless it is at the
+  // head already and was dated less than `older_than` ago; nothing when there is no mark. At
+  // start, once Check has held the log to it (so that what the start writes is dated after it),
+  // and from the watermark thread while the log does not grow (so that an event after a quiet
+  // time is dated within CrashSlack of it). FailedPrecondition when the log is behind the mark;
+  // Unavailable for I/O errors.
+  absl::Status Renew(const AuditLog& log, absl::Duration older_than = absl::ZeroDuration());
 
  private:
   AuditWatermark(std::string path, const crypto::SecretBytes& key, const Clock* clock)
       : path_(std::move(path)), key_(key), clock_(clock) {}
   absl::StatusOr<std::string> Mac(absl::string_view body) const;
   absl::Status Write(const Mark& mark) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The date a mark of `log` is written with: now, by this mark's clock or the log's, whichever
+  // is later, and never before the log's newest event.
+  absl::Time DateFor(const AuditLog& log) const;
   // The ledger head a new mark binds: `given`, unless the current mark binds a longer one.
   std::optional<LedgerHead> LedgerToBind(std::optional<LedgerHead> given) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

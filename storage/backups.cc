@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <memory>
@@ -607,8 +608,12 @@ absl::Status Backups::Verify(uint32_t id) {
 
 namespace {
 
-// The MAC's domain: what it is over, and in which version of the layout.
+// The MAC's domain: what it is over, and in which version of the layout. Version 2 covers the
+// backup's meta file too, byte for byte; its record starts with kRecordV2 (a record of version 1
+// is the hex alone).
 constexpr char kBackupMacLabel[] = "kjc-registry/backup/v1|";
+constexpr char kBackupMacLabelV2[] = "kjc-registry/backup/v2|";
+constexpr char kRecordV2[] = "v2 ";
 
 // The size and SHA-256 of the file at `path`, read in pieces (table files are large).
 absl::Status DigestFile(const std::string& path, uint64_t* size, std::string* sha256) {
@@ -640,10 +645,40 @@ absl::Status DigestFile(const std::string& path, uint64_t* size, std::string* sh
   return absl::OkStatus();
 }
 
-// The MAC of backup `id` of `dir` as the folder holds it now: its id, its metadata, then each
-// of its files, as the engine lists them, by name, size and SHA-256, in name order.
+// One file of a backup as its MAC takes it: its name in the backup folder, size and SHA-256.
+std::string FileLine(const std::string& name, uint64_t size, const std::string& sha256) {
+  return absl::StrCat(name, " ", size, " ", absl::BytesToHexString(sha256));
+}
+
+// The MAC of backup `id`: its id, its metadata, (version 2) its meta file's bytes, then each of
+// its files (FileLine), in name order.
+absl::StatusOr<std::string> MacOf(const crypto::SecretBytes& key, int version, uint32_t id,
+                                  const std::string& app_metadata, const std::string& meta,
+                                  std::vector<std::string> files) {
+  std::sort(files.begin(), files.end());
+  if (version == 1) {
+    return crypto::HmacSha256(
+        key, absl::StrCat(kBackupMacLabel, id, "\n", absl::BytesToHexString(app_metadata), "\n",
+                          absl::StrJoin(files, "\n")));
+  }
+  return crypto::HmacSha256(
+      key, absl::StrCat(kBackupMacLabelV2, id, "\n", absl::BytesToHexString(app_metadata), "\n",
+                        absl::BytesToHexString(meta), "\n", absl::StrJoin(files, "\n")));
+}
+
+// The bytes of backup `id`'s meta file in `dir`, read once.
+absl::StatusOr<std::string> MetaBytes(const std::string& dir, uint32_t id) {
+  const std::string path = absl::StrCat(dir, "/meta/", id);
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) return absl::NotFoundError(absl::StrCat("no backup ", id));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return absl::UnavailableError(absl::StrCat("cannot read ", path));
+  return bytes;
+}
+
+// The MAC of backup `id` of `dir` as the folder holds it now.
 absl::StatusOr<std::string> BackupMac(const std::string& dir, uint32_t id,
-                                      const crypto::SecretBytes& key) {
+                                      const crypto::SecretBytes& key, int version) {
   ASSIGN_OR_RETURN(const Reader reader, OpenReader(dir));
   rocksdb::BackupInfo info;
   if (!reader.engine->GetBackupInfo(id, &info, /*include_file_details=*/true).ok()) {
@@ -654,34 +689,23 @@ absl::StatusOr<std::string> BackupMac(const std::string& dir, uint32_t id,
     uint64_t size = 0;
     std::string sha256;
     RETURN_IF_ERROR(DigestFile(absl::StrCat(dir, "/", file.relative_filename), &size, &sha256));
-    files.push_back(
-        absl::StrCat(file.relative_filename, " ", size, " ", absl::BytesToHexString(sha256)));
+    files.push_back(FileLine(file.relative_filename, size, sha256));
   }
-  std::sort(files.begin(), files.end());
-  return crypto::HmacSha256(
-      key, absl::StrCat(kBackupMacLabel, id, "\n", absl::BytesToHexString(info.app_metadata),
-                        "\n", absl::StrJoin(files, "\n")));
+  std::string meta;
+  if (version == 2) {
+    ASSIGN_OR_RETURN(meta, MetaBytes(dir, id));
+  }
+  return MacOf(key, version, id, info.app_metadata, meta, std::move(files));
 }
 
-}  // namespace
+// Backup `id`'s record of authentication: its version and MAC (raw bytes). FailedPrecondition
+// when there is none.
+struct AuthRecord {
+  int version = 1;
+  std::string mac;
+};
 
-absl::Status Backups::Authenticate(const std::string& dir, uint32_t id,
-                                   const crypto::SecretBytes& key) {
-  ASSIGN_OR_RETURN(const std::string mac, BackupMac(dir, id, key));
-  std::error_code error;
-  const std::string folder = absl::StrCat(dir, "/auth");
-  if (!std::filesystem::exists(folder, error)) {
-    if (::mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot create ", folder, ": ", std::strerror(errno)));
-    }
-  }
-  return ReplaceFileDurably(AuthRecordPath(dir, id),
-                            absl::StrCat(absl::BytesToHexString(mac), "\n"));
-}
-
-absl::Status Backups::CheckAuthentic(const std::string& dir, uint32_t id,
-                                     const crypto::SecretBytes& key) {
+absl::StatusOr<AuthRecord> ReadAuthRecord(const std::string& dir, uint32_t id) {
   const std::string path = AuthRecordPath(dir, id);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -694,15 +718,76 @@ absl::Status Backups::CheckAuthentic(const std::string& dir, uint32_t id,
   }
   std::string line;
   std::getline(in, line);
-  ASSIGN_OR_RETURN(const std::string want, BackupMac(dir, id, key));
-  if (line.size() != 2 * want.size() ||
-      !crypto::ConstantTimeEquals(absl::HexStringToBytes(line), want)) {
-    return absl::DataLossError(absl::StrCat(
-        "backup ", id, " is not as this registry made it: its files, its metadata or its record (",
-        path, ") were changed in the backup folder since, or it was made with another key file; "
-        "it is neither restored nor verified. Restore another backup"));
+  AuthRecord record;
+  if (absl::StartsWith(line, kRecordV2)) {
+    record.version = 2;
+    line = line.substr(std::strlen(kRecordV2));
   }
+  // Anything but 64 hex digits fits no backup.
+  if (line.size() == 2 * crypto::kHmacSha256Size &&
+      std::all_of(line.begin(), line.end(), [](char c) { return absl::ascii_isxdigit(c); })) {
+    record.mac = absl::HexStringToBytes(line);
+  }
+  return record;
+}
+
+bool Fits(const AuthRecord& record, const std::string& mac) {
+  return record.mac.size() == mac.size() && crypto::ConstantTimeEquals(record.mac, mac);
+}
+
+absl::Status NotMadeHere(const std::string& dir, uint32_t id) {
+  return absl::DataLossError(absl::StrCat(
+      "backup ", id, " is not as this registry made it: its files, its metadata or its record (",
+      AuthRecordPath(dir, id), ") were changed in the backup folder since, or it was made with "
+      "another key file; it is neither restored nor verified. Restore another backup"));
+}
+
+}  // namespace
+
+absl::Status Backups::Authenticate(const std::string& dir, uint32_t id,
+                                   const crypto::SecretBytes& key) {
+  ASSIGN_OR_RETURN(const std::string mac, BackupMac(dir, id, key, /*version=*/2));
+  std::error_code error;
+  const std::string folder = absl::StrCat(dir, "/auth");
+  if (!std::filesystem::exists(folder, error)) {
+    if (::mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot create ", folder, ": ", std::strerror(errno)));
+    }
+  }
+  return ReplaceFileDurably(AuthRecordPath(dir, id),
+                            absl::StrCat(kRecordV2, absl::BytesToHexString(mac), "\n"));
+}
+
+absl::Status Backups::CheckAuthentic(const std::string& dir, uint32_t id,
+                                     const crypto::SecretBytes& key) {
+  ASSIGN_OR_RETURN(const AuthRecord record, ReadAuthRecord(dir, id));
+  ASSIGN_OR_RETURN(const std::string want, BackupMac(dir, id, key, record.version));
+  if (!Fits(record, want)) return NotMadeHere(dir, id);
   return absl::OkStatus();
+}
+
+absl::Status Backups::Staged::CheckAuthentic(const crypto::SecretBytes& key) const {
+  ASSIGN_OR_RETURN(const AuthRecord record, ReadAuthRecord(backup_dir_, backup_id_));
+  // The meta file as it is now: the files it listed when the engine read it are those hashed in
+  // the copy, which the MAC covers by name; what else it says is held to the record here.
+  absl::StatusOr<std::string> meta = std::string();
+  if (record.version == 2) meta = MetaBytes(backup_dir_, backup_id_);
+  if (meta.ok()) {
+    ASSIGN_OR_RETURN(const std::string want,
+                     MacOf(key, record.version, backup_id_, app_metadata_, *meta, files_));
+    if (Fits(record, want)) return absl::OkStatus();
+  }
+  // Not what the record vouches for. Said as a swap when the folder fits the record now.
+  if (const absl::Status now = Backups::CheckAuthentic(backup_dir_, backup_id_, key); !now.ok()) {
+    return absl::IsNotFound(now) ? NotMadeHere(backup_dir_, backup_id_) : now;
+  }
+  return absl::DataLossError(absl::StrCat(
+      "backup ", backup_id_, "'s files changed in the backup folder ", backup_dir_,
+      " during the restore: the copy made of them is not what this registry's record (",
+      AuthRecordPath(backup_dir_, backup_id_), ") vouches for, though the folder fits it again "
+      "now; the copy is neither restored nor verified. Find out what else writes the backup "
+      "folder, then run the restore or the verification again"));
 }
 
 
@@ -1023,6 +1108,22 @@ absl::StatusOr<std::string> RecoverRestoreLocked(const RestoreNames& names) {
 
 namespace {
 
+// The name the engine gives a backup's file (`relative`, its path in the backup folder) in the
+// folder it restores into: its last component, and for a table file kept with its checksum
+// ("shared_checksum/<number>_<checksum>_<size>.sst" and the like) the number and extension.
+std::string RestoredName(const std::string& relative) {
+  const size_t slash = relative.rfind('/');
+  std::string name = slash == std::string::npos ? relative : relative.substr(slash + 1);
+  if (slash != std::string::npos && relative.substr(0, slash) == "shared_checksum") {
+    const size_t underscore = name.find('_');
+    const size_t dot = name.rfind('.');
+    if (underscore != std::string::npos && dot != std::string::npos && underscore < dot) {
+      name = name.substr(0, underscore) + name.substr(dot);
+    }
+  }
+  return name;
+}
+
 // A backup file that fails its recorded checksum or size while restored. RocksDB's own words
 // ("Corruption: While restoring  -> : expected checksum is ...") named no file: the file is
 // found by the engine's own check, and the message says what it means and what to do, as a
@@ -1038,7 +1139,8 @@ absl::Status DamagedFileRefusal(const std::string& backup_dir, uint32_t id,
   return absl::DataLossError(absl::StrCat(
       "backup ", id, " is damaged: a file of it fails the checksum or size recorded when it was "
       "made (", why, "): it cannot be restored; restore an older backup (check it first with "
-      "`registry-cli admin verify-backup ID`)"));
+      "`registry-cli admin verify-backup ID` before stopping registryd, or restore it: a restore "
+      "runs the same checks and leaves the data folder as it was when one fails)"));
 }
 
 }  // namespace
@@ -1114,6 +1216,23 @@ absl::StatusOr<std::unique_ptr<Backups::Staged>> Backups::Stage(const std::strin
     if (absl::IsDataLoss(failed)) return DamagedFileRefusal(backup_dir, id, failed);
     return absl::Status(failed.code(),
                         absl::StrCat("backup ", id, " cannot be restored: ", failed.message()));
+  }
+  // The copy's files hashed now, before anything opens it, under the names the engine restored
+  // from (its list as it restored them, not the meta file as it may read later): what
+  // Staged::CheckAuthentic holds to the backup's record.
+  rocksdb::BackupInfo info;
+  if (!engine->GetBackupInfo(id, &info, /*include_file_details=*/true).ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("backup ", id, " cannot be restored: the engine lost its list of files"));
+  }
+  staged->backup_dir_ = backup_dir;
+  staged->app_metadata_ = info.app_metadata;
+  for (const rocksdb::BackupFileInfo& file : info.file_details) {
+    uint64_t size = 0;
+    std::string sha256;
+    RETURN_IF_ERROR(DigestFile(
+        absl::StrCat(staged->path(), "/", RestoredName(file.relative_filename)), &size, &sha256));
+    staged->files_.push_back(FileLine(file.relative_filename, size, sha256));
   }
   return staged;
 }

@@ -190,6 +190,15 @@ class Backups {
     absl::Status SwapIn(std::string* moved_aside,
                         const std::function<bool()>& after_first_rename = nullptr);
 
+    // Whether this copy is a backup registryd made (see Authentication below): the backup's
+    // record, checked against the files of this copy as Stage found them right after the
+    // engine copied them (before anything opened the copy), and against the backup's meta file
+    // and metadata. Not against the files in the backup folder, which may have changed since
+    // the copy was made. The errors of CheckAuthentic; when the record does not fit the copy
+    // but fits the folder as it is now, DataLoss saying that the backup's files changed in the
+    // backup folder during the restore. Checked before SwapIn.
+    absl::Status CheckAuthentic(const crypto::SecretBytes& key) const;
+
    private:
     friend class Backups;
     Staged(std::string data_dir, std::string path, uint32_t backup_id, int lock_fd);
@@ -198,6 +207,12 @@ class Backups {
     const std::string path_;
     const uint32_t backup_id_;
     const int lock_fd_;
+    // What Stage restored, for CheckAuthentic: the backup folder, the backup's metadata as the
+    // engine restored it, and each restored file as "<name in the backup> <size> <SHA-256>",
+    // hashed in the copy right after the engine wrote it.
+    std::string backup_dir_;
+    std::string app_metadata_;
+    std::vector<std::string> files_;
     // Set once the folder is no longer this object's to delete (in place, or left as a crash
     // would leave it).
     bool released_ = false;
@@ -211,7 +226,9 @@ class Backups {
   // would go with it); the backup chosen as ChooseForRestore chooses it, with its errors (a
   // damaged backup, or a damaged newest one for 0, is refused); RocksDB's error otherwise
   // (DataLoss for a file whose checksum differs from the one recorded when the backup was made),
-  // naming the backup. The staging folder is gone again on any error.
+  // naming the backup. Each restored file is then hashed in the copy, before anything opens it,
+  // for Staged::CheckAuthentic (Unavailable when one cannot be read). The staging folder is gone
+  // again on any error.
   static absl::StatusOr<std::unique_ptr<Staged>> Stage(const std::string& backup_dir,
                                                         const std::string& data_dir, uint32_t id);
 
@@ -282,17 +299,29 @@ class Backups {
   // backup put together with those of another) is listed, verified and restored as one registryd
   // made. So, when registryd makes a backup, it writes "<dir>/auth/<id>": HMAC-SHA256, under a
   // key derived from the key file's root (kBackupAuthKeyPurpose), over the backup's id, the
-  // metadata recorded with it (its erasures line) and the name, size and SHA-256 of each of its
-  // files. Without the key file no record can be made, and one record does not fit another
-  // backup or other files. A restore and a verification refuse a backup without a record that
-  // fits it (CheckAuthentic), among them every backup made before backups were authenticated.
+  // metadata recorded with it (its erasures line), its meta file byte for byte (its date,
+  // sequence number and list of files with their checksums) and the name, size and SHA-256 of
+  // each of its files ("v2 <hex>"; a record of the first version, the hex alone, made before the
+  // meta file was covered, still fits its backup without it). Without the key file no record can
+  // be made, and one record does not fit another backup or other files. A restore and a
+  // verification refuse a backup without a record that fits it, among them every backup made
+  // before backups were authenticated.
+  //
+  // The record is held to the restored copy (Staged::CheckAuthentic), never to the folder
+  // alone: the engine copies the files, then Stage hashes the copy, so what is restored, and
+  // what a verification checks, is exactly what the record vouches for, whatever is written into
+  // the backup folder meanwhile (a checked folder whose files were swapped back after the copy
+  // had another backup restored under the chosen one's name). Checking the copy rather than
+  // first copying the backup into a private folder and checking that costs one more read of the
+  // backup, not a second copy of it on disk.
   //
   // Writes backup `id`'s record, from the files as the folder holds them now (just made).
   // NotFound when there is no such backup; Unavailable when a file cannot be read or the record
   // cannot be written.
   static absl::Status Authenticate(const std::string& dir, uint32_t id,
                                    const crypto::SecretBytes& key);
-  // OK when backup `id`'s record is there and fits the backup as the folder holds it now.
+  // OK when backup `id`'s record is there and fits the backup as the folder holds it now (for a
+  // look at the folder; a restore and a verification hold the record to their copy instead).
   // FailedPrecondition when there is no record (made before backups were authenticated, by hand,
   // or its record deleted); DataLoss when it does not fit (the backup's files, metadata or
   // record changed since it was made, or made with another key file); NotFound when there is no

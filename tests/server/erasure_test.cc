@@ -1894,5 +1894,23 @@ TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgainWithItsRegisterLettersT
   EXPECT_EQ(CourtSearch(req.person().personal_number()), 2);
 }
 
+// A restore refused for a damaged backup advised "check it first with `registry-cli admin
+// verify-backup ID`", which needs the running registryd a restore needs stopped: the advice says
+// when it can be followed, and that a restore of another backup is checked the same way.
+TEST_F(ErasureTest, ARestoreOfADamagedBackupAdvisesWhatCanBeDoneWithRegistrydStopped) {
+  BackupToDamage made;
+  ASSERT_NO_FATAL_FAILURE(StopWithABackupToDamage(&made));
+  std::filesystem::resize_file(made.largest, std::filesystem::file_size(made.largest) / 2);
+  server_->Stop();
+  int applied = -1;
+  const absl::Status refused =
+      server::RestoreBackup(server_->config(), made.backup.backup_id(), &applied);
+  const std::string said(refused.message());
+  EXPECT_THAT(said, HasSubstr("restore an older backup (check it first with `registry-cli admin "
+                              "verify-backup ID` before stopping registryd, or restore it: a "
+                              "restore runs the same checks"))
+      << said;
+}
+
 }  // namespace
 }  // namespace registry::testing

@@ -3,6 +3,7 @@
 // server runs, and a restore from a backup goes back on purpose and says what it gave up.
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -23,6 +25,7 @@
 #include "storage/audit_watermark.h"
 #include "storage/key_folder_lock.h"
 #include "tests/testing/audit_events.h"
+#include "tests/testing/checked_calls.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/stored_data.h"
 #include "tests/testing/test_server.h"
@@ -576,6 +579,28 @@ TEST(AuditWatermarkServerTest, TheMarkFollowsTheLogWhileTheServerRuns) {
   EXPECT_GE(mark->size, size);
 }
 
+// A finding of `admin verify-data` that could change a vetting answer is in the watermark file
+// when the call is answered, not one watermark interval later: a crash meanwhile would have
+// started the registry again without it, answering vetting checks from the damaged data.
+TEST(AuditWatermarkServerTest, AnAdminDataChecksFindingIsKeptBesideTheKeyFileBeforeItsReply) {
+  std::unique_ptr<TestServer> server = TestServer::Start();  // the mark: at start and stop only
+  CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  // The record's versions deleted while it was stopped: no index row changed, so the start's
+  // comparison with the index seal finds nothing; the data check does.
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [](storage::Database* db) {
+    for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kVersions})) {
+      DeleteStored(db, cf, row.first);
+    }
+  }));
+  ASSERT_TRUE(server->Restart().ok());
+  ASSERT_TRUE(MarkOf(*server).has_value());
+  EXPECT_FALSE(MarkOf(*server)->index_broken);
+  EXPECT_GT(VerifiedData(*server).problem_count(), 0u);
+  // Read while the registry runs, as the start after a crash would read it.
+  ASSERT_TRUE(MarkOf(*server).has_value());
+  EXPECT_TRUE(MarkOf(*server)->index_broken);
+}
+
 TEST(AuditWatermarkServerTest, ARestoreGoesBackOnPurposeAndSaysWhatItGaveUp) {
   std::unique_ptr<TestServer> server = TestServer::Start();
   CreatedRecordId(*server, "clerk", FictionalRecord(1));
@@ -757,6 +782,151 @@ TEST(AuditWatermarkServerTest, ARestoreBesideARunningRegistryWithItsKeyFolderIsR
   EXPECT_EQ(ContentOf(server->config().erasure_ledger_file()), ledger);
   server->Stop();
   ASSERT_TRUE(server->Restart().ok());
+}
+
+
+// The status code of a consented vetting check of `person` by the vetting organisation.
+grpc::StatusCode VetCodeOf(const TestServer& server, const v1::Person& person) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::VettingCheckResponse resp;
+  return v1::VettingService::NewStub(server.Channel("vetting"))
+      ->VettingCheck(&ctx, CandidateOf(person), &resp)
+      .error_code();
+}
+
+// Replaces the file at `path` with `content` (what an operator's copy back does).
+void PutBack(const std::string& path, const std::string& content) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+  ASSERT_EQ(ContentOf(path), content);
+}
+
+// An index row deleted, the seal row of an earlier copy of the folder put back (it matches the
+// rows left) and that copy's watermark put back beside the key file: each is consistent with the
+// others, and the start took them, answering CLEAR for a person with a conviction. The mark is
+// older than any crash leaves it (the newest event is an hour after it): refused at start.
+TEST(AuditWatermarkServerTest, AnOlderWatermarkPutBackWithAnOlderSealAndIndexRowsDeletedIsRefused) {
+  FakeClock clock(absl::Now());
+  std::unique_ptr<TestServer> server = TestServer::Start(TestServerOptions::OnClock(&clock));
+  CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  StoredRows seal;
+  std::set<std::string> index_rows;
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [&](storage::Database* db) {
+    for (auto& row : CopyRows(db, {storage::Cf::kMeta})) {
+      if (row.second.first == storage::kIndexSealRow) seal.push_back(row);
+    }
+    for (const auto& row : CopyRows(db, {storage::Cf::kIndex})) {
+      index_rows.insert(row.second.first);
+    }
+  }));
+  ASSERT_EQ(seal.size(), 1u);
+  const std::string path = server->config().audit_watermark_file();
+  const std::string older = ContentOf(path);
+  const uint64_t older_size = MarkOf(*server)->size;
+  clock.Advance(absl::Hours(1));
+  ASSERT_TRUE(server->Restart().ok());
+  const v1::CreateRecordRequest later = FictionalRecord(2);
+  CreatedRecordId(*server, "clerk", later);
+  ASSERT_EQ(VetAs(*server, "vetting", later.person()), v1::VETTING_RESULT_NOT_CLEAR);
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [&](storage::Database* db) {
+    for (const auto& row : CopyRows(db, {storage::Cf::kIndex})) {
+      if (index_rows.count(row.second.first) == 0) DeleteStored(db, row.first, row.second.first);
+    }
+    PutRows(db, seal);
+  }));
+  ASSERT_NO_FATAL_FAILURE(PutBack(path, older));
+
+  const absl::Status started = server->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_THAT(std::string(started.message()), HasSubstr(path));
+  EXPECT_THAT(std::string(started.message()),
+              HasSubstr(absl::StrCat("when the audit log held ", older_size, " events")));
+  EXPECT_THAT(std::string(started.message()), HasSubstr("--adopt_watermark"));
+  // The offline data check names it too.
+  absl::StatusOr<storage::DataCheckReport> report = server::VerifyDataOffline(server->config());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->problems, ::testing::Contains(HasSubstr("put back from an earlier time")));
+}
+
+// A data check's finding that breaks the index is in the audit log too: the watermark file put
+// back from before the check (which does not keep it) no longer lifts it at the next start.
+TEST(AuditWatermarkServerTest, AWatermarkFromBeforeADataChecksFindingPutBackKeepsVettingRefused) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const v1::CreateRecordRequest record = FictionalRecord(1);
+  CreatedRecordId(*server, "clerk", record);
+  // The record's versions deleted: the start's comparison with the seal finds nothing.
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [](storage::Database* db) {
+    for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kVersions})) {
+      DeleteStored(db, cf, row.first);
+    }
+  }));
+  const std::string path = server->config().audit_watermark_file();
+  const std::string before = ContentOf(path);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_GT(VerifiedData(*server).problem_count(), 0u);
+  EXPECT_EQ(VetCodeOf(*server, record.person()), grpc::StatusCode::DATA_LOSS);
+  server->Stop();
+  ASSERT_TRUE(MarkOf(*server)->index_broken);
+  ASSERT_NO_FATAL_FAILURE(PutBack(path, before));
+  ASSERT_FALSE(MarkOf(*server)->index_broken);
+
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(VetCodeOf(*server, record.person()), grpc::StatusCode::DATA_LOSS);
+  EXPECT_EQ(VetCodeOf(*server, FictionalRecord(3).person()), grpc::StatusCode::DATA_LOSS);
+  // And the mark keeps it again.
+  server->Stop();
+  EXPECT_TRUE(MarkOf(*server)->index_broken);
+}
+
+// --adopt_watermark after the watermark was deleted never re-runs the data check: the finding
+// the log keeps goes into the mark it writes.
+TEST(AuditWatermarkServerTest, AnAdoptionAfterTheWatermarkWasDeletedKeepsTheFinding) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const v1::CreateRecordRequest record = FictionalRecord(1);
+  CreatedRecordId(*server, "clerk", record);
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [](storage::Database* db) {
+    for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kVersions})) {
+      DeleteStored(db, cf, row.first);
+    }
+  }));
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_GT(VerifiedData(*server).problem_count(), 0u);
+  server->Stop();
+  std::filesystem::remove(server->config().audit_watermark_file());
+  bool adopted = false;
+  uint64_t size = 0;
+  const absl::Status status = server::AdoptWatermark(server->config(), &adopted, &size);
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_TRUE(adopted);
+  ASSERT_TRUE(MarkOf(*server).has_value());
+  EXPECT_TRUE(MarkOf(*server)->index_broken);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(VetCodeOf(*server, record.person()), grpc::StatusCode::DATA_LOSS);
+}
+
+// What a crash leaves: the mark written, then events (here a record, half a minute later), then
+// a start without the mark having followed them. Within the slack, the start takes it and
+// answers from the data there is.
+TEST(AuditWatermarkServerTest, AStartAfterACrashWithinTheSlackStillStarts) {
+  FakeClock clock(absl::Now());
+  std::unique_ptr<TestServer> server = TestServer::Start(TestServerOptions::OnClock(&clock));
+  CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  server->Stop();
+  const std::string path = server->config().audit_watermark_file();
+  const std::string at_stop = ContentOf(path);
+  ASSERT_TRUE(server->Restart().ok());
+  clock.Advance(absl::Seconds(30));
+  const v1::CreateRecordRequest later = FictionalRecord(2);
+  CreatedRecordId(*server, "clerk", later);
+  server->Stop();
+  const uint64_t head = MarkOf(*server)->size;
+  // As the file was when the crash came: before the start and the record.
+  ASSERT_NO_FATAL_FAILURE(PutBack(path, at_stop));
+  ASSERT_LT(MarkOf(*server)->size, head);
+
+  const absl::Status started = server->Restart();
+  ASSERT_TRUE(started.ok()) << started;
+  EXPECT_EQ(VetAs(*server, "vetting", later.person()), v1::VETTING_RESULT_NOT_CLEAR);
 }
 
 }  // namespace
