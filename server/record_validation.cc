@@ -18,6 +18,7 @@
 #include "common/time_format.h"
 #include "storage/ids.h"
 #include "storage/name_normalizer.h"
+#include "storage/record_store.h"
 #include "unicode/uchar.h"
 #include "unicode/uscript.h"
 #include "unicode/utf8.h"
@@ -693,9 +694,18 @@ absl::Status RecordValidator::ValidateRecord(const v1::Person& person,
                                              const std::vector<std::string>& amended) const {
   const absl::CivilDay today = Today();
   ProblemList problems;
-  ValidatePerson(person, today, &problems);
+  // An amendment that leaves the names as they were is not held to the count of name words: a
+  // record stored before that rule is kept, and its other fields can still be corrected.
+  const bool names_amended =
+      amended.empty() ||
+      std::any_of(amended.begin(), amended.end(), [](const std::string& path) {
+        return path == "person" || path == "person.surname" || path == "person.given_name" ||
+               path == "person.aliases";
+      });
+  RETURN_IF_ERROR(ValidatePerson(person, today, names_amended, &problems));
   // The rules that compare a conviction's dates with the person's age need a birth date that is
   // itself right; a wrong one is reported once, not again through every date compared with it.
+  // One in the future (a real day) still has a judgment up to today before it (below).
   const absl::StatusOr<absl::CivilDay> birth = ParseDate(person.birth_date());
   const auto amends = [&](absl::string_view message, absl::string_view field) {
     return std::any_of(amended.begin(), amended.end(), [&](const std::string& path) {
@@ -711,21 +721,28 @@ absl::Status RecordValidator::ValidateRecord(const v1::Person& person,
   ValidateConviction(conviction,
                      birth.ok() && *birth < today ? std::optional<absl::CivilDay>(*birth)
                                                   : std::nullopt,
-                     today, UnderAgeBlame{!judgment_moved || birth_moved,
+                     /*birth_not_past=*/birth.ok() && *birth >= today, today,
+                     UnderAgeBlame{!judgment_moved || birth_moved,
                                           !birth_moved || judgment_moved,
                                           juvenile_moved && !birth_moved && !judgment_moved},
                      &problems);
   return problems.Result();
 }
 
-void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
-                                     ProblemList* problems) const {
-  problems->Add(ValidateName("person.surname", p.surname(), /*required=*/true));
-  problems->Add(ValidateName("person.given_name", p.given_name(), /*required=*/true));
+absl::Status RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
+                                             bool count_names, ProblemList* problems) const {
+  const absl::Status surname_rule = ValidateName("person.surname", p.surname(), true);
+  const absl::Status given_name_rule = ValidateName("person.given_name", p.given_name(), true);
+  problems->Add(surname_rule);
+  problems->Add(given_name_rule);
+  bool names_valid = surname_rule.ok() && given_name_rule.ok();
   problems->Add(ValidateName("person.father_name", p.father_name(), /*required=*/false));
   // A list over its limit is said so, and its entries up to the limit are checked all the same,
   // so that one answer names what else there is to correct (and no more than the limit's worth).
-  if (p.aliases_size() > kMaxAliases) problems->Add(Invalid("person.aliases", "at most 10"));
+  if (p.aliases_size() > kMaxAliases) {
+    problems->Add(Invalid("person.aliases", "at most 10"));
+    names_valid = false;
+  }
   // An alias is another name the person used: one that is the surname again, or another alias
   // again, as the registry compares names (GASHI is Gashi, Петровић is Petrović), is refused as
   // a repeated citizenship is, naming the later entry.
@@ -743,6 +760,7 @@ void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
     const absl::Status name = ValidateName(field, p.aliases(i), /*required=*/true);
     if (!name.ok()) {
       problems->Add(name);
+      names_valid = false;
       continue;
     }
     const std::string alias = normalized(p.aliases(i));
@@ -755,6 +773,22 @@ void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
       problems->Add(Invalid(field,
                             "duplicate: another alias is the same name (names compare without "
                             "case, accents or alphabet)"));
+    }
+  }
+  // The name tokens the record would file for the vetting check to compare, counted by the
+  // store's own functions: at most kMaxNameTokensOfARecord, within the work every check is
+  // levelled to, and a head read well inside the fixed span, so that no record's head tells
+  // itself from none by the time its read takes (one of ten aliases of six words would file
+  // twenty times as many). Aliases take a record past it: a surname and a given name alone file
+  // fewer than a thousand. A name the store cannot normalise is refused when it is filed.
+  if (count_names && names_valid && p.aliases_size() > 0) {
+    const absl::StatusOr<size_t> filed =
+        storage::RecordStore::VettingNameTokenCount(*names_, p);
+    if (!filed.ok() && !absl::IsInvalidArgument(filed.status())) return filed.status();
+    if (filed.ok() && *filed > storage::RecordStore::kMaxNameTokensOfARecord) {
+      problems->Add(Invalid("person.aliases",
+                            "too many name words across the aliases: drop an alias, or words of "
+                            "the aliases or of the name"));
     }
   }
   if (p.sex() != registry::v1::SEX_FEMALE && p.sex() != registry::v1::SEX_MALE) {
@@ -784,12 +818,13 @@ void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
   }
   problems->Add(ValidateText("person.last_known_address", p.last_known_address(), 0,
                              kMaxAddressCharacters));
+  return absl::OkStatus();
 }
 
 void RecordValidator::ValidateConviction(const v1::Conviction& c,
                                          std::optional<absl::CivilDay> birth,
-                                         absl::CivilDay today, UnderAgeBlame under_age,
-                                         ProblemList* problems) const {
+                                         bool birth_not_past, absl::CivilDay today,
+                                         UnderAgeBlame under_age, ProblemList* problems) const {
   // Court, and the foreign court's name and country exactly when the court is foreign.
   const registry::v1::CourtEntry* court =
       c.court_id().size() <= ReferenceData::kMaxCourtIdBytes ? reference_->FindCourt(c.court_id())
@@ -842,6 +877,8 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   // birth date typed 2020 for 1980 put years after a right final date, and the final date was
   // named while the birth date was not.)
   std::optional<absl::CivilDay> judgment_under_age;
+  // Whether the judgment date was named for a birth date in the future (below).
+  bool judgment_before_birth = false;
   if (judgment_status.ok()) {
     const absl::CivilDay day = *ParseDate(c.judgment_date());
     if (day > today) {
@@ -863,6 +900,18 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
                               "future"));
       }
     } else {
+      // A birth date in the future, named as that: a judgment up to today is before the birth,
+      // which no right pair of dates makes, so the judgment date is named too (either may be
+      // the wrong one), as for a judgment before the 14th birthday. The birth date is named
+      // once. Its day is still the judgment as typed for the rules that need it alone (the
+      // court that judged then, the law in force, the dates that follow it); those that compare
+      // it with the person's age are left out without a right birth date.
+      if (birth_not_past && under_age.judgment_date) {
+        problems->Add(Invalid("conviction.judgment_date",
+                              "must be on or after the person's 14th birthday and not in the "
+                              "future"));
+        judgment_before_birth = true;
+      }
       judgment = day;
     }
   }
@@ -883,7 +932,7 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
     if (!judgment_known.MayBeOnOrBefore(day) || day > today) {
       // A final date before a judgment date that is right itself: either may be the wrong one
       // (a judgment typed for its final date, a year slipped in either), so both are named.
-      if (judgment.has_value() && day < *judgment) {
+      if (judgment.has_value() && day < *judgment && !judgment_before_birth) {
         problems->Add(Invalid("conviction.judgment_date",
                               "is after the date the judgment became final: check both dates, "
                               "either may be the wrong one"));

@@ -30,7 +30,13 @@
 //    its code point; a superscript or modifier letter (ª ʰ) and a fullwidth or
 //    mathematical one (Ｂ 𝐁) with the plain letter to type. An alias that is the surname again,
 //    or another alias again, as the registry compares names (storage::NameNormalizer), is refused
-//    as a repeated citizenship is. An invisible character (zero-width, soft hyphen, byte order
+//    as a repeated citizenship is. The names of a record, aliases with them, file at most
+//    storage::RecordStore::kMaxNameTokensOfARecord name tokens for the vetting check to compare
+//    (1,024: ten aliases of one word, seven of two or six of three), so that every record's
+//    head costs a check the comparisons none does and reads well inside the fixed span; more is
+//    refused naming person.aliases. Records stored before
+//    that rule with more are kept, and amended as before while the amendment leaves their names
+//    as they were. An invisible character (zero-width, soft hyphen, byte order
 //    mark, bidi control: any default-ignorable code point) is refused naming its code point
 //    ("holds an invisible character (U+200B), ..."). A look-alike of a space, hyphen or
 //    apostrophe (a no-break space, an en dash, ` ´ ′), the Icelandic eth and the African D (Ð ð
@@ -119,7 +125,12 @@ class RecordValidator {
   //   person.father_name                optional name
   //   person.aliases                    at most 10, each a required name ("person.aliases[i]"),
   //                                     none the same as another or as the surname, names
-  //                                     compared as storage::NameNormalizer::Normalize does
+  //                                     compared as storage::NameNormalizer::Normalize does;
+  //                                     with the surname and given name, filing at most
+  //                                     RecordStore::kMaxNameTokensOfARecord name tokens
+  //                                     (VettingNameTokenCount): "too many name words across
+  //                                     the aliases" (not checked for an amendment that leaves
+  //                                     the surname, given name and aliases as they were)
   //   person.sex                        female or male
   //   person.birth_date                 required date, before today
   //   person.birth_place                0..100 code points of text
@@ -153,7 +164,9 @@ class RecordValidator {
   // A rule that compares two fields names both, either of which may be the wrong one: a judgment
   // before the 14th birthday or, unmarked juvenile, before the 18th (the birth date and the
   // judgment date, then the juvenile flag), a final date before the judgment date, an offence of
-  // a code not yet in force on the judgment date (the judgment date and the offence).
+  // a code not yet in force on the judgment date (the judgment date and the offence). A birth
+  // date in the future is named as that, and the judgment date, before it, as before the 14th
+  // birthday; a final date before the judgment date is named whatever the birth date.
   // `amended`: an amendment's update-mask paths ("person.birth_date", or "person" whole), empty
   // for a new record. A judgment before the 14th or the 18th birthday is then said of the birth
   // date when the amendment moved the birth date and left the judgment date: "person.birth_date:
@@ -222,8 +235,11 @@ class RecordValidator {
   absl::CivilDay Today() const;
   static absl::Status BirthDateBefore(absl::string_view field, absl::string_view value,
                                       absl::CivilDay today);
-  void ValidatePerson(const registry::v1::Person& person, absl::CivilDay today,
-                      ProblemList* problems) const;
+  // `count_names`: whether the names are held to the count of name tokens (not for an
+  // amendment that leaves them as they were). An error other than InvalidArgument only when
+  // counting them fails.
+  absl::Status ValidatePerson(const registry::v1::Person& person, absl::CivilDay today,
+                              bool count_names, ProblemList* problems) const;
   // Which dates a judgment before the 14th birthday, or one before the 18th not marked juvenile,
   // is said of: both in a new record; the one an amendment moved when it moved only one.
   // `juvenile_alone`: the amendment moved the juvenile flag and neither date, so a flag unset for
@@ -233,10 +249,13 @@ class RecordValidator {
     bool judgment_date;
     bool juvenile_alone = false;
   };
-  // `birth_date` is nullopt when the person's is missing or not a date.
+  // `birth_date` is nullopt when the person's is missing, not a date or not before today.
+  // `birth_not_past`: it is a real day, today or later (named by ValidatePerson), which every
+  // judgment up to today is before: the judgment date is named too.
   void ValidateConviction(const registry::v1::Conviction& conviction,
-                          std::optional<absl::CivilDay> birth_date, absl::CivilDay today,
-                          UnderAgeBlame under_age, ProblemList* problems) const;
+                          std::optional<absl::CivilDay> birth_date, bool birth_not_past,
+                          absl::CivilDay today, UnderAgeBlame under_age,
+                          ProblemList* problems) const;
 
   const ReferenceData* reference_;
   std::regex personal_number_;

@@ -825,10 +825,12 @@ std::vector<std::string> YearSpellings(const std::string& canonical) {
 // Whether `case_number` (well-formed UTF-8, as typed) has a lower-case "n" standing alone before
 // its first digit, with a space before it, a full stop after it (or, with `dot_optional`, none),
 // and a letter before the space: "P n. 5/2020" (and "P n 5/2020"), where the n abbreviates
-// "number". A capital N, or an n first or after a full stop, may be a letter of the register
-// ("N 5/2020", "P.N. 5/2020", "P N 5/2020"), and is kept; so is an n with no full stop in the
-// forms before kCurrent.
-bool HasNumberAbbreviatedN(absl::string_view case_number, bool dot_optional) {
+// "number". With `after_stop` (kCurrent) the n may stand after the register's full stop too,
+// with or without a space: "P.n. 5/2020", "P.n.5/2020", "P. n. 5/2020". A capital N, or an n
+// first, may be a letter of the register ("N 5/2020", "P.N. 5/2020", "P N 5/2020"), and is kept;
+// so is an n with no full stop in the forms before kBeforeCitationTail, and an n after a full
+// stop in the forms before kCurrent.
+bool HasNumberAbbreviatedN(absl::string_view case_number, bool dot_optional, bool after_stop) {
   const icu::UnicodeString s = icu::UnicodeString::fromUTF8(
       icu::StringPiece(case_number.data(), static_cast<int32_t>(case_number.size())));
   int32_t i = 0;  // where the first digit is
@@ -842,17 +844,21 @@ bool HasNumberAbbreviatedN(absl::string_view case_number, bool dot_optional) {
   } else if (!dot_optional) {
     return false;
   }
-  if (i < 2 || s.charAt(i - 1) != 'n' || s.charAt(i - 2) != ' ') return false;
+  if (i < 2 || s.charAt(i - 1) != 'n') return false;
+  if (s.charAt(i - 2) != ' ' && !(after_stop && s.charAt(i - 2) == '.')) return false;
   --i;
-  while (i > 0 && s.charAt(i - 1) == ' ') --i;
+  while (i > 0 && (s.charAt(i - 1) == ' ' || (after_stop && s.charAt(i - 1) == '.'))) --i;
   return i > 0 && u_isalpha(s.char32At(i - 1));
 }
 
 // `case_number` with a space before "nr" or "br" written onto the end of the register's letters,
 // right before the first number: "Pnr. 5/2020" is "P nr. 5/2020", "KŽbr. 5/2020" "KŽ br. 5/2020"
-// (kCurrent, step 5). Only with a lower-case r, a full stop after it (the abbreviation's) and a
-// letter before the word ("PNR 5/2020" and "Pnr 5/2020" keep their letters); otherwise as it is.
-std::string WithGluedNumberWordApart(absl::string_view case_number) {
+// (step 5). Only with a lower-case r, a full stop after it (the abbreviation's) and a letter
+// before the word; with `unmarked` (kCurrent) also with no full stop when "nr" or "br" is in
+// lower case and the register's letters before it in capitals ("Pnr15/2020", "KŽbr 5/2020"):
+// "PNR 5/2020" and "pnr 5/2020", which case cannot tell apart, keep their letters, as "Pnr
+// 5/2020" did before kCurrent. Otherwise as it is.
+std::string WithGluedNumberWordApart(absl::string_view case_number, bool unmarked) {
   const size_t digit = case_number.find_first_of("0123456789");
   if (digit == absl::string_view::npos) return std::string(case_number);
   // The run of letters (ASCII, or any character beyond it) last before the first digit.
@@ -864,8 +870,18 @@ std::string WithGluedNumberWordApart(absl::string_view case_number) {
   while (end > 0 && !in_word(end - 1)) --end;
   size_t begin = end;
   while (begin > 0 && in_word(begin - 1)) --begin;
-  if (end - begin < 3 || case_number[end - 1] != 'r' || case_number[end] != '.') {
-    return std::string(case_number);
+  if (end - begin < 3 || case_number[end - 1] != 'r') return std::string(case_number);
+  if (case_number[end] != '.') {
+    // Unmarked: "nr" or "br" in lower case after capitals only.
+    if (!unmarked || (case_number[end - 2] != 'n' && case_number[end - 2] != 'b')) {
+      return std::string(case_number);
+    }
+    const absl::string_view letters = case_number.substr(begin, end - 2 - begin);
+    const icu::UnicodeString s = icu::UnicodeString::fromUTF8(
+        icu::StringPiece(letters.data(), static_cast<int32_t>(letters.size())));
+    for (int32_t i = 0; i < s.length(); i += U16_LENGTH(s.char32At(i))) {
+      if (!u_isUUppercase(s.char32At(i))) return std::string(case_number);
+    }
   }
   const char n_or_b = absl::ascii_tolower(static_cast<unsigned char>(case_number[end - 2]));
   if (n_or_b != 'n' && n_or_b != 'b') return std::string(case_number);
@@ -927,6 +943,217 @@ std::string SerbianLetterSound(UChar32 c) {
   return "";
 }
 
+// Whether `c`, written right after the letter `before` inside a word, ends a digraph written for
+// a letter with a diacritic: "zh" for ž, "sh" for š, "ch" for č, "dj" for đ (a Latin h or j
+// only). Dropped, the first letter standing for the plain letter, in a case number (kCurrent,
+// step 10) and in a court abroad's name (RecordStore::DedupCourt): the one fold of both.
+bool EndsDigraph(char before, UChar32 c) {
+  return (c == 'h' && (before == 'z' || before == 's' || before == 'c')) ||
+         (c == 'j' && before == 'd');
+}
+
+// `word` (lower case, letters with diacritics already plain) with each digraph EndsDigraph
+// names read as its plain letter: "vishi" is "visi", "djakovica" "dakovica".
+std::string WithDigraphsFolded(absl::string_view word) {
+  std::string out;
+  for (const char ch : word) {
+    if (!out.empty() && EndsDigraph(out.back(), static_cast<unsigned char>(ch))) continue;
+    out.push_back(ch);
+  }
+  return out;
+}
+
+// Connecting words and prepositions that may stand after the year of a judgment's case number,
+// before its date or the year again ("P 15/2021 e vitit", "P 15/2021 i datës 10.05.2021", "P
+// 15/2021 od 10.05.2021", "P 15/2021 iz 2021"), or between its serial and its year ("P 15 od
+// 2021"), as CitationPartsOf spells a word: Albanian, Serbian (in either script) and English.
+constexpr absl::string_view kCitationWords[] = {
+    "e",     "i",     "te",   "nga", "dt", "dat",  "date",  "dates", "datum",
+    "datuma", "dana", "od",   "iz",  "of", "from", "dated", "on",
+};
+// "Year" (kYearWords) as CitationPartsOf spells it: a Cyrillic word by sound.
+constexpr absl::string_view kCitationYearWords[] = {
+    "g",    "god",  "godine", "godina", "godini", "gd", "gdn", "viti",
+    "vitit", "v",   "vit",    "vjet",   "yr",     "year", "anno",
+};
+// The connecting words after the year that the form before kCurrent kept ("P 15/2021 e vitit"
+// was "p15/2021e", "P 15/2021 od" "p15/2021od"): the uniqueness check looks them up after the
+// year of a spelling with the register's letters first.
+constexpr absl::string_view kEarlierCitationWords[] = {"e", "od", "iz", "of", "dt"};
+
+// A word or a number of a folded case number, as WithoutCitationTail reads it.
+struct CitationPart {
+  bool number = false;
+  int32_t begin = 0;  // in the folded case number
+  int32_t end = 0;
+  // A number's digits, without leading zeros; a word's letters, lower case, plain (step 10), a
+  // Serbian Cyrillic letter by sound and any other Cyrillic or Greek one by look.
+  std::string text;
+  size_t letters = 0;  // a word's
+  UChar32 first = 0;   // a word's first letter, as folded
+  bool slash_before = false;  // a slash among the separators right before it
+  bool dot_after = false;     // a full stop right after it
+};
+
+// The words and numbers of `folded` (a case number after step 1). A letter that looks like a
+// digit, or is typed for one, between two digits is one ("2O21").
+std::vector<CitationPart> CitationPartsOf(const icu::UnicodeString& folded) {
+  std::vector<CitationPart> parts;
+  bool slash = false;
+  const auto digit_at = [&](int32_t at) {
+    return at < folded.length() && (U_GET_GC_MASK(folded.char32At(at)) & U_GC_ND_MASK) != 0;
+  };
+  for (int32_t i = 0; i < folded.length();) {
+    const UChar32 c = folded.char32At(i);
+    const int32_t next = i + U16_LENGTH(c);
+    const uint32_t category = U_GET_GC_MASK(c);
+    const bool glued = !parts.empty() && parts.back().end == i;
+    int digit = (category & U_GC_ND_MASK) != 0 ? u_charDigitValue(c) : -1;
+    if (digit < 0 && (category & U_GC_L_MASK) != 0 && glued && parts.back().number &&
+        digit_at(next)) {
+      digit = DigitLookAlike(c) >= 0 ? DigitLookAlike(c) : LetterTypedForDigit(c);
+    }
+    if (digit >= 0 || (category & (U_GC_L_MASK | U_GC_M_MASK)) != 0) {
+      const bool number = digit >= 0;
+      if (!glued || parts.back().number != number) {
+        CitationPart part;
+        part.number = number;
+        part.begin = i;
+        part.slash_before = slash;
+        part.first = c;
+        parts.push_back(std::move(part));
+        slash = false;
+      }
+      CitationPart& part = parts.back();
+      part.end = next;
+      if (number) {
+        if (!part.text.empty() || digit != 0) part.text.push_back(static_cast<char>('0' + digit));
+      } else if ((category & U_GC_L_MASK) != 0) {
+        ++part.letters;
+        std::string spelled = SerbianLetterSound(c);
+        if (spelled.empty()) {
+          const UChar32 latin = LatinLookAlike(c) != 0 ? LatinLookAlike(c) : c;
+          spelled = PlainLetters(latin);
+          if (spelled.empty()) icu::UnicodeString(latin).toUTF8String(spelled);
+        }
+        part.text += spelled;
+      }
+    } else {
+      slash = slash || c == '/' || c == '\\' || c == 0x2044 || c == 0x2215;
+      if (c == '.' && glued) parts.back().dot_after = true;
+    }
+    i = next;
+  }
+  return parts;
+}
+
+// Whether the numbers `a` and `b` (without leading zeros) are one year: equal, or one of two
+// digits and the other 19.. or 20.. ending in them (YearSpellings).
+bool SameYear(absl::string_view a, absl::string_view b) {
+  if (a == b) return true;
+  if (a.size() > b.size()) std::swap(a, b);
+  if (a.size() > 2 || b.size() != 4 || (b.substr(0, 2) != "19" && b.substr(0, 2) != "20")) {
+    return false;
+  }
+  int two = 0;
+  int last_two = 0;
+  return (a.empty() || absl::SimpleAtoi(a, &two)) && absl::SimpleAtoi(b.substr(2), &last_two) &&
+         two == last_two;
+}
+
+// Whether the numbers from `parts[at]` on are a date: day, month and year (of two digits or
+// four), or year (of four), month and day: "10.05.2021", "10/5/21", "2021-05-10".
+bool DateAt(const std::vector<CitationPart>& parts, size_t at) {
+  if (at + 2 >= parts.size()) return false;
+  int v[3] = {0, 0, 0};
+  for (size_t k = 0; k < 3; ++k) {
+    if (!parts[at + k].number) return false;
+    if (!parts[at + k].text.empty() && !absl::SimpleAtoi(parts[at + k].text, &v[k])) return false;
+  }
+  const auto year = [&](size_t k, bool four_only) {
+    const size_t n = parts[at + k].text.size();
+    return n == 4 || (!four_only && n <= 2);
+  };
+  const auto day_month = [](int day, int month) {
+    return day >= 1 && day <= 31 && month >= 1 && month <= 12;
+  };
+  return (day_month(v[0], v[1]) && year(2, false)) || (year(0, true) && day_month(v[2], v[1]));
+}
+
+// `folded` (a case number after step 1) without what may follow the number of a judgment cited
+// with the register's letters first (kCurrent): a number, then the year (two digits or four),
+// then only, in any order, connecting words and prepositions (kCitationWords), year words
+// (kCitationYearWords), a letter with a full stop after it (not one that reads as a digit, but
+// an l: "P 15/2021 r.", "P 15/2021 l."), an l standing last ("P 15/2021 l"), and, after such a
+// word, a date or the year again ("P 15/2021 od 10.05.2021", "P 15/2021 iz 2021", "PKR 15/2021
+// viti 2021"), none of it after a slash. Connecting and year words between the number and the
+// year go too, and the year is then the number's year: "P nr. 15 viti 2021", "P 15 od 2021" and
+// "P nr. 15 i 2021" are "P nr. 15/2021". An i standing last is kept (a Roman numeral: "P
+// 15/2021 I." is "p15/2021/1"), as is anything after another number after a slash ("P
+// 15/2021/3"), a date with no word before it, and all of it when anything else follows (a
+// letter with no full stop, "P 15/2021 K"; another number): otherwise `folded` as it is.
+icu::UnicodeString WithoutCitationTail(const icu::UnicodeString& folded) {
+  const std::vector<CitationPart> parts = CitationPartsOf(folded);
+  const auto in = [](const auto& list, absl::string_view word) {
+    return std::find(std::begin(list), std::end(list), word) != std::end(list);
+  };
+  size_t first = 0;
+  while (first < parts.size() && !parts[first].number) ++first;
+  if (first >= parts.size()) return folded;
+  // The register's letters first: a word before the number other than a number word.
+  bool register_first = false;
+  for (size_t k = 0; k < first; ++k) {
+    register_first = register_first ||
+                     (parts[k].text != "n" && !in(kNumberWords, parts[k].text) &&
+                      !in(kCitationWords, parts[k].text));
+  }
+  if (!register_first) return folded;
+  const auto joining = [&](const CitationPart& part) {
+    return !part.number && (in(kCitationWords, part.text) || in(kCitationYearWords, part.text));
+  };
+  // Between the number and the year, only words standing apart: "P 5G/2020" keeps its G.
+  size_t year = first + 1;
+  while (year < parts.size() && joining(parts[year]) && parts[year].begin > parts[year - 1].end &&
+         year + 1 < parts.size() && parts[year + 1].begin > parts[year].end) {
+    ++year;
+  }
+  const bool words_between = year > first + 1;
+  if (year >= parts.size() || !parts[year].number) return folded;
+  const size_t digits = std::max<size_t>(parts[year].text.size(), 1);
+  if (digits != 2 && digits != 4) return folded;
+  bool worded = false;
+  size_t k = year + 1;
+  if (k < parts.size() && parts[k].slash_before) return folded;
+  while (k < parts.size()) {
+    const CitationPart& part = parts[k];
+    const bool last = k + 1 == parts.size();
+    if (!part.number) {
+      const bool letter =
+          part.letters == 1 && (DigitLookAlike(part.first) < 0 || part.first == 'l');
+      if ((joining(part) && !(last && part.text == "i")) ||
+          (letter && (part.dot_after || (last && part.first == 'l')))) {
+        worded = true;
+        ++k;
+        continue;
+      }
+      return folded;
+    }
+    if (!worded) return folded;
+    if (DateAt(parts, k)) {
+      k += 3;
+    } else if (SameYear(part.text, parts[year].text)) {
+      ++k;
+    } else {
+      return folded;
+    }
+  }
+  if (!words_between) return icu::UnicodeString(folded, 0, parts[year].end);
+  icu::UnicodeString out(folded, 0, parts[first].end);
+  out.append(UChar('/'));
+  out.append(folded, parts[year].begin, parts[year].end - parts[year].begin);
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view typed, CaseNumberForm form) {
@@ -934,13 +1161,17 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view typed, CaseNum
   // stay distinct (no canonical form starts with 0xFF, which UTF-8 never holds) rather than
   // collapsing into U+FFFD.
   if (!IsWellFormedUtf8(typed)) return absl::StrCat("\xff", typed);
-  // kBeforeCyrillicBySound is kCurrent but for Serbian Cyrillic words read by sound (step 2),
-  // kBeforeDottedL that form but for an l with a full stop after the year (step 9).
-  const bool by_sound = form == CaseNumberForm::kCurrent;
+  // kBeforeCitationTail is kCurrent but for what may follow a judgment's year (step 9), an n
+  // after the register's full stop and "nr" written onto capitals with no full stop (step 5);
+  // kBeforeCyrillicBySound is kBeforeCitationTail but for Serbian Cyrillic words read by sound
+  // (step 2), kBeforeDottedL that form but for an l with a full stop after the year (step 9).
+  const bool citation = form == CaseNumberForm::kCurrent;
+  const bool by_sound = citation || form == CaseNumberForm::kBeforeCitationTail;
   const bool dotted_l = by_sound || form == CaseNumberForm::kBeforeCyrillicBySound;
   const bool current = dotted_l || form == CaseNumberForm::kBeforeDottedL;
-  // "Pnr. 5/2020" is "P nr. 5/2020" (step 5).
-  const std::string apart = current ? WithGluedNumberWordApart(typed) : std::string(typed);
+  // "Pnr. 5/2020" is "P nr. 5/2020" (step 5); in kCurrent "Pnr 5/2020" too.
+  const std::string apart =
+      current ? WithGluedNumberWordApart(typed, /*unmarked=*/citation) : std::string(typed);
   const absl::string_view case_number = apart;
   UErrorCode status = U_ZERO_ERROR;
   // NFKC, case folding and removal of default-ignorable code points (zero-width characters) in
@@ -950,7 +1181,7 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view typed, CaseNum
     return absl::InternalError(
         absl::StrCat("cannot load ICU's NFKC_Casefold data: ", u_errorName(status)));
   }
-  const icu::UnicodeString folded = nfkc_cf->normalize(
+  icu::UnicodeString folded = nfkc_cf->normalize(
       icu::UnicodeString::fromUTF8(
           icu::StringPiece(case_number.data(), static_cast<int32_t>(case_number.size()))),
       status);
@@ -958,6 +1189,8 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view typed, CaseNum
     return absl::InternalError(
         absl::StrCat("cannot normalise a case number: ", u_errorName(status)));
   }
+  // Step 9 (kCurrent): what may follow a judgment's number and year is not part of it.
+  if (citation) folded = WithoutCitationTail(folded);
 
   // Step 2 (kCurrent): the letters of a word of Serbian Cyrillic letters only, read by sound.
   std::vector<bool> read_by_sound(static_cast<size_t>(folded.length()), false);
@@ -1005,7 +1238,8 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view typed, CaseNum
   const bool since_s_z = current || form == CaseNumberForm::kBeforeFoldedRegisterLetters;
   const bool words_anywhere = since_s_z || form == CaseNumberForm::kBeforeMoreNumberWords;
   const bool abbreviated_n =
-      words_anywhere && HasNumberAbbreviatedN(case_number, /*dot_optional=*/current);
+      words_anywhere &&
+      HasNumberAbbreviatedN(case_number, /*dot_optional=*/current, /*after_stop=*/citation);
   const absl::string_view* const words_end =
       by_sound         ? std::end(kNumberWords)
       : current        ? std::begin(kNumberWords) + kBeforeSoundNumberWords
@@ -1143,9 +1377,7 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view typed, CaseNum
       if (!sound.empty()) {
         // A Serbian Cyrillic word, read by sound (step 2): "кр" is "kr", "ж" "z".
         out += sound;
-      } else if (current && in_word &&
-          ((c == 'h' && (out.back() == 'z' || out.back() == 's' || out.back() == 'c')) ||
-           (c == 'j' && out.back() == 'd'))) {
+      } else if (current && in_word && EndsDigraph(out.back(), c)) {
         // A digraph written for a letter with a diacritic is its plain letter too (step 10):
         // "zh" is z, as "ž" is, "sh" s, "ch" c, "dj" d.
       } else if (!plain.empty()) {
@@ -1986,21 +2218,27 @@ absl::StatusOr<RecordStore::LooseVariants> RecordStore::LooseVariantTokens(
   return variants;
 }
 
-absl::Status RecordStore::SetWordTokens(const registry::v1::Person& person,
-                                        StoredHead* head) const {
-  ASSIGN_OR_RETURN(const std::vector<std::string> loose,
-                   GivenWordTokens(person.surname(), person.given_name(), person.birth_date(),
-                                   "person.", /*loose=*/true));
-  ASSIGN_OR_RETURN(const std::vector<std::string> exact,
+static_assert(RecordStore::kMaxNameTokensOfARecord <= RecordStore::kVettingNameComparisons,
+              "the comparison level covers every record entered");
+
+absl::StatusOr<size_t> RecordStore::VettingNameTokenCount(const NameNormalizer& normalizer,
+                                                          const registry::v1::Person& person) {
+  // A store that only makes tokens, under a key of its own: nothing else of it is used.
+  ASSIGN_OR_RETURN(const crypto::SecretBytes root, crypto::SecretBytes::Random(32));
+  ASSIGN_OR_RETURN(auto name, crypto::BlindIndexer::Create(root, "name-birth-date"));
+  const RecordStore counting(nullptr, nullptr, &normalizer, nullptr, std::move(name), nullptr,
+                             nullptr, nullptr, nullptr, nullptr);
+  ASSIGN_OR_RETURN(const ComparedNameTokens compared, counting.ComparedNameTokensOf(person));
+  // The name token, and each of the others (FactsForVetting's names_candidate).
+  return 1 + compared.given_words.size() + compared.variants.size();
+}
+
+absl::StatusOr<RecordStore::ComparedNameTokens> RecordStore::ComparedNameTokensOf(
+    const registry::v1::Person& person) const {
+  ComparedNameTokens compared;
+  ASSIGN_OR_RETURN(compared.given_words,
                    GivenWordTokens(person.surname(), person.given_name(), person.birth_date(),
                                    "person.", /*loose=*/false));
-  head->clear_loose_word_tokens();
-  head->clear_given_word_tokens();
-  // A word whose loose form is the whole given name's ("A A") is filed once, as the name.
-  for (const std::string& t : loose) {
-    if (t != head->loose_name_token()) head->add_loose_word_tokens(t);
-  }
-  for (const std::string& t : exact) head->add_given_word_tokens(t);
   // The name's other ways of being written, as stored (no form by eye: the candidate's side
   // reads those).
   // The name as stored, and with its apostrophes read as spaces (ApartForms, since schema 14):
@@ -2020,8 +2258,25 @@ absl::Status RecordStore::SetWordTokens(const registry::v1::Person& person,
                    NameWordPairTokens(person.surname(), person.given_name(), apart,
                                       person.birth_date(), "person.", &person.aliases()));
   variant_tokens.insert(pairs.begin(), pairs.end());
+  compared.variants = std::move(variant_tokens);
+  return compared;
+}
+
+absl::Status RecordStore::SetWordTokens(const registry::v1::Person& person,
+                                        StoredHead* head) const {
+  ASSIGN_OR_RETURN(const std::vector<std::string> loose,
+                   GivenWordTokens(person.surname(), person.given_name(), person.birth_date(),
+                                   "person.", /*loose=*/true));
+  ASSIGN_OR_RETURN(const ComparedNameTokens compared, ComparedNameTokensOf(person));
+  head->clear_loose_word_tokens();
+  head->clear_given_word_tokens();
+  // A word whose loose form is the whole given name's ("A A") is filed once, as the name.
+  for (const std::string& t : loose) {
+    if (t != head->loose_name_token()) head->add_loose_word_tokens(t);
+  }
+  for (const std::string& t : compared.given_words) head->add_given_word_tokens(t);
   head->clear_name_variant_tokens();
-  for (const std::string& t : variant_tokens) head->add_name_variant_tokens(t);
+  for (const std::string& t : compared.variants) head->add_name_variant_tokens(t);
   // And the same ways in the loose form (since schema 14), for the court's search alone: another
   // spelling of one of two surnames, of the fields swapped or of any two words is a possible
   // match. A token equal to the loose name's is filed once, as that.
@@ -2161,8 +2416,12 @@ void FoldCourtNameVariants(absl::string_view country, std::vector<std::string>* 
 
 }  // namespace
 
-std::string RecordStore::DedupCourt(const registry::v1::Conviction& c, bool variants) const {
+std::string RecordStore::DedupCourt(const registry::v1::Conviction& c, CourtNameForm form) const {
   if (!IsAbroad(c)) return c.court_id();
+  // kCurrent: an apostrophe parts words ("d'arrondissement" is "d arrondissement").
+  const bool current = form == CourtNameForm::kCurrent;
+  const std::string name =
+      current ? ApostrophesAsSpaces(c.foreign_court()) : std::string(c.foreign_court());
   // Words as names are compared (NameNormalizer: case, accents, script, apostrophes), parted by
   // ASCII spaces, hyphens and other punctuation; a run of digits is a word of its own. A word
   // the name rules refuse (a symbol in it) is compared by the case-number rules (case folded,
@@ -2177,7 +2436,8 @@ std::string RecordStore::DedupCourt(const registry::v1::Conviction& c, bool vari
       const size_t first = word.find_first_not_of('0');
       word = first == std::string::npos ? "0" : word.substr(first);
     } else if (absl::StatusOr<std::string> named = normalizer_->Normalize(run); named.ok()) {
-      word = *std::move(named);
+      // kCurrent: "sh" is "š" (read "s"), as in a case number (step 10).
+      word = current ? WithDigraphsFolded(*named) : *std::move(named);
     } else if (absl::StatusOr<std::string> folded =
                    CanonicalCaseNumber(run, CaseNumberForm::kBeforeNumberWordsAnywhere);
                folded.ok()) {
@@ -2187,7 +2447,7 @@ std::string RecordStore::DedupCourt(const registry::v1::Conviction& c, bool vari
     run.clear();
   };
   bool in_digits = false;
-  for (const char ch : c.foreign_court()) {
+  for (const char ch : name) {
     const auto u = static_cast<unsigned char>(ch);
     const bool digit = absl::ascii_isdigit(u);
     const bool separator = u < 0x80 && !digit && !absl::ascii_isalpha(u) && ch != '\'';
@@ -2197,7 +2457,7 @@ std::string RecordStore::DedupCourt(const registry::v1::Conviction& c, bool vari
   }
   flush(in_digits);
   const std::string country = absl::AsciiStrToUpper(c.foreign_country());
-  if (variants) FoldCourtNameVariants(country, &words);
+  if (form != CourtNameForm::kAsTyped) FoldCourtNameVariants(country, &words);
   return absl::StrCat(c.court_id(), "|", country, "|", absl::StrJoin(words, " "));
 }
 
@@ -2362,15 +2622,17 @@ absl::StatusOr<std::set<std::string>> EarlierCaseNumberForms(
     // was "nop5/2020", "P numër 5/2020" "pnumër5/2020", "5/2020 P" "5/2020p"); before a word of
     // letters that look like digits was read as a number ("P l/2020" was "pl2020"); before
     // such letters touching a number were ("P 2O21" was "p2o21"); and before any number word
-    // was dropped ("P.nr. 5/2020" was "pnr5/2020"); and, last in `bases`, before an l with a
-    // full stop after the year was a year letter ("P 5/2020 l." was "p5/2020/1").
+    // was dropped ("P.nr. 5/2020" was "pnr5/2020"); before an l with a full stop after the year
+    // was a year letter ("P 5/2020 l." was "p5/2020/1"); and, last in `bases`, before what may
+    // follow a judgment's year was dropped ("P 5/2020 e vitit" was "p5/2020e", "P 5/2020 l"
+    // "p5/2020/1", "Pnr 5/2020" "pnr5/2020", "P.n. 5/2020" "pn5/2020").
     std::vector<std::string> bases = {spelled};
     for (const CaseNumberForm form :
          {CaseNumberForm::kBeforeCyrillicBySound, CaseNumberForm::kBeforeFoldedRegisterLetters,
           CaseNumberForm::kBeforeMoreNumberWords,
           CaseNumberForm::kBeforeNumberWordsAnywhere, CaseNumberForm::kBeforeStandAloneLookAlikes,
           CaseNumberForm::kBeforeDigitLookAlikes, CaseNumberForm::kWithNumberWords,
-          CaseNumberForm::kBeforeDottedL}) {
+          CaseNumberForm::kBeforeDottedL, CaseNumberForm::kBeforeCitationTail}) {
       ASSIGN_OR_RETURN(std::string earlier, CanonicalCaseNumber(spelling, form));
       bases.push_back(std::move(earlier));
     }
@@ -2410,6 +2672,13 @@ absl::StatusOr<std::set<std::string>> EarlierCaseNumberForms(
           // "p5/2020g"), in the spelling's script.
           for (const absl::string_view word : kUsualYearWords) {
             if (HasCyrillic(word) == cyrillic) year_words.emplace_back(word);
+          }
+          // A connecting word after the year, which the form before kCurrent kept ("P 5/2020 e
+          // vitit" was "p5/2020e"), after the current form's year.
+          if (shape == spelled && !cyrillic) {
+            for (const absl::string_view word : kEarlierCitationWords) {
+              year_words.emplace_back(word);
+            }
           }
         }
       }
@@ -2459,14 +2728,20 @@ absl::StatusOr<std::vector<std::string>> RecordStore::EarlierDedupTokens(
     if (by_look_tokens != nullptr && by_look.count(form) > 0) by_look_tokens->insert(token);
     tokens.push_back(std::move(token));
   }
-  const std::string court_as_typed = DedupCourt(c, /*variants=*/false);
-  if (court_as_typed != court) {
-    // A court abroad whose name's variants fold (FoldCourtNameVariants): a record stored, or a
-    // conviction erased, before they did is under the name as typed, in each spelling.
+  // A court abroad whose name reads otherwise in an earlier form: a record stored, or a
+  // conviction erased, before an apostrophe parted words and digraphs folded, or before the
+  // name's variants folded (FoldCourtNameVariants), is under that form, in each spelling.
+  std::set<std::string> earlier_courts;
+  for (const CourtNameForm court_form :
+       {CourtNameForm::kBeforeApostrophesApart, CourtNameForm::kAsTyped}) {
+    std::string earlier = DedupCourt(c, court_form);
+    if (earlier != court) earlier_courts.insert(std::move(earlier));
+  }
+  for (const std::string& earlier_court : earlier_courts) {
     std::set<std::string> all = forms;
     all.insert(current);
     for (const std::string& form : all) {
-      ASSIGN_OR_RETURN(std::string token, DedupTokenOf(court_as_typed, form, pn));
+      ASSIGN_OR_RETURN(std::string token, DedupTokenOf(earlier_court, form, pn));
       if (by_look_tokens != nullptr && by_look.count(form) > 0) by_look_tokens->insert(token);
       tokens.push_back(std::move(token));
     }

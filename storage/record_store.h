@@ -185,10 +185,14 @@ absl::Status ErasedConvictionError();
 //      "P N° 5/2020", "P # 5/2020" and "P 5/2020 nr" are "p5/2020", and a word dropped between
 //      two numbers leaves them two ("P 5 nr 6/2020" is "p5/6/2020"). In kCurrent also
 //      "nummer"; the lower-case n with no full stop ("P n 5/2020"; "Pn 5/2020" and "P N 5/2020"
-//      are the register PN's); "nr." or "br." written onto the register's letters, with a
-//      lower-case r and its full stop ("Pnr. 5/2020" is "P nr. 5/2020"; "Pnr 5/2020" and
-//      "PNR 5/2020" keep their letters); and an i standing alone after a number word, before
-//      the first number ("P nr. i 5/2020"). kBeforeFoldedRegisterLetters dropped the same but
+//      are the register PN's), and (not in kBeforeCitationTail) after the register's full stop
+//      ("P.n. 5/2020", "P.n.5/2020", "P. n. 5/2020"; "P.N. 5/2020" is PN's); "nr." or "br."
+//      written onto the register's letters, with a lower-case r and its full stop ("Pnr. 5/2020"
+//      is "P nr. 5/2020"), and (not in kBeforeCitationTail) "nr" or "br" in lower case with no
+//      full stop written onto capitals ("Pnr5/2020", "KŽbr 5/2020": courts write the register
+//      in capitals, and the safe side of a doubt is one conviction); "PNR 5/2020" and "pnr
+//      5/2020", whose case cannot tell a register from a number word, keep their letters; and
+//      an i standing alone after a number word, before the first number ("P nr. i 5/2020"). kBeforeFoldedRegisterLetters dropped the same but
 //      those; kBeforeMoreNumberWords also not "numri", "num", "nro", "numero", "ном", "номер"
 //      and "N°"; the forms before it (kBeforeNumberWordsAnywhere and earlier) only "nr", "br",
 //      "бр" or "no" standing alone right before the first number;
@@ -227,7 +231,23 @@ absl::Status ErasedConvictionError();
 //      kBeforeDottedL) when it is the last thing written, no slash stands between it and the
 //      year and a number stands before the year; a letter with no full stop stays ("P 5/2020
 //      K"), and an l with none, or after a slash, is 1 by step 7 ("P 5/2020 l" and "P
-//      5/2020/l." are "p5/2020/1", as "P 5/2020/1" is), as is an I (a Roman numeral);
+//      5/2020/l." are "p5/2020/1", as "P 5/2020/1" is), as is an I (a Roman numeral).
+//      In kCurrent (not kBeforeCitationTail), when the register's letters stand first, a case
+//      number is read as a judgment is cited: a number, the year (two digits or four), then
+//      optionally its date; what may follow is dropped when it is nothing but, in any order,
+//      connecting words and prepositions ("e", "i", "te", "nga", "dt", "dat", "date", "datë",
+//      "datës", "datum", "datuma", "dana", "od", "iz", "of", "from", "dated", "on"; Serbian in
+//      either script), year words, a letter with a full stop, an l standing last ("P 5/2020 l"),
+//      and, after such a word, a date (day, month, year; or year, month, day) or the year again
+//      in either spelling: "P.nr.15/2021 dt.10.05.2021", "P nr. 15/2021 i datës 10.05.2021", "P
+//      15/2021 e vitit", "P 15/2021 od", "P 15/2021 iz 2021", "PKR 15/2021 viti 2021" are
+//      "P 15/2021"'s. Such words standing apart between the number and the year go too, the
+//      year then being the number's ("P nr. 15 viti 2021", "P 15 od 2021", "P nr. 15 i 2021"
+//      are "p15/2021"; "P 5G/2020" keeps its G). Kept: anything after a slash after the year
+//      ("P 15/2021/3"), a date with no word before it, another year ("P 15/2021 iz 2022"), an i
+//      standing last (a Roman numeral: "P 15/2021 I." is "p15/2021/1"), and the whole tail
+//      when anything else is in it ("P 15/2021 K", "P 15/2021 od K"). "P 15/2021 v." is
+//      "p15/2021", "PV 15/2021" another register;
 //  10. (kCurrent only) a letter with a diacritic is its plain letter: a Latin letter whose
 //      canonical decomposition starts with an ASCII letter is that letter (ž z, š s, č ć ç c,
 //      ë e), đ is d, and Serbian Cyrillic ж, ш, ч, ћ, ђ, џ are z, s, c, c, d, dz, as their Latin
@@ -251,11 +271,19 @@ absl::Status ErasedConvictionError();
 // kCurrent's further number and year words in kBeforeFoldedRegisterLetters, and before step 9's
 // l with a full stop in kBeforeDottedL (which is kCurrent in every other step), and before
 // step 2 read Serbian Cyrillic words by sound in kBeforeCyrillicBySound (which read every
-// Cyrillic letter by its look, "КР 16/2021" as "kp16/2021", and is kCurrent in every other
-// step); the uniqueness check also looks all of them up (none needs a schema change). Any other
+// Cyrillic letter by its look, "КР 16/2021" as "kp16/2021", and is kBeforeCitationTail in every
+// other step), and before step 9 dropped what may follow a judgment's year, step 5 the n after
+// the register's full stop and "nr" written onto capitals with no full stop, in
+// kBeforeCitationTail ("P 15/2021 e vitit" was "p15/2021e", "P 15/2021 l" "p15/2021/1", "Pnr
+// 15/2021" "pnr15/2021", "P.n. 15/2021" "pn15/2021"; kCurrent in every other step); the
+// uniqueness check also looks all of them up (none needs a schema change), and after the year
+// of a spelling with the register's letters first "e", "od", "iz", "of" and "dt" as
+// kBeforeCitationTail kept them ("p15/2021e"), so that one erased as "P 15/2021 e vitit" refuses
+// "P 15/2021"; a record filed with a date after its year is found under that date only. Any other
 // change of the rules changes every uniqueness token and needs a schema change (kSchemaVersion).
 enum class CaseNumberForm {
   kCurrent,
+  kBeforeCitationTail,
   kBeforeCyrillicBySound,
   kBeforeDottedL,
   kBeforeFoldedRegisterLetters,
@@ -615,12 +643,28 @@ class RecordStore {
   // name has each of its name tokens looked up once, the rest are made in stand-in tokens, so
   // that the comparison work is the same for none and for any record of up to this many name
   // tokens (a name of several words with a few aliases of several words files a few hundred).
-  // A record that files more (at most 21,136 pairs and words, with ten aliases of six words,
-  // each with a "dj": kMaxPairedWordsPerField) costs its own count, as its larger head costs
-  // more to read: those records are the documented limit of the fixed span (docs/security.md,
-  // "Work per vetting check"), and levelling every check to them would cost each a quarter of
-  // a millisecond of CPU for no gain, since the read of such a head is what tells it.
+  // Every record created, amended in its names or imported files at most
+  // kMaxNameTokensOfARecord, below it, so the level covers each exactly. A record stored before
+  // that rule may file more (at most 21,136 pairs and words, with ten aliases of six words, each
+  // with a "dj": kMaxPairedWordsPerField) and is kept: it costs its own count, as its larger
+  // head costs more to read, the documented limit of the fixed span (docs/security.md, "Work
+  // per vetting check").
   static constexpr size_t kVettingNameComparisons = 2048;
+  // The most name tokens (VettingNameTokenCount) a record created, amended in its names or
+  // imported files: RecordValidator refuses more, naming person.aliases. Reading and
+  // authenticating a head costs about half a microsecond per name token it files (its exact and
+  // loose tokens), so a head at this bound reads in about half a millisecond, well inside the
+  // fixed span's 1 ms floor, where one at kVettingNameComparisons took over a millisecond: ten
+  // aliases of one word, seven of two or six of three; fewer when the words have a "dj" (each is
+  // filed with a plain "d" too). A surname and a given name alone file fewer than a thousand.
+  static constexpr size_t kMaxNameTokensOfARecord = 1024;
+  // How many name tokens a record of `person` files that a vetting check compares: its name
+  // token, its given-name word tokens and its name variant tokens, as SetWordTokens files them
+  // (the same functions, under a key of the call's own: distinct words give distinct tokens
+  // under any key, so the count is the stored record's). InvalidArgument as SetWordTokens when
+  // a name cannot be normalised. About a microsecond per token; reads and writes nothing.
+  static absl::StatusOr<size_t> VettingNameTokenCount(const NameNormalizer& normalizer,
+                                                      const registry::v1::Person& person);
   // The most records of one person that a vetting check, the dates in force and their re-dating
   // read. Far above any real person's; a check reads them all, whatever their order.
   static constexpr size_t kMaxRecordsOfAPerson = 100000;
@@ -843,6 +887,15 @@ class RecordStore {
       absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
       absl::string_view field_prefix,
       const google::protobuf::RepeatedPtrField<std::string>* aliases) const;
+  // The exact tokens SetWordTokens files that a vetting check compares, besides the name token:
+  // GivenWordTokens of the name, and NameVariantTokens and NameWordPairTokens of the name as
+  // stored and of its ApartForms, each once. Uses normalizer_ and name_index_ alone.
+  struct ComparedNameTokens {
+    std::vector<std::string> given_words;
+    std::set<std::string> variants;
+  };
+  absl::StatusOr<ComparedNameTokens> ComparedNameTokensOf(
+      const registry::v1::Person& person) const;
   // Sets `head`'s given-name word tokens (loose_word_tokens without its loose_name_token, which
   // must be set, and given_word_tokens) and its name_variant_tokens (NameVariantTokens of the
   // name as stored, and since schema 13 its NameWordPairTokens) and, since schema 14, its
@@ -866,10 +919,18 @@ class RecordStore {
   // The court a uniqueness token names: a Kosovo court's id; for a court abroad, which all share
   // one id, the id with the foreign country and the foreign court's name folded as names are
   // compared ("Landesgericht Wien" = "LANDESGERICHT  WIEN"), so that two courts abroad are two
-  // convictions under one case number (since storage schema 10). With `variants`, the common
-  // variants of a court's name fold (FoldCourtNameVariants: "fuer" is "für", a final "I" is
-  // "1"), which tokens made before did not: EarlierDedupTokens looks both up.
-  std::string DedupCourt(const registry::v1::Conviction& c, bool variants = true) const;
+  // convictions under one case number (since storage schema 10). In kCurrent an apostrophe
+  // parts words as a space or a hyphen does ("Tribunal d'arrondissement" = "Tribunal d
+  // arrondissement" = "Tribunal d-arrondissement", "dell'Aquila" = "dell Aquila"; an elided
+  // article is not written out: "de L'Aquila" is another name), and a digraph written for a
+  // letter with a diacritic is that letter, as in a case number (CanonicalCaseNumber, step 10:
+  // "Vishi" = "Viši"; "Visji" is another name); kBeforeApostrophesApart kept an apostrophe inside
+  // its word and the digraphs. In both the common variants of a court's name fold
+  // (FoldCourtNameVariants: "fuer" is "für", a final "I" is "1"), which kAsTyped, the tokens
+  // made before, did not. EarlierDedupTokens looks each up.
+  enum class CourtNameForm { kCurrent, kBeforeApostrophesApart, kAsTyped };
+  std::string DedupCourt(const registry::v1::Conviction& c,
+                         CourtNameForm form = CourtNameForm::kCurrent) const;
   // The token of a canonical case number (CanonicalCaseNumber) of a court (DedupCourt) and a
   // person.
   absl::StatusOr<std::string> DedupTokenOf(absl::string_view court,
@@ -887,11 +948,13 @@ class RecordStore {
   // year word ("g.", "god.", "godine", "г.", "год.", "године", "viti", "v.") after the year; and
   // each of those made of the spelling with its plain letters written with a diacritic or as a
   // digraph, as kCurrent reads them (step 10: "Kz" as "Kž" and "Kzh"; every combination when there
-  // are at most 4, else one letter at a time, the first 4). Each once: 95 for "P 5/2020", 113 for
-  // "R 5/2020" or "КР 16/2021", 209 for "Kz 77/2021", 479 for "PČ 5/2020", about 600 for three or
-  // more such letters ("RČŠ 5/2020": 611), and 942 for "ČŠŽĐ nr. 5/20" (a two-digit year is
-  // looked up three ways); bounded, as each of the steps above is. For a court abroad whose name
-  // folds (DedupCourt), each again under its name as typed. Looked up, never stored: a record
+  // are at most 4, else one letter at a time, the first 4). Each once: 105 for "P 5/2020", 123
+  // for "R 5/2020" or "КР 16/2021", 219 for "Kz 77/2021", 489 for "PČ 5/2020", about 600 for
+  // three or more such letters ("RČŠ 5/2020": 621), and 957 for "ČŠŽĐ nr. 5/20" (a two-digit
+  // year is looked up three ways; with a judgment's date or connecting words after the year, as
+  // many or fewer: 921 for "ČŠŽĐ nr. 5/20 od 10.05.2021"); bounded, as each of the steps above is. For a court abroad whose name
+  // reads otherwise in an earlier form (DedupCourt's CourtNameForm), each again under each such
+  // form of its name (at most three courts). Looked up, never stored: a record
   // keeps the token of its own spelling. For a court abroad, also every spelling's token under
   // the one court "foreign" that schemas before 10 gave every court abroad (a conviction erased
   // then).

@@ -45,6 +45,14 @@ class ErasureTest : public ::testing::Test {
     SCOPED_TRACE(case_number);
     v1::CreateRecordRequest again = req;
     again.mutable_conviction()->set_case_number(case_number);
+    ExpectConvictionRefusedAsExpunged(again, other, {"conviction.case_number"});
+  }
+
+  // `again` is refused as expunged: by a create, an import row, and an amendment of the live
+  // record `other` into its conviction (the fields `paths`).
+  void ExpectConvictionRefusedAsExpunged(const v1::CreateRecordRequest& again,
+                                         const std::string& other,
+                                         const std::vector<std::string>& paths) {
     const grpc::Status created = CreateRecordAs(*server_, "clerk", again, nullptr);
     EXPECT_EQ(created.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
         << created.error_message();
@@ -68,7 +76,7 @@ class ErasureTest : public ::testing::Test {
     amend.set_record_id(other);
     *amend.mutable_person() = again.person();
     *amend.mutable_conviction() = again.conviction();
-    amend.mutable_update_mask()->add_paths("conviction.case_number");
+    for (const std::string& path : paths) amend.mutable_update_mask()->add_paths(path);
     amend.set_reason("case number corrected");
     v1::AmendRecordResponse amended;
     grpc::ClientContext amend_ctx;
@@ -118,6 +126,40 @@ TEST_F(ErasureTest, AnExpungedCyrillicRegisterDoesNotComeBackInLatinNorTheOtherW
   const std::string r = Create(RecordUnder("\xd0\xa0 17/2040"));
   ASSERT_TRUE(ExpungeRecordAs(*server_, "clerk", r).ok());
   EXPECT_FALSE(Create(RecordUnder("P 17/2040")).empty());
+}
+
+// After "P 15/2021" was expunged, "P 15/2021 e vitit", "P nr. 15/2021 i datës 10.05.2021", "P nr.
+// 15 viti 2021", "P.n. 15/2021" and their like came back as new records, by a create, an import
+// row or an amendment of another record; so did a conviction abroad whose court's name was typed
+// with a space for its apostrophe.
+TEST_F(ErasureTest, AnExpungedCaseNumberDoesNotComeBackWithWhatMayFollowItsYear) {
+  const std::string other = Create(RecordUnder("K 1/2020"));
+  ASSERT_FALSE(other.empty());
+  const v1::CreateRecordRequest req = RecordUnder("P 15/2021");
+  const std::string id = Create(req);
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(ExpungeRecordAs(*server_, "clerk", id).ok());
+  for (const char* spelling :
+       {"P.nr.15/2021 dt.10.05.2021", "P nr. 15/2021 i dat\xc3\xabs 10.05.2021",
+        "P. br. 15/2021 od 10.05.2021", "P 15/2021 e vitit", "P 15/2021 od",
+        "P 15/2021 iz 2021", "P nr. 15 viti 2021", "P nr. 15 i 2021", "P 15 od 2021",
+        "P.n. 15/2021", "Pnr15/2021", "P 15/2021 l"}) {
+    ASSERT_NO_FATAL_FAILURE(ExpectRefusedAsExpunged(req, spelling, other));
+  }
+  // A court abroad, its apostrophe typed as a space.
+  v1::CreateRecordRequest abroad = RecordUnder("K 5/2021");
+  abroad.mutable_conviction()->set_court_id("foreign");
+  abroad.mutable_conviction()->set_foreign_court("Tribunal d'arrondissement de Lausanne");
+  abroad.mutable_conviction()->set_foreign_country("CH");
+  const std::string lausanne = Create(abroad);
+  ASSERT_FALSE(lausanne.empty());
+  ASSERT_TRUE(ExpungeRecordAs(*server_, "clerk", lausanne).ok());
+  v1::CreateRecordRequest again = abroad;
+  again.mutable_conviction()->set_foreign_court("Tribunal d arrondissement de Lausanne");
+  ASSERT_NO_FATAL_FAILURE(ExpectConvictionRefusedAsExpunged(
+      again, other,
+      {"conviction.court_id", "conviction.foreign_court", "conviction.foreign_country",
+       "conviction.case_number"}));
 }
 
 }  // namespace

@@ -1186,4 +1186,31 @@ TEST_F(ImportCliTest, RecordGetPrintsLabelledFieldsForPeople) {
 }
 
 }  // namespace
+// An import row whose names would file more name tokens than a record may is refused as the
+// same row of a create is, naming person.aliases; the other rows are entered.
+TEST_F(ImportRpcTest, ARowOfNamesOfTooManyWordsIsRefusedNamingTheAliases) {
+  v1::ImportRecordsRequest req;
+  v1::ImportRow* good = req.add_rows();
+  good->set_line(1);
+  *good->mutable_record() = ExampleRecord();
+  v1::ImportRow* bad = req.add_rows();
+  bad->set_line(2);
+  *bad->mutable_record() = ExampleRecord();
+  bad->mutable_record()->mutable_person()->set_personal_number("4000000002");
+  for (int i = 0; i < 10; ++i) {
+    const std::string letter(1, static_cast<char>('a' + i));
+    bad->mutable_record()->mutable_person()->add_aliases(
+        absl::StrCat("K", letter, "ar K", letter, "br K", letter, "cr"));
+  }
+  v1::ImportRecordsResponse resp;
+  ASSERT_TRUE(Import(req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 2);
+  EXPECT_EQ(resp.results(0).outcome(), Outcome::OUTCOME_CREATED) << resp.results(0).error();
+  EXPECT_EQ(resp.results(1).outcome(), Outcome::OUTCOME_INVALID);
+  EXPECT_THAT(resp.results(1).error(),
+              HasSubstr("person.aliases: too many name words across the aliases"));
+  EXPECT_THAT(resp.results(1).error(), Not(HasSubstr("Kabr")));
+  EXPECT_TRUE(FindByPersonalNumber("4000000002").empty());
+}
+
 }  // namespace registry::testing

@@ -100,6 +100,16 @@ bool AnyEndsWith(const std::vector<std::string>& paths, absl::string_view suffix
 
 
 
+// Ten aliases of three words: names that file more name tokens than a record may
+// (storage::RecordStore::kMaxNameTokensOfARecord).
+void SetTooManyNameWords(v1::Person* person) {
+  person->clear_aliases();
+  for (int i = 0; i < 10; ++i) {
+    const std::string letter(1, static_cast<char>('a' + i));
+    person->add_aliases(absl::StrCat("K", letter, "ar K", letter, "br K", letter, "cr"));
+  }
+}
+
 class RecordServiceTest : public testing::RecordServiceFixture {
  protected:
   // ExampleRecord as a fine of the person with `personal_number`, judged and final on the dates
@@ -1608,4 +1618,34 @@ TEST_F(RecordServiceTest, Figures) {
 }
 
 }  // namespace
+// Names that would file more name tokens than the vetting check is levelled to read (a head of
+// many long aliases told a record from none by its read time) are refused on a create and on an
+// amendment of the aliases, naming person.aliases, never a name; nothing is stored.
+TEST_F(RecordServiceTest, NamesOfTooManyWordsAreRefusedOnCreateAndAmendNamingTheAliases) {
+  v1::CreateRecordRequest record = testing::ExampleRecord();
+  SetTooManyNameWords(record.mutable_person());
+  std::string id;
+  grpc::Status s = Create(record, &id);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(),
+                               "person.aliases: too many name words across the aliases"))
+      << s.error_message();
+  EXPECT_FALSE(absl::StrContains(s.error_message(), "Kabr")) << s.error_message();
+  const std::string stored = CreateOrFail(testing::ExampleRecord());
+  v1::AmendRecordRequest amend;
+  amend.set_record_id(stored);
+  *amend.mutable_person() = record.person();
+  amend.mutable_update_mask()->add_paths("person.aliases");
+  amend.set_reason("aliases added");
+  v1::AmendRecordResponse resp;
+  s = Amend(amend, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(),
+                               "person.aliases: too many name words across the aliases"))
+      << s.error_message();
+  // Fewer aliases are taken.
+  amend.mutable_person()->mutable_aliases()->DeleteSubrange(3, 7);
+  EXPECT_TRUE(Amend(amend, &resp).ok());
+}
+
 }  // namespace registry::testing

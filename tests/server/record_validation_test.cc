@@ -906,9 +906,10 @@ TEST_F(ValidationTest, EveryBadFieldIsNamedInOneAnswerInFieldOrder) {
 }
 
 TEST_F(ValidationTest, ARuleThatComparesWithAWrongDateIsLeftOut) {
-  // No birth date, or one in the future: the age rules cannot be judged; the birth date is the
-  // one problem.
-  for (const char* birth : {"", "2090-01-01"}) {
+  // No birth date: the age rules cannot be judged; the birth date is the one problem. (One in
+  // the future has the judgment before it named too:
+  // AFutureBirthDateStillHasAJudgmentBeforeItNamed.)
+  for (const char* birth : {""}) {
     person_.set_birth_date(birth);
     ExpectInvalid(Validate(), "person.birth_date", "");
     EXPECT_FALSE(absl::StrContains(Validate().message(), ";")) << Validate();
@@ -2304,6 +2305,105 @@ TEST(PersonalNumberRuleTest, SaysTheFormat) {
             "does not match the personal number format (the pattern [A-Z][0-9]{9})");
   EXPECT_EQ(PersonalNumberRule("[0-9]{0}"),
             "does not match the personal number format (the pattern [0-9]{0})");
+}
+
+// A birth date typed in the future (2030 for 1980) was named alone: "must be before today", the
+// judgment of 2010 taken, and the clerk who corrected the birth date was refused again for the
+// judgment before the 14th birthday. A judgment up to today is before such a birth whatever the
+// birth date's own fault: both dates are named in one answer, the birth date once; a final date
+// before the judgment is named too. An amendment of the birth date alone is told of it alone.
+TEST_F(ValidationTest, AFutureBirthDateStillHasAJudgmentBeforeItNamed) {
+  conviction_.clear_bans();
+  conviction_.clear_release_date();
+  constexpr absl::string_view kBirth = "person.birth_date: must be before today";
+  constexpr absl::string_view kJudgment =
+      "conviction.judgment_date: must be on or after the person's 14th birthday and not in the "
+      "future";
+  constexpr absl::string_view kFinal =
+      "conviction.final_date: must be on or after the judgment date and not in the future";
+  for (const char* birth : {"2030-01-01", "2025-06-01"}) {  // the future, and today
+    SCOPED_TRACE(birth);
+    person_.set_birth_date(birth);
+    conviction_.set_judgment_date("2024-03-01");
+    conviction_.set_final_date("2024-05-15");
+    EXPECT_EQ(Validate().message(), absl::StrCat(kBirth, "; ", kJudgment));
+    EXPECT_EQ(validator_->ValidateRecord(person_, conviction_, {"person.surname"}).message(),
+              absl::StrCat(kBirth, "; ", kJudgment));
+    // The birth date amended alone: the judgment date it left was right before.
+    EXPECT_EQ(validator_->ValidateRecord(person_, conviction_, {"person.birth_date"}).message(),
+              kBirth);
+    // A final date before the judgment date: named as well, the judgment date still once.
+    conviction_.set_final_date("2024-02-01");
+    EXPECT_EQ(Validate().message(), absl::StrCat(kBirth, "; ", kJudgment, "; ", kFinal));
+    EXPECT_FALSE(absl::StrContains(Validate().message(), birth)) << Validate();
+  }
+  // Judged 2010-05-05 by a Basic Court (which judges from 2013), final 2010-05-01: every date is
+  // named, and the judgment is still held to the court and the law as typed.
+  person_.set_birth_date("2030-01-01");
+  conviction_.set_judgment_date("2010-05-05");
+  conviction_.set_final_date("2010-05-01");
+  const std::string message(Validate().message());
+  EXPECT_TRUE(absl::StartsWith(message, absl::StrCat(kBirth, "; ", kJudgment, "; ", kFinal)))
+      << message;
+  EXPECT_TRUE(absl::StrContains(message, "conviction.court_id: did not judge yet")) << message;
+  // A birth date that is no date is named alone: no judgment is compared with it.
+  person_.set_birth_date("2030-02-30");
+  conviction_.set_judgment_date("2024-03-01");
+  conviction_.set_final_date("2024-05-15");
+  ExpectInvalid(Validate(), "person.birth_date", "");
+  EXPECT_FALSE(absl::StrContains(Validate().message(), ";")) << Validate();
+}
+
+// Names that file exactly storage::RecordStore::kMaxNameTokensOfARecord name tokens: a surname,
+// a given name of six words, three aliases of three words and four of two
+// (tests/storage/vetting_work_test.cc counts them).
+void SetNamesAtTheBound(Person* person) {
+  person->set_surname("Hoxha");
+  person->set_given_name("Ali Arben Besim Drin Edon Fatos");
+  person->clear_aliases();
+  for (int i = 0; i < 7; ++i) {
+    std::vector<std::string> words;
+    for (int w = 0; w < (i < 3 ? 3 : 2); ++w) {
+      words.push_back(absl::StrCat("K", std::string(1, static_cast<char>('a' + i)),
+                                   std::string(1, static_cast<char>('a' + w)), "r"));
+    }
+    person->add_aliases(absl::StrJoin(words, " "));
+  }
+}
+
+// A record's names, aliases with them, file at most kMaxNameTokensOfARecord tokens for the
+// vetting check to compare: one that would file more (ten aliases of six words filed twenty
+// times as many, whose head a check took milliseconds to read, telling the record from none) is
+// refused naming person.aliases and what to do, on a new record and on an amendment of the
+// names; one exactly at the bound is taken.
+TEST_F(ValidationTest, NamesFilingMoreTokensThanTheBoundAreRefusedNamingTheAliases) {
+  SetNamesAtTheBound(&person_);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  EXPECT_TRUE(validator_->ValidateRecord(person_, conviction_, {"person.aliases"}).ok());
+  // One word more, past the sixth of the given name: one token more.
+  person_.set_given_name(absl::StrCat(person_.given_name(), " S"));
+  const std::string rule =
+      "person.aliases: too many name words across the aliases: drop an alias, or words of the "
+      "aliases or of the name";
+  EXPECT_EQ(Validate().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(Validate().message()), rule);
+  for (const std::vector<std::string>& amended : std::vector<std::vector<std::string>>{
+           {"person"}, {"person.surname"}, {"person.given_name"}, {"person.aliases"}}) {
+    EXPECT_EQ(std::string(validator_->ValidateRecord(person_, conviction_, amended).message()),
+              rule)
+        << amended[0];
+  }
+  // Ten aliases of six words: refused, never naming a name.
+  person_.clear_aliases();
+  for (int i = 0; i < 10; ++i) {
+    person_.add_aliases(absl::StrCat("Kerqeli", std::string(1, static_cast<char>('a' + i)),
+                                     " Gashi Berisha Hoti Morina Xhafa"));
+  }
+  EXPECT_EQ(std::string(Validate().message()), rule);
+  // A record stored before the rule is kept: an amendment that leaves its names as they were is
+  // not refused for them.
+  EXPECT_TRUE(validator_->ValidateRecord(person_, conviction_, {"conviction.case_number"}).ok());
+  EXPECT_TRUE(validator_->ValidateRecord(person_, conviction_, {"person.birth_place"}).ok());
 }
 
 }  // namespace

@@ -1063,8 +1063,10 @@ TEST(CanonicalCaseNumberTest, SpellingsOfOneCaseNumberAgreeAndOtherNumbersDoNot)
     EXPECT_EQ(canonical(same), "p5/2020") << same;
   }
   EXPECT_EQ(canonical("nr. 5/2020"), "5/2020");
-  // Elsewhere it stays: joined to another word, after the first number, or another word.
-  for (const char* other : {"Pnr 5/2020", "P 5 nr 6/2020", "P nrr 5/2020", "P nor. 5/2020"}) {
+  // Elsewhere it stays: joined to another word (but "nr" in lower case onto capitals, "Pnr
+  // 5/2020"), after the first number, or another word.
+  EXPECT_EQ(canonical("Pnr 5/2020"), "p5/2020");
+  for (const char* other : {"pnr 5/2020", "P 5 nr 6/2020", "P nrr 5/2020", "P nor. 5/2020"}) {
     EXPECT_NE(canonical(other), "p5/2020") << other;
     EXPECT_NE(canonical(other), "p56/2020") << other;
   }
@@ -3083,11 +3085,11 @@ TEST(CanonicalCaseNumberTest, ANumberWordIsDroppedWhereverItStandsAndARegisterLe
   EXPECT_EQ(canonical("K br. 77/2025"), "k77/2025");
   EXPECT_EQ(canonical("AC no. 77/2025"), "ac77/2025");
   EXPECT_EQ(canonical("C num\xc3\xabr 77/2025"), "c77/2025");
-  // A lone n is a number word only in lower case, after the register's letters and a space,
-  // and before the number: an N may be a register's letter (PN, N).
+  // A lone n is a number word only in lower case, after the register's letters and a space or
+  // a full stop, and before the number: an N may be a register's letter (PN, N).
   EXPECT_EQ(canonical("P n 77/2025"), "p77/2025");
-  for (const char* register_n : {"PN 77/2025", "P.N. 77/2025", "P N. 77/2025", "P.n. 77/2025",
-                                 "Pn. 77/2025"}) {
+  EXPECT_EQ(canonical("P.n. 77/2025"), "p77/2025");
+  for (const char* register_n : {"PN 77/2025", "P.N. 77/2025", "P N. 77/2025", "Pn. 77/2025"}) {
     EXPECT_EQ(canonical(register_n), "pn77/2025") << register_n;
   }
   for (const char* register_n : {"N 77/2025", "N. 77/2025", "n. 77/2025"}) {
@@ -3095,7 +3097,7 @@ TEST(CanonicalCaseNumberTest, ANumberWordIsDroppedWhereverItStandsAndARegisterLe
   }
   EXPECT_EQ(canonical("P 77 n. 2025"), "p77n2025");
   // A word that only holds one is another word; a number word between two numbers parts them.
-  for (const char* other : {"Pnr 77/2025", "P nrx 77/2025", "Pbroj 77/2025", "P nor 77/2025",
+  for (const char* other : {"PNR 77/2025", "P nrx 77/2025", "Pbroj 77/2025", "P nor 77/2025",
                             "P 77/2025 K", "P 77nr/2025", "NOP 77/2025"}) {
     EXPECT_NE(canonical(other), "p77/2025") << other;
   }
@@ -3408,17 +3410,22 @@ TEST(CanonicalCaseNumberTest, LettersWithADiacriticTheirDigraphsAndMoreWordsAreO
   EXPECT_EQ(canonical("Pn 15/2022"), "pn15/2022");
   EXPECT_EQ(canonical("P N 15/2022"), "pn15/2022");
   EXPECT_EQ(canonical("PNR 15/2022"), "pnr15/2022");
-  EXPECT_EQ(canonical("Pnr 15/2022"), "pnr15/2022");
-  // An l is 1 (step 7) where it can be another number: with no full stop, after a slash, with
-  // more after it, after a number that is no year or with no number before the year.
-  for (const char* one : {"P 15/2022 l", "P 15/2022/l.", "P 15/2022 l. 3"}) {
+  EXPECT_EQ(canonical("pnr 15/2022"), "pnr15/2022");
+  // "nr" in lower case written onto capitals is the number word (step 5).
+  EXPECT_EQ(canonical("Pnr 15/2022"), "p15/2022");
+  // An l is 1 (step 7) where it can be another number: after a slash, with more after it, after
+  // a number that is no year or with no number before the year.
+  for (const char* one : {"P 15/2022/l.", "P 15/2022 l. 3"}) {
     EXPECT_EQ(canonical(one).substr(0, 10), "p15/2022/1") << one;
   }
   EXPECT_EQ(canonical("P 15/123 l."), "p15/123/1");
   EXPECT_EQ(canonical("P 2022 l."), "p2022/1");
   EXPECT_EQ(canonical("15/2022 l."), "15/2022/1");
   EXPECT_EQ(canonical("P 15/2022 I."), "p15/2022/1");
-  EXPECT_EQ(canonical("P 15/2022 e"), "p15/2022e");
+  EXPECT_EQ(canonical("P 15/2022 i"), "p15/2022/1");
+  // An l standing last after the year, and a connecting word, are no part of it (step 9).
+  EXPECT_EQ(canonical("P 15/2022 l"), "p15/2022");
+  EXPECT_EQ(canonical("P 15/2022 e"), "p15/2022");
   EXPECT_EQ(canonical("P 5/2020 K"), "p5/2020k");
   EXPECT_EQ(canonical("15/2022 r."), "r15/2022");
   EXPECT_EQ(canonical("P i 15/2022"), "p1/15/2022");
@@ -3683,6 +3690,160 @@ TEST_F(RecordStoreTest, ACourtAbroadFiledBeforeItsNameVariantsFoldedIsStillFound
   EXPECT_EQ(Create(person, Abroad("LANDESGERICHT FUER STRAFSACHEN WIEN", "AT", "12 Hv 34/20"))
                 .status(),
             ErasedConvictionError());
+}
+
+// What may follow a judgment's number and year (a date, connecting words and prepositions, the
+// year again) made another case number: "P 15/2021 e vitit", "P 15/2021 od 10.05.2021" or "P nr.
+// 15 viti 2021" came back after "P 15/2021" was expunged. So did "P.n. 15/2021" and "Pnr15/2021"
+// (n and nr for "number") and "P 15/2021 l".
+TEST(CanonicalCaseNumberTest, WhatFollowsAJudgmentsYearIsNoPartOfItsCaseNumber) {
+  const auto canonical = [](absl::string_view s) { return CanonicalCaseNumber(s).value_or(""); };
+  const std::string p = canonical("P 15/2021");
+  ASSERT_EQ(p, "p15/2021");
+  for (const char* same : {
+           "P.nr.15/2021 dt.10.05.2021", "P nr. 15/2021 i dat\xc3\xabs 10.05.2021",
+           "P. br. 15/2021 od 10.05.2021", "P 15/2021 e vitit", "P 15/2021 od",
+           "P 15/2021 iz 2021", "P nr. 15 viti 2021", "P nr. 15 i 2021", "P 15 od 2021",
+           "P 15/2021 godine", "\xd0\x9f \xd0\xb1\xd1\x80. 15/2021 \xd0\xb3.",  // П бр. ... г.
+           "\xd0\x9f 15/2021 \xd0\xbe\xd0\xb4 10.05.2021",                       // П ... од ...
+           "P 15/2021 od 10.05.2021 godine", "P 15/2021 dt. 2021-05-10", "P 15/2021 of 10/5/21",
+           "P 15/2021 e vitit 2021", "P 15/2021 e", "P 15/2021 l",
+           "P 15/2021 v.", "P.n. 15/2021", "P.n.15/2021", "P. n. 15/2021", "P n 15/2021",
+           "Pnr15/2021", "Pnr 15/2021", "Pbr. 15/2021"}) {
+    EXPECT_EQ(canonical(same), p) << same;
+  }
+  EXPECT_EQ(canonical("P 15/21 e vitit 2021"), "p15/21");
+  EXPECT_EQ(canonical("PKR 15/2021 viti 2021"), canonical("PKR 15/2021"));
+  EXPECT_EQ(canonical("K\xc5\xbdnr 5/2020"), canonical("K\xc5\xbd 5/2020"));  // KŽnr
+  // Genuinely other numbers stay other: another register, a letter after the year with no full
+  // stop, a part after a slash, an I (a Roman numeral), a date with no word before it, another
+  // year, a capital N after a full stop (a register's letter), a register "PNR" or "pnr".
+  for (const char* other :
+       {"PV 15/2021", "P 15/2021 K", "P 15/2021/3", "P 15/2021 I.", "P 15/2021 i",
+        "P 15/2021 10.05.2021", "P 15/2021 iz 2022", "P 15/2021 od 2022", "P.N. 15/2021",
+        "PNR 15/2021", "pnr 15/2021", "P 15/2020", "P 15/1921", "P 15/2021/l.",
+        "P 15 od 2021 K", "P 1/15/2021"}) {
+    EXPECT_NE(canonical(other), p) << other;
+  }
+  // The form before kept each of them.
+  const auto before = [](absl::string_view s) {
+    return CanonicalCaseNumber(s, CaseNumberForm::kBeforeCitationTail).value_or("");
+  };
+  EXPECT_EQ(before("P 15/2021 e vitit"), "p15/2021e");
+  EXPECT_EQ(before("P 15/2021 od"), "p15/2021od");
+  EXPECT_EQ(before("Pnr15/2021"), "pnr15/2021");
+  EXPECT_EQ(before("P.n. 15/2021"), "pn15/2021");
+  EXPECT_EQ(before("P 15/2021 l"), "p15/2021/1");
+  EXPECT_EQ(before("P 15/2021 godine"), "p15/2021");
+}
+
+// "P 15/2021 e vitit", "P 15/2021 od 10.05.2021", "P nr. 15 viti 2021", "P.n. 15/2021" and
+// their like were entered as a second record of a live "P 15/2021", and again after it was
+// expunged.
+TEST_F(RecordStoreTest, AJudgmentsDateOrConnectingWordsAfterItsYearAreTheSameConviction) {
+  const Person person = MakePerson("Hoxha", "Mimoza", "1979-04-05", "1000000135");
+  const std::vector<const char*> p = {
+      "P.nr.15/2021 dt.10.05.2021", "P nr. 15/2021 i dat\xc3\xabs 10.05.2021",
+      "P. br. 15/2021 od 10.05.2021", "P 15/2021 e vitit", "P 15/2021 od", "P 15/2021 iz 2021",
+      "P nr. 15 viti 2021", "P nr. 15 i 2021", "P 15 od 2021", "P 15/21 e vitit",
+      "P.n. 15/2021", "P. n. 15/2021", "Pnr15/2021", "P 15/2021 l"};
+  ASSERT_NO_FATAL_FAILURE(ExpectOneConviction(person, "P 15/2021", p, p));
+  const std::vector<const char*> pkr = {"PKR 15/2021 viti 2021", "PKR 15 od 2021"};
+  ASSERT_NO_FATAL_FAILURE(ExpectOneConviction(person, "PKR 15/2021", pkr, pkr));
+  // Other numbers are other cases.
+  for (const char* other : {"PV 15/2021", "P 15/2021 K", "P 15/2021/3", "P 15/2021 iz 2022"}) {
+    EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", other)).ok()) << other;
+  }
+}
+
+// A conviction stored, or erased, while what follows a judgment's year was kept ("P 16/2021 e
+// vitit" as "p16/2021e", "Pnr 18/2021" as "pnr18/2021", "P 19/2021 od 10.05.2021" with its
+// date) is under that form's token: still found, in the spelling it was filed under and in the
+// case number alone.
+TEST_F(RecordStoreTest, AConvictionFiledBeforeWhatFollowsItsYearWasDroppedIsStillFound) {
+  const Person person = MakePerson("Hoxha", "Mimoza", "1979-04-05", "1000000136");
+  ASSERT_NO_FATAL_FAILURE(ExpectErasedUnderEarlierForm(
+      person, "p16/2021e", {"P 16/2021 e vitit", "P 16/2021 e", "P 16/2021", "P 16/21"},
+      "P 17/2021"));
+  ASSERT_NO_FATAL_FAILURE(ExpectErasedUnderEarlierForm(
+      person, "pnr18/2021", {"Pnr 18/2021", "P 18/2021", "P nr. 18/2021"}, "PN 18/2021"));
+  ASSERT_NO_FATAL_FAILURE(ExpectErasedUnderEarlierForm(
+      person, "p20/2021od", {"P 20/2021 od", "P 20/2021"}, "P 21/2021"));
+  ASSERT_NO_FATAL_FAILURE(ExpectLiveUnderEarlierForm(
+      person, "P 19/2021 od 10.05.2021", CaseNumberForm::kBeforeCitationTail,
+      "p19/2021od10/5/2021", {"P 19/2021 od 10.05.2021"}, {"P 19/2021 od 10.05.2021"}));
+}
+
+// A court abroad whose name has an apostrophe was another court when the apostrophe was typed
+// as a space or a hyphen, or left out ("Tribunal d arrondissement de Lausanne"), and one whose
+// name has a letter with a diacritic was another court when a digraph was written for it
+// ("Vishi sud" for "Viši sud"): the conviction came back after it was expunged.
+TEST_F(RecordStoreTest, ACourtAbroadsNameWithAnApostropheOrADigraphIsOneCourt) {
+  const Person person = MakePerson("Gashi", "Luan", "1975-01-01", "4200000073");
+  struct Court {
+    const char* entered;
+    const char* country;
+    std::vector<const char*> spellings;
+  };
+  const std::vector<Court> courts = {
+      {"Tribunal d'arrondissement de Lausanne", "CH",
+       {"Tribunal d arrondissement de Lausanne", "Tribunal d-arrondissement de Lausanne",
+        "Tribunal d\xe2\x80\x99" "arrondissement de Lausanne"}},
+      {"Tribunal judiciaire de l'Aude", "FR", {"Tribunal judiciaire de l Aude"}},
+      {"Tribunale dell'Aquila", "IT", {"Tribunale dell Aquila", "Tribunale dell-Aquila"}},
+      {"Vi\xc5\xa1i sud u Podgorici", "ME", {"Vishi sud u Podgorici", "Visi sud u Podgorici"}},
+      {"Vi\xc5\xa1i sud u Beogradu", "RS",
+       {"Vishi sud u Beogradu", "\xd0\x92\xd0\xb8\xd1\x88\xd0\xb8 \xd1\x81\xd1\x83\xd0\xb4 "
+        "\xd1\x83 \xd0\x91\xd0\xb5\xd0\xbe\xd0\xb3\xd1\x80\xd0\xb0\xd0\xb4\xd1\x83"}},  // Виши
+  };
+  std::vector<std::string> ids;
+  for (const Court& court : courts) {
+    ids.push_back(CreateOrFail(person, Abroad(court.entered, court.country, "K 5/21")));
+    for (const char* spelling : court.spellings) {
+      EXPECT_EQ(Create(person, Abroad(spelling, court.country, "K 5/21")).status().code(),
+                absl::StatusCode::kAlreadyExists)
+          << spelling;
+    }
+  }
+  for (const std::string& id : ids) ASSERT_NO_FATAL_FAILURE(Expunge(id));
+  for (const Court& court : courts) {
+    for (const char* spelling : court.spellings) {
+      EXPECT_EQ(Create(person, Abroad(spelling, court.country, "K 5/21")).status(),
+                ErasedConvictionError())
+          << spelling;
+    }
+  }
+  // An elided article is not written out, and "sj" is no digraph: other names.
+  EXPECT_TRUE(Create(person, Abroad("Tribunale de L'Aquila", "IT", "K 5/21")).ok());
+  EXPECT_TRUE(Create(person, Abroad("Visji sud u Beogradu", "RS", "K 5/21")).ok());
+}
+
+// A conviction abroad stored, or erased, while an apostrophe was part of its word and digraphs
+// were kept, its name's variants folded ("tribunal darrondissement de lausanne 2", "vishi sud u
+// podgorici 2") is under that form of its court's name: still found when the name is typed so.
+TEST_F(RecordStoreTest, ACourtAbroadFiledBeforeApostrophesPartedWordsIsStillFound) {
+  const Person person = MakePerson("Gashi", "Luan", "1975-01-01", "4200000074");
+  absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
+      crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
+  ASSERT_TRUE(indexer.ok()) << indexer.status();
+  absl::StatusOr<std::string> canonical = CanonicalCaseNumber("K 6/21");
+  ASSERT_TRUE(canonical.ok());
+  for (const auto& [court, country, filed_as] :
+       std::vector<std::array<const char*, 3>>{
+           {"Tribunal d'arrondissement de Lausanne II", "CH",
+            "tribunal darrondissement de lausanne 2"},
+           {"Vishi sud u Podgorici II", "ME", "vishi sud u podgorici 2"}}) {
+    SCOPED_TRACE(court);
+    const std::string id = CreateOrFail(person, Abroad(court, country, "K 6/21"));
+    absl::StatusOr<std::string> earlier = (*indexer)->Token(absl::StrCat(
+        "foreign|", country, "|", filed_as, "|", *canonical, "|", person.personal_number()));
+    ASSERT_TRUE(earlier.ok());
+    RefileUnderDedupToken(id, *earlier);
+    EXPECT_EQ(Create(person, Abroad(court, country, "K 6/21")).status().code(),
+              absl::StatusCode::kAlreadyExists);
+    ASSERT_NO_FATAL_FAILURE(Expunge(id));
+    EXPECT_EQ(Create(person, Abroad(court, country, "K 6/21")).status(), ErasedConvictionError());
+  }
 }
 
 }  // namespace

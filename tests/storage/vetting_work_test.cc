@@ -60,13 +60,8 @@ class VettingWorkTest : public testing::RecordStoreFixture {
 
   // A spent record of `person` (visible to employers until 2020), committed; its id.
   std::string CreateSpent(const Person& person, absl::string_view case_number) {
-    VersionMeta meta;
-    meta.actor = "spiffe://registry.kjc.test/clerk/test-clerk";
-    meta.now = "2026-01-02T03:04:05Z";
-    meta.today = "2026-01-02";
+    VersionMeta meta = testing::ClerkMeta("2020-05-15");
     meta.own.final_date = "2014-05-15";
-    meta.own.employer_visible_until = "2020-05-15";
-    meta.own.delete_after = "2054-05-15";
     return CommitNew(person, MakeConviction(case_number), meta);
   }
 
@@ -75,6 +70,13 @@ class VettingWorkTest : public testing::RecordStoreFixture {
     absl::StatusOr<CandidateTokens> tokens = store_->TokensForCandidate(pn, surname, given, born);
     EXPECT_TRUE(tokens.ok()) << tokens.status();
     return tokens.value_or(CandidateTokens());
+  }
+
+  // The tokens of a candidate of six and six words (every surname word but two with a "Đ"),
+  // under a personal number no record has, born on `born`.
+  CandidateTokens LongCandidate(absl::string_view born) {
+    return Tokens("5000000001", "Hoti Morina Xhafa Đaa Đbb Đcc", "Ali Arben Đdd Đee Đff Đgg",
+                  born);
   }
 
   // The median time of `n` lookups of `candidate`, each checked to find `found` records.
@@ -111,8 +113,7 @@ TEST_F(VettingWorkTest, ComparisonWorkIsTheSameForOneAliasTwoLongAliasesAndNone)
   ASSERT_FALSE(CreateSpent(ten, "P 82/2014").empty());
   const auto work = [&](absl::string_view born, size_t found, uint64_t* comparisons,
                         uint64_t* heads) {
-    const CandidateTokens candidate = Tokens("5000000001", "Hoti Morina Xhafa Đaa Đbb Đcc",
-                                             "Ali Arben Đdd Đee Đff Đgg", born);
+    const CandidateTokens candidate = LongCandidate(born);
     const uint64_t compared = store_->VettingNameComparisons();
     const uint64_t read = store_->VettingHeadsRead();
     absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(candidate);
@@ -145,10 +146,8 @@ TEST_F(VettingWorkTest, PlannedReadsDependOnTheNameAloneNotOnWhatIsFound) {
   Person ten = MakePerson("Hoxha Berisha", "Ali Arben", "1971-07-07", "1000000080");
   AddLongAliases(&ten, 10);
   ASSERT_FALSE(CreateSpent(ten, "P 80/2014").empty());
-  const CandidateTokens found = Tokens("5000000001", "Hoti Morina Xhafa Đaa Đbb Đcc",
-                                       "Ali Arben Đdd Đee Đff Đgg", "1971-07-07");
-  const CandidateTokens nothing = Tokens("5000000001", "Hoti Morina Xhafa Đaa Đbb Đcc",
-                                         "Ali Arben Đdd Đee Đff Đgg", "1971-07-08");
+  const CandidateTokens found = LongCandidate("1971-07-07");
+  const CandidateTokens nothing = LongCandidate("1971-07-08");
   const CandidateTokens short_name = Tokens("5000000001", "Hoti", "Ali", "1971-07-07");
   EXPECT_EQ(found.planned_reads, nothing.planned_reads);
   EXPECT_GT(found.planned_reads, 10 * short_name.planned_reads);
@@ -176,12 +175,8 @@ TEST_F(VettingWorkTest, DISABLED_LookupTimesOfALongNameAgainstARecordOfTenLongAl
                            absl::StrCat("20000", 10000 + i)),
                 absl::StrCat("P ", 100 + i, "/2014"));
   }
-  const CandidateTokens match =
-      Tokens("5000000001", "Hoti Morina Xhafa Đaa Đbb Đcc", "Ali Arben Đdd Đee Đff Đgg",
-             "1971-07-07");
-  const CandidateTokens none =
-      Tokens("5000000001", "Hoti Morina Xhafa Đaa Đbb Đcc", "Ali Arben Đdd Đee Đff Đgg",
-             "1971-07-08");
+  const CandidateTokens match = LongCandidate("1971-07-07");
+  const CandidateTokens none = LongCandidate("1971-07-08");
   const int n = 60;
   MedianLookup(match, 1, 5);
   const absl::Duration m = MedianLookup(match, 1, n);
@@ -205,12 +200,8 @@ TEST_F(VettingWorkTest, DISABLED_LookupTimesOfALongNameAgainstARecordOfTenLongAl
     plain.add_aliases(absl::StrJoin(words, " "));
   }
   ASSERT_FALSE(CreateSpent(plain, "P 82/2014").empty());
-  const CandidateTokens plain_match =
-      Tokens("5000000001", "Hoti Morina Xhafa Đaa Đbb Đcc", "Ali Arben Đdd Đee Đff Đgg",
-             "1972-08-08");
-  const CandidateTokens plain_none =
-      Tokens("5000000001", "Hoti Morina Xhafa Đaa Đbb Đcc", "Ali Arben Đdd Đee Đff Đgg",
-             "1972-08-09");
+  const CandidateTokens plain_match = LongCandidate("1972-08-08");
+  const CandidateTokens plain_none = LongCandidate("1972-08-09");
   std::printf("6+6 words vs 10 aliases of 6 words without a Đ: found %s, nothing %s\n",
               absl::FormatDuration(MedianLookup(plain_match, 1, n)).c_str(),
               absl::FormatDuration(MedianLookup(plain_none, 0, n)).c_str());
@@ -230,6 +221,79 @@ TEST_F(VettingWorkTest, DISABLED_LookupTimesOfALongNameAgainstARecordOfTenLongAl
     std::printf("%s / %s: %zu planned reads, lookup %s, %.2f us a read\n", surname, given,
                 t.planned_reads, absl::FormatDuration(d).c_str(),
                 absl::ToDoubleMicroseconds(d) / static_cast<double>(t.planned_reads));
+  }
+}
+
+// Names that file exactly RecordStore::kMaxNameTokensOfARecord tokens, the most a record is
+// entered with (server/record_validation.cc refuses more): a surname, a given name of six words,
+// three aliases of three words and four of two.
+Person AtTheBound(absl::string_view born, absl::string_view personal_number) {
+  Person person = MakePerson("Hoxha", "Ali Arben Besim Drin Edon Fatos", born, personal_number);
+  for (int i = 0; i < 7; ++i) {
+    std::vector<std::string> words;
+    for (int w = 0; w < (i < 3 ? 3 : 2); ++w) {
+      words.push_back(absl::StrCat("K", std::string(1, static_cast<char>('a' + i)),
+                                   std::string(1, static_cast<char>('a' + w)), "r"));
+    }
+    person.add_aliases(absl::StrJoin(words, " "));
+  }
+  return person;
+}
+
+// A record at the bound, found by two words of its name under a false number, costs a check the
+// comparisons none does: the level covers every record the registry enters now. The count is
+// the store's own (VettingNameTokenCount), the one the validator holds records to.
+TEST_F(VettingWorkTest, ARecordAtTheBoundCostsTheComparisonsOfNone) {
+  const Person person = AtTheBound("1971-07-07", "1000000081");
+  absl::StatusOr<size_t> filed = RecordStore::VettingNameTokenCount(*normalizer_, person);
+  ASSERT_TRUE(filed.ok()) << filed.status();
+  EXPECT_EQ(*filed, RecordStore::kMaxNameTokensOfARecord);
+  ASSERT_FALSE(CreateSpent(person, "P 81/2014").empty());
+  const auto comparisons = [&](absl::string_view born, size_t found) -> uint64_t {
+    const CandidateTokens candidate = Tokens("5000000001", "Hoxha", "Ali", born);
+    const uint64_t before = store_->VettingNameComparisons();
+    absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(candidate);
+    EXPECT_TRUE(facts.ok()) << facts.status();
+    EXPECT_EQ(facts.ok() ? facts->size() : 0, found) << born;
+    return store_->VettingNameComparisons() - before;
+  };
+  const uint64_t at_the_bound = comparisons("1971-07-07", 1);
+  const uint64_t none = comparisons("1971-07-08", 0);
+  EXPECT_EQ(at_the_bound, RecordStore::kVettingNameComparisons * RecordStore::kVettingWorkFloor);
+  EXPECT_EQ(none, at_the_bound);
+  // One word more (past the sixth of the given name: a given-name word alone) is one more.
+  Person over = person;
+  over.set_given_name(absl::StrCat(person.given_name(), " S"));
+  filed = RecordStore::VettingNameTokenCount(*normalizer_, over);
+  ASSERT_TRUE(filed.ok()) << filed.status();
+  EXPECT_EQ(*filed, RecordStore::kMaxNameTokensOfARecord + 1);
+}
+
+// Not a test: the medians of a lookup of "Hoxha", "Ali" under a false number that finds
+// nothing, a record at the bound, and a typical record (one alias of one word), for
+// docs/security.md ("Work per vetting check").
+// ctest --test-dir build -R VettingWorkTest.DISABLED --also-run-disabled-tests -V
+TEST_F(VettingWorkTest, DISABLED_LookupTimesOfNoneARecordAtTheBoundAndATypicalOne) {
+  ASSERT_FALSE(CreateSpent(AtTheBound("1971-07-07", "1000000081"), "P 81/2014").empty());
+  Person typical = MakePerson("Hoxha", "Ali", "1972-08-08", "1000000082");
+  typical.add_aliases("Kelmendi");
+  ASSERT_FALSE(CreateSpent(typical, "P 82/2014").empty());
+  for (int i = 0; i < 200; ++i) {
+    CreateSpent(MakePerson("Gashi", absl::StrCat("Filan", std::string(1, 'a' + i % 26)),
+                           absl::StrCat("19", 50 + i % 40, "-01-0", 1 + i % 9),
+                           absl::StrCat("20000", 10000 + i)),
+                absl::StrCat("P ", 100 + i, "/2014"));
+  }
+  const int n = 400;
+  const CandidateTokens bound = Tokens("5000000001", "Hoxha", "Ali", "1971-07-07");
+  const CandidateTokens usual = Tokens("5000000001", "Hoxha", "Ali", "1972-08-08");
+  const CandidateTokens none = Tokens("5000000001", "Hoxha", "Ali", "1973-09-09");
+  MedianLookup(bound, 1, 20);
+  for (int round = 0; round < 2; ++round) {
+    std::printf("none %s, at the bound %s, typical %s (medians of %d)\n",
+                absl::FormatDuration(MedianLookup(none, 0, n)).c_str(),
+                absl::FormatDuration(MedianLookup(bound, 1, n)).c_str(),
+                absl::FormatDuration(MedianLookup(usual, 1, n)).c_str(), n);
   }
 }
 
