@@ -35,6 +35,20 @@ bool RateLimiter::Take(Bucket& b, absl::Time now, absl::Duration period, uint32_
   return true;
 }
 
+void RateLimiter::Rebuild(Bucket& b, absl::Time now, absl::Duration period, uint32_t rate,
+                          uint32_t capacity, uint32_t taken_on_record) {
+  const absl::int128 token = absl::ToInt64Nanoseconds(period);
+  // What the bucket has earned back by now counts under the limit it was taken under.
+  const int64_t elapsed_ns = std::max<int64_t>(0, absl::ToInt64Nanoseconds(now - b.last));
+  const absl::int128 held_full = token * b.capacity;
+  const absl::int128 held = std::min(held_full, b.units + absl::int128(elapsed_ns) * b.rate);
+  const absl::int128 taken = std::max(held_full - held, token * taken_on_record);
+  b.units = std::max(absl::int128(0), token * capacity - taken);
+  b.last = now;
+  b.capacity = capacity;
+  b.rate = rate;
+}
+
 bool RateLimiter::Allow(absl::string_view organisation, const registry::v1::RateLimit& limit) {
   if (limit.per_minute() == 0) return false;
   const uint32_t capacity = limit.burst() != 0 ? limit.burst() : limit.per_minute();
@@ -43,8 +57,12 @@ bool RateLimiter::Allow(absl::string_view organisation, const registry::v1::Rate
   auto it = buckets_.find(organisation);
   if (it == buckets_.end()) {
     // A new organisation starts with a full bucket.
-    Bucket full{absl::int128(absl::ToInt64Nanoseconds(absl::Minutes(1))) * capacity, now};
+    Bucket full{absl::int128(absl::ToInt64Nanoseconds(absl::Minutes(1))) * capacity, now,
+                capacity, limit.per_minute()};
     it = buckets_.emplace(std::string(organisation), full).first;
+  } else if (it->second.capacity != capacity || it->second.rate != limit.per_minute()) {
+    // A reloaded policy: no durable record, as at a restart; what was taken still counts.
+    Rebuild(it->second, now, absl::Minutes(1), limit.per_minute(), capacity, 0);
   }
   return Take(it->second, now, absl::Minutes(1), limit.per_minute(), capacity);
 }
@@ -59,10 +77,13 @@ absl::StatusOr<bool> RateLimiter::AllowPersonCheck(absl::string_view organisatio
   {
     absl::MutexLock lock(&mu_);
     auto it = person_buckets_.find(key);
-    if (it != person_buckets_.end()) return Take(it->second, now, absl::Hours(24), per_day, per_day);
+    if (it != person_buckets_.end() && it->second.capacity == per_day) {
+      return Take(it->second, now, absl::Hours(24), per_day, per_day);
+    }
   }
   // Read the durable record without the lock (it reads the database). A call that created the
-  // bucket meanwhile had read the same record, and its bucket (with its take) is kept.
+  // bucket meanwhile had read the same record, and its bucket (with its take) is kept; so is one
+  // it rebuilt for the same limit.
   const absl::StatusOr<uint32_t> earlier = earlier_takes(now - absl::Hours(24));
   if (!earlier.ok()) return earlier.status();
   absl::MutexLock lock(&mu_);
@@ -70,8 +91,12 @@ absl::StatusOr<bool> RateLimiter::AllowPersonCheck(absl::string_view organisatio
   if (it == person_buckets_.end()) {
     if (person_buckets_.size() >= next_sweep_) SweepPersonBuckets(now);
     const uint32_t left = per_day - std::min(per_day, *earlier);
-    Bucket start{absl::int128(absl::ToInt64Nanoseconds(absl::Hours(24))) * left, now};
+    Bucket start{absl::int128(absl::ToInt64Nanoseconds(absl::Hours(24))) * left, now, per_day,
+                 per_day};
     it = person_buckets_.emplace(std::move(key), start).first;
+  } else if (it->second.capacity != per_day) {
+    // Held under the limit of an earlier policy: counted again as a restart counts it.
+    Rebuild(it->second, now, absl::Hours(24), per_day, per_day, *earlier);
   }
   return Take(it->second, now, absl::Hours(24), per_day, per_day);
 }
@@ -84,7 +109,7 @@ void RateLimiter::GiveBackPersonCheck(absl::string_view organisation,
   absl::MutexLock lock(&mu_);
   auto it = person_buckets_.find(
       absl::StrCat(organisation, absl::string_view("\0", 1), person_token));
-  if (it == person_buckets_.end()) return;
+  if (it == person_buckets_.end() || it->second.capacity != per_day) return;
   it->second.units = std::min(it->second.units + token, token * per_day);
 }
 

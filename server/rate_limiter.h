@@ -15,6 +15,16 @@
 //   if (!allowed) -> RESOURCE_EXHAUSTED
 //   ASSIGN_OR_RETURN(bool alert, limiter.CountRefer("school-7", org.rate_limit(), from_store));
 //   if (alert) -> raise the alert
+//
+// A reloaded policy may change any of these limits while buckets are held. A bucket remembers
+// the capacity it was filled under, and one met under another capacity is rebuilt as a restart
+// would build it: the new capacity minus what was taken (for the daily buckets, the takes of the
+// last 24 hours on record, or what the bucket itself has taken and not yet earned back when that
+// is more), so a reload, like a restart, gives no new tries when a limit is lowered and the new
+// capacity less the day's takes when it is raised. Capping the tokens left at the new capacity
+// would let a lowered limit answer the old day's worth and hold a raised one to the old day's.
+// Rebuilding from the record, rather than keeping a deficit in every bucket, keeps one way of
+// counting a day for a restart and a reload alike.
 #ifndef REGISTRY_SERVER_RATE_LIMITER_H_
 #define REGISTRY_SERVER_RATE_LIMITER_H_
 
@@ -60,7 +70,9 @@ class RateLimiter {
   explicit RateLimiter(const Clock* clock) : clock_(clock) {}
 
   // Takes one token from the organisation's bucket (capacity burst or per_minute, refilled at
-  // per_minute per minute). False when the bucket is empty or the limit is zero.
+  // per_minute per minute). False when the bucket is empty or the limit is zero. A bucket held
+  // under another capacity (a reloaded policy) keeps what it had taken and not yet earned back:
+  // it holds the new capacity less that.
   bool Allow(absl::string_view organisation, const registry::v1::RateLimit& limit);
 
   // How many of the organisation's checks of the person took from its bucket at `since` or
@@ -79,6 +91,11 @@ class RateLimiter {
   // most the capacity), so a restart never gives an organisation more checks of a person than
   // running on would have; it may give fewer until the bucket refills. `earlier_takes`' error is
   // returned, and nothing is taken.
+  //
+  // A held bucket of another capacity (a reloaded policy changed the limit) is rebuilt the same
+  // way: the new capacity less the takes of the last 24 hours on record, or less what the bucket
+  // had taken and not yet earned back when that is more (a check that took and has not yet
+  // written its row), then refilled at the new limit a day.
   absl::StatusOr<bool> AllowPersonCheck(absl::string_view organisation,
                                         absl::string_view person_token,
                                         const registry::v1::RateLimit& limit,
@@ -86,7 +103,9 @@ class RateLimiter {
 
   // Returns the token a check of the person took (AllowPersonCheck) and then did not use: the
   // check was refused for its input before anything about the person was read. Nothing when the
-  // bucket is not held (forgotten meanwhile: it was full); never past its capacity.
+  // bucket is not held (forgotten meanwhile: it was full), nor when it was rebuilt under another
+  // capacity than `limit`'s since (its rebuild may not have counted the take); never past its
+  // capacity.
   void GiveBackPersonCheck(absl::string_view organisation, absl::string_view person_token,
                            const registry::v1::RateLimit& limit);
 
@@ -121,10 +140,19 @@ class RateLimiter {
   struct Bucket {
     absl::int128 units = 0;
     absl::Time last;
+    // The limit the bucket is filled under: `capacity` tokens, refilled at `rate` a period.
+    uint32_t capacity = 0;
+    uint32_t rate = 0;
   };
   // Refills `b` up to `capacity` tokens at `rate` tokens a `period`, then takes one if it can.
   static bool Take(Bucket& b, absl::Time now, absl::Duration period, uint32_t rate,
                    uint32_t capacity);
+  // Rebuilds `b`, held under another limit, for `capacity` tokens refilled at `rate`: refilled
+  // to `now` under the limit it was filled under, it then holds `capacity` less what it had taken
+  // and not earned back, or less `taken_on_record` whole tokens when that is more (at least
+  // none).
+  static void Rebuild(Bucket& b, absl::Time now, absl::Duration period, uint32_t rate,
+                      uint32_t capacity, uint32_t taken_on_record);
   // Counts one REFER of an organisation whose period is held.
   bool CountHeldRefer(absl::string_view organisation, const registry::v1::RateLimit& limit,
                       absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

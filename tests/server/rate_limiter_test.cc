@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -269,6 +270,124 @@ TEST_F(RateLimiterTest, ARecordThatCannotBeReadRefusesAndCreatesNoBucket) {
   EXPECT_EQ(limiter_.PersonBucketsForTest(), 0u);
   // Read again on the next call, which then starts from what it says.
   EXPECT_EQ(DrainPerson(limiter_, "school-7", kTokenA, limit), 2);
+}
+
+// ---- A reloaded policy ----
+
+// The durable record of one organisation's checks of one person: every check a limiter allowed,
+// counted as storage::CheckStore::CountLimitTakes counts them.
+class RecordedChecks {
+ public:
+  explicit RecordedChecks(const Clock* clock) : clock_(clock) {}
+
+  // Whether `limiter` allows school-7 a check of kTokenA under `limit`; one allowed is recorded.
+  bool Allow(RateLimiter& limiter, const v1::RateLimit& limit) {
+    const absl::StatusOr<bool> allowed = limiter.AllowPersonCheck(
+        "school-7", kTokenA, limit, [this](absl::Time since) -> absl::StatusOr<uint32_t> {
+          uint32_t n = 0;
+          for (absl::Time t : times_) n += t >= since ? 1 : 0;
+          return n;
+        });
+    EXPECT_TRUE(allowed.ok()) << allowed.status();
+    if (allowed.value_or(false)) times_.push_back(clock_->Now());
+    return allowed.value_or(false);
+  }
+
+  // How many checks in a row `limiter` allows right now (stops at 1000).
+  int Drain(RateLimiter& limiter, const v1::RateLimit& limit) {
+    int n = 0;
+    while (n < 1000 && Allow(limiter, limit)) ++n;
+    return n;
+  }
+
+ private:
+  const Clock* clock_;
+  std::vector<absl::Time> times_;
+};
+
+// A reload from 5 checks of one person a day to 2, after 3 checks: the next is refused, as after
+// a restart. Before, the bucket was only cut down to 2 tokens and answered 5 checks that day.
+TEST_F(RateLimiterTest, ALimitLoweredBelowTheDaysChecksRefusesTheNextCheck) {
+  RecordedChecks record(&clock_);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(record.Allow(limiter_, PersonLimit(5))) << i;
+  EXPECT_FALSE(record.Allow(limiter_, PersonLimit(2)));
+  EXPECT_FALSE(record.Allow(limiter_, PersonLimit(2)));
+  // Lowered to just above the day's checks: one more.
+  EXPECT_EQ(record.Drain(limiter_, PersonLimit(4)), 1);
+}
+
+// A reload from 2 checks a day to 5, after 2: three more, then none. Before, the empty bucket
+// stayed empty until it refilled at the new rate.
+TEST_F(RateLimiterTest, ALimitRaisedGivesTheNewLimitLessTheDaysChecks) {
+  RecordedChecks record(&clock_);
+  ASSERT_EQ(record.Drain(limiter_, PersonLimit(2)), 2);
+  EXPECT_EQ(record.Drain(limiter_, PersonLimit(5)), 3);
+  // Held under the new limit from then on: it refills at 5 a day.
+  clock_.Advance(absl::Minutes(24 * 60 / 5));
+  EXPECT_EQ(record.Drain(limiter_, PersonLimit(5)), 1);
+}
+
+// After a reload a bucket holds what a limiter started afresh (a restart) would build from the
+// record: 4 checks under 6 a day, 12 hours on (half of them earned back by the bucket, none by
+// the record), the limit changed.
+TEST_F(RateLimiterTest, AReloadLeavesTheChecksARestartWould) {
+  for (uint32_t new_limit : {10u, 3u, 5u}) {
+    RateLimiter running(&clock_);
+    RecordedChecks record(&clock_);
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(record.Allow(running, PersonLimit(6))) << i;
+    clock_.Advance(absl::Hours(12));
+    RateLimiter restarted(&clock_);
+    const int after_restart = RecordedChecks(record).Drain(restarted, PersonLimit(new_limit));
+    EXPECT_EQ(after_restart, static_cast<int>(new_limit > 4 ? new_limit - 4 : 0)) << new_limit;
+    EXPECT_EQ(record.Drain(running, PersonLimit(new_limit)), after_restart) << new_limit;
+  }
+}
+
+// The gate takes a name's checks from the same kind of bucket, sized by checks_per_name_per_day.
+TEST_F(RateLimiterTest, ANameBucketCountsTheDaysChecksUnderAReloadedLimitToo) {
+  const auto name_limit = [](uint32_t per_day) {
+    v1::RateLimit l = PersonLimit(2);
+    l.set_checks_per_name_per_day(per_day);
+    l.set_checks_per_person_per_day(server::ChecksPerNamePerDay(l));
+    return l;
+  };
+  RecordedChecks record(&clock_);
+  ASSERT_EQ(record.Drain(limiter_, name_limit(20)), 20);
+  EXPECT_EQ(record.Drain(limiter_, name_limit(30)), 10);
+  // Far more than the day's: Drain stops at 1000.
+  EXPECT_EQ(record.Drain(limiter_, name_limit(100000)), 1000);
+  EXPECT_EQ(record.Drain(limiter_, name_limit(1025)), 0);
+  EXPECT_EQ(record.Drain(limiter_, name_limit(1031)), 1);
+}
+
+// A check refused for its input gives back what it took, but not to a bucket rebuilt under
+// another limit since the take: the rebuild may have counted the day's checks from the record,
+// where the check in flight is not.
+TEST_F(RateLimiterTest, ATakeIsNotGivenBackToABucketRebuiltUnderAnotherLimit) {
+  RecordedChecks record(&clock_);
+  ASSERT_EQ(record.Drain(limiter_, PersonLimit(3)), 3);
+  clock_.Advance(absl::Hours(12));
+  // A check in flight: taken, not yet on record.
+  ASSERT_TRUE(limiter_.AllowPersonCheck("school-7", kTokenA, PersonLimit(3), NoEarlierTakes)
+                  .value_or(false));
+  // Raised to 4: one more on top of the 3 on record.
+  EXPECT_TRUE(record.Allow(limiter_, PersonLimit(4)));
+  // The check in flight is refused for its input: its take is not given back.
+  limiter_.GiveBackPersonCheck("school-7", kTokenA, PersonLimit(3));
+  EXPECT_FALSE(record.Allow(limiter_, PersonLimit(4)));
+  // Given back under the limit the bucket is held under, it is.
+  limiter_.GiveBackPersonCheck("school-7", kTokenA, PersonLimit(4));
+  EXPECT_TRUE(record.Allow(limiter_, PersonLimit(4)));
+}
+
+// The organisation's own rate has no record (a restart fills it): a reloaded burst keeps what was
+// taken and not yet earned back. Before, a lowered burst was only a cap, and a raised one left
+// the bucket as empty as it was.
+TEST_F(RateLimiterTest, AReloadedBurstKeepsWhatTheOrganisationTook) {
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(limiter_.Allow("school-7", Limit(60, 10))) << i;
+  EXPECT_EQ(Drain(limiter_, "school-7", Limit(60, 9)), 1);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(limiter_.Allow("care-home-3", Limit(60, 4))) << i;
+  EXPECT_EQ(Drain(limiter_, "care-home-3", Limit(60, 10)), 7);
 }
 
 v1::RateLimit ReferAlert(uint32_t refers) {
@@ -920,7 +1039,8 @@ TEST(RateLimitEndToEndTest, LimitAndReferRowsAreDeletedOnceTwoDaysOld) {
 // The day's REFERs are kept with the checks: a restart does not start the count again.
 TEST(RateLimitEndToEndTest, TheReferCountHoldsAcrossARestart) {
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
-  auto server = StartWithSchoolLimit(&clock, [](v1::RateLimit* l) { l->set_refers_per_day_alert(3); });
+  auto server =
+      StartWithSchoolLimit(&clock, [](v1::RateLimit* l) { l->set_refers_per_day_alert(3); });
   const v1::CreateRecordRequest record = testing::ExampleRecord();
   ASSERT_FALSE(testing::CreatedRecordId(*server, "clerk", record).empty());
   v1::Person mismatched = record.person();
@@ -946,5 +1066,84 @@ TEST(RateLimitEndToEndTest, TheReferCountHoldsAcrossARestart) {
   server->server()->AwaitAfterReplyWork();
   EXPECT_EQ(alerts(), 1);
 }
+
+
+namespace {
+
+// Writes the dev policy with dev-school's rate limit changed by `change`, and reloads it (as
+// SIGHUP does).
+absl::Status ReloadWithSchoolLimit(testing::TestServer& server,
+                                   const std::function<void(v1::RateLimit*)>& change) {
+  v1::AccessPolicy policy = testing::DevPolicy();
+  for (v1::Organisation& org : *policy.mutable_organisations()) {
+    if (org.id() == "dev-school") change(org.mutable_rate_limit());
+  }
+  server.WritePolicy(policy);
+  return server.server()->ReloadPolicy();
+}
+
+// A reload that changes the limit on one person counts the day's checks as a restart does.
+// Before, a reload from 5 to 2 after three checks answered two more.
+TEST(RateLimitEndToEndTest, AReloadedLimitOnOnePersonCountsTheDaysChecksAsARestartDoes) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto server = StartWithSchoolLimit(
+      &clock, [](v1::RateLimit* l) { l->set_checks_per_person_per_day(5); });
+  int day = 1;
+  const auto vet = [&] {
+    return VetExamplePerson(*server, "vetting", [&](v1::VettingCheckRequest* req) {
+      req->set_birth_date(absl::StrCat("1990-01-", 10 + day++));
+    });
+  };
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(vet(), grpc::StatusCode::OK) << i;
+  ASSERT_TRUE(ReloadWithSchoolLimit(*server, [](v1::RateLimit* l) {
+                l->set_checks_per_person_per_day(2);
+              }).ok());
+  EXPECT_EQ(vet(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(vet(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(vet(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Raised to 4: one more, whether reloaded or restarted after.
+  ASSERT_TRUE(ReloadWithSchoolLimit(*server, [](v1::RateLimit* l) {
+                l->set_checks_per_person_per_day(4);
+              }).ok());
+  EXPECT_EQ(vet(), grpc::StatusCode::OK);
+  EXPECT_EQ(vet(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(vet(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+// A reload that raises the limit on one name gives the new limit less the day's checks, and the
+// refusal names the new limit. Before, the bucket emptied under the old limit stayed empty and
+// the refusal named a limit the organisation had not reached.
+TEST(RateLimitEndToEndTest, AReloadedLimitOnOneNameGivesTheNewLimitLessTheDaysChecks) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto server = StartWithSchoolLimit(&clock, DailyLimitsOnPersonAndName(3));
+  int next_number = 10;
+  const auto vet = [&](std::string* message) {
+    v1::VettingCheckRequest req =
+        testing::CandidateOf(testing::ExampleRecord().person(), "CONSENT-2026-0042");
+    SetFreshNumberAndBirthDate(&req, &next_number);
+    req.set_surname("Krasniqi");
+    req.set_given_name("Arben");
+    v1::VettingCheckResponse resp;
+    const grpc::Status s = VetAs(*server, "vetting", std::move(req), &resp);
+    *message = s.error_message();
+    return s.error_code();
+  };
+  std::string message;
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(vet(&message), grpc::StatusCode::OK) << i;
+  ASSERT_EQ(vet(&message), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(message, ::testing::HasSubstr("the daily limit of 3 checks of one surname"));
+  ASSERT_TRUE(ReloadWithSchoolLimit(*server, DailyLimitsOnPersonAndName(5)).ok());
+  EXPECT_EQ(vet(&message), grpc::StatusCode::OK) << message;
+  EXPECT_EQ(vet(&message), grpc::StatusCode::OK) << message;
+  EXPECT_EQ(vet(&message), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(message, ::testing::HasSubstr("the daily limit of 5 checks of one surname"));
+  // A restart leaves the same.
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(vet(&message), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+}  // namespace
 
 }  // namespace registry
