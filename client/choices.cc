@@ -226,9 +226,12 @@ std::string ChoicesHelp(const CommandSpec& command, const ConnectionSettings& se
   absl::StatusOr<v1::WhoAmIResponse> who = CallWhoAmI(*channel, quick);
   if (!who.ok()) return Unlisted(what, WhyNotAsked(quick, who.status(), true));
   if (command.choices == HelpChoices::kRecordTables) {
-    if (!RoleMayCall(who->role(), kReferenceDataMethod)) {
+    // Listed for a role that enters records (a court may read the tables, for its console's
+    // names of courts and offences, but enters nothing).
+    if (!RoleMayCall(who->role(), kCreateRecordMethod) ||
+        !RoleMayCall(who->role(), kReferenceDataMethod)) {
       return Unlisted(what, absl::StrCat("role ", RoleName(who->role()),
-                                         " does not read them; clerks enter records"));
+                                         " does not enter records; clerks do"));
     }
     absl::StatusOr<RecordChoices> tables = CallReferenceData(*channel, quick);
     if (!tables.ok()) return Unlisted(what, WhyNotAsked(quick, tables.status(), true));

@@ -139,6 +139,9 @@ bool RoleMayCall(registry::v1::Role role, absl::string_view method);
 // InfoService.GetReferenceData, which RecordTables and help ask only of a role RoleMayCall.
 inline constexpr absl::string_view kReferenceDataMethod =
     "registry.v1.InfoService.GetReferenceData";
+// RecordService.CreateRecord: help lists the tables only for a role that may enter records.
+inline constexpr absl::string_view kCreateRecordMethod =
+    "registry.v1.RecordService.CreateRecord";
 
 // The refusal RecordTables answers, without a call, for a role that may not read the tables.
 absl::Status TablesNotForRole(registry::v1::Role role);

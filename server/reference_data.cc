@@ -101,6 +101,12 @@ absl::Status CheckOffences(const v1::OffenceTable& table) {
     if (e.title().empty() || e.title().size() > kMaxTitleBytes) {
       return Invalid(kFile, entry, "title must be 1..200 bytes");
     }
+    for (const auto& [name, value] : {std::make_pair("title_sq", &e.title_sq()),
+                                      std::make_pair("title_sr", &e.title_sr())}) {
+      if (value->size() > kMaxTitleBytes) {
+        return Invalid(kFile, entry, absl::StrCat(name, " must be empty or 1..200 bytes"));
+      }
+    }
     if (!IsSwitchName(e.requires_switch())) {
       return Invalid(kFile, entry, "requires_switch must be empty or [a-z0-9_], at most 64");
     }
@@ -140,6 +146,12 @@ absl::Status CheckCourts(const v1::CourtTable& table) {
     if (!IsCourtId(c.id())) return Invalid(kFile, entry, "id must be 1..64 of [a-z0-9-]");
     if (c.name().empty() || c.name().size() > kMaxTitleBytes) {
       return Invalid(kFile, entry, "name must be 1..200 bytes");
+    }
+    for (const auto& [name, value] : {std::make_pair("name_sq", &c.name_sq()),
+                                      std::make_pair("name_sr", &c.name_sr())}) {
+      if (value->size() > kMaxTitleBytes) {
+        return Invalid(kFile, entry, absl::StrCat(name, " must be empty or 1..200 bytes"));
+      }
     }
     if (!ids.insert(c.id()).second) return Invalid(kFile, entry, "duplicate id");
     if (c.foreign() && ++foreign > 1) {

@@ -45,9 +45,11 @@ class ReferenceData {
 
   // Loads offences.json, courts.json and retention.json from `dir` and validates them:
   //  - offences: law matches "NN/L-NNN" or "UNMIK/YYYY/N" (an UNMIK regulation), article
-  //    1..999, paragraph 0..99, title 1..200 bytes, requires_switch and switches
-  //    [a-z0-9_]{0,64}, (law, article, paragraph) unique;
-  //  - courts: at least one; id 1..64 of [a-z0-9-], unique; name 1..200 bytes; at most one
+  //    1..999, paragraph 0..99, title 1..200 bytes, title_sq and title_sr (Albanian, Serbian)
+  //    empty or 1..200 bytes, requires_switch and switches [a-z0-9_]{0,64}, (law, article,
+  //    paragraph) unique;
+  //  - courts: at least one; id 1..64 of [a-z0-9-], unique; name 1..200 bytes, name_sq and
+  //    name_sr empty or 1..200 bytes; at most one
   //    entry with foreign: true, which has no dates; valid_from and valid_to empty or dates,
   //    valid_from <= valid_to;
   //  - retention: at least one rule; min_sentence_months <= 600; 1 <= delete_after_years <= 100;

@@ -999,8 +999,9 @@ v1::GetReferenceDataResponse Console::reference() {
 absl::Status Console::Refresh() {
   ASSIGN_OR_RETURN(v1::WhoAmIResponse who, registry_->WhoAmI());
   v1::GetReferenceDataResponse reference;
-  // The courts and offences a clerk chooses from; other roles may not ask (and need not).
-  if (who.role() == v1::ROLE_CLERK) {
+  // The courts and offences a clerk chooses from, and a court's official reads named in the
+  // page's language; other roles may not ask (and need not).
+  if (who.role() == v1::ROLE_CLERK || who.role() == v1::ROLE_COURT) {
     ASSIGN_OR_RETURN(reference, registry_->GetReferenceData());
   }
   absl::MutexLock lock(&mu_);

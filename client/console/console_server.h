@@ -183,7 +183,7 @@ class PageContext {
   PageContext(Console& console, const httplib::Request& request, httplib::Response& response,
               std::shared_ptr<Session> session, bool restored = false);
 
-  Console& console() { return console_; }
+  Console& console() const { return console_; }
   Registry& registry();
   const httplib::Request& request() const { return request_; }
   httplib::Response& response() { return response_; }

@@ -109,7 +109,24 @@ std::vector<RecordRow> RecordRows(const PageContext& ctx, const registry::v1::Re
 
 // The convicting court (escaped): a court of the table by its name and id, as registry-cli
 // shows it; a court abroad by its name and country, said to be abroad in the user's language.
+// The name is the page's language's where the reference data the console holds (a clerk's)
+// has it (CourtTitle), else the record's English, marked lang="en".
 std::string CourtName(const PageContext& ctx, const registry::v1::Conviction& conviction);
+
+// An offence's title or a court's name from the registry's reference data, raw (not escaped):
+// in Albanian or Serbian on a page in that language when the entry has it (title_sq, name_sr),
+// else in English, which `in_english` says, for the page to mark it lang="en".
+struct ReferenceName {
+  std::string text;
+  bool in_english = true;
+};
+ReferenceName OffenceTitle(const PageContext& ctx, const registry::v1::OffenceEntry& entry);
+ReferenceName CourtTitle(const PageContext& ctx, const registry::v1::CourtEntry& court);
+// A record's offence for people, escaped: "06/L-074 art. 230 §1 (Përdhunimi)", its title in the
+// page's language from `offences` (the article's entry when the paragraph has none), else the
+// record's English title, the whole marked lang="en".
+std::string OffenceText(const PageContext& ctx, const OffenceTable& offences,
+                        const registry::v1::Offence& offence);
 // A position an employer checks for, as the policy codes it ("teacher"), in the user's language
 // with the code beside it (escaped) when the catalogs name it ("position.teacher") otherwise
 // than the code itself; else the code alone, as the registry sent it.

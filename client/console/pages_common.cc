@@ -254,12 +254,74 @@ void PlaceProblems(const PageContext& ctx, const std::vector<FieldError>& proble
   }
 }
 
+namespace {
+
+// The text of `language` of an entry's pair of translations; empty when it has none in it.
+const std::string& Translated(const PageContext& ctx, const std::string& sq,
+                              const std::string& sr) {
+  static const std::string* const kNone = new std::string();
+  const std::string& code = ctx.language().code;
+  return code == "sq" ? sq : code == "sr" ? sr : *kNone;
+}
+
+ReferenceName NameIn(const std::string& translated, const std::string& english) {
+  if (translated.empty()) return {english, true};
+  return {translated, false};
+}
+
+}  // namespace
+
+ReferenceName OffenceTitle(const PageContext& ctx, const v1::OffenceEntry& entry) {
+  return NameIn(Translated(ctx, entry.title_sq(), entry.title_sr()), entry.title());
+}
+
+ReferenceName CourtTitle(const PageContext& ctx, const v1::CourtEntry& court) {
+  return NameIn(Translated(ctx, court.name_sq(), court.name_sr()), court.name());
+}
+
+std::string OffenceText(const PageContext& ctx, const OffenceTable& offences,
+                        const v1::Offence& offence) {
+  // As the registry finds an offence's entry: the paragraph's own, else the whole article's.
+  const v1::OffenceEntry* entry = nullptr;
+  for (const uint32_t paragraph : {offence.paragraph(), 0u}) {
+    for (const v1::OffenceEntry& e : offences) {
+      if (entry == nullptr && e.law() == offence.law() && e.article() == offence.article() &&
+          e.paragraph() == paragraph) {
+        entry = &e;
+      }
+    }
+  }
+  // A record without a title names an offence the registry's table does not: none is made up.
+  if (entry != nullptr && !offence.title().empty()) {
+    const ReferenceName title = OffenceTitle(ctx, *entry);
+    if (!title.in_english) {
+      v1::Offence named = offence;
+      named.set_title(title.text);
+      return Escape(client::FormatOffence(named));
+    }
+  }
+  return absl::StrCat("<span lang=\"en\">", Escape(client::FormatOffence(offence)), "</span>");
+}
+
 std::string CourtName(const PageContext& ctx, const v1::Conviction& conviction) {
   if (conviction.court_id() == "foreign") {
     return ctx.Tf("court.foreign_named", {{"court", Text(conviction.foreign_court())},
                                           {"country", Text(conviction.foreign_country())}});
   }
-  // The registry's reference data names its courts in English only.
+  // The name in the page's language where the reference data has it (the console reads it for
+  // clerks and courts); otherwise the record's English.
+  if (!conviction.court_name().empty()) {
+    const v1::GetReferenceDataResponse reference = ctx.console().reference();
+    for (const v1::CourtEntry& court : reference.courts()) {
+      if (court.id() != conviction.court_id()) continue;
+      const ReferenceName name = CourtTitle(ctx, court);
+      if (name.in_english) break;
+      v1::Conviction named;
+      named.set_court_id(conviction.court_id());
+      named.set_court_name(name.text);
+      return Escape(client::FormatCourt(named));
+    }
+  }
   return absl::StrCat("<span lang=\"en\">", Escape(client::FormatCourt(conviction)), "</span>");
 }
 
@@ -328,10 +390,9 @@ std::vector<RecordRow> RecordRows(const PageContext& ctx, const v1::Record& reco
   add("field.judgment-date", Text(c.judgment_date()));
   add("field.final-date", Text(c.final_date()));
   std::vector<std::string> offences;
+  const v1::GetReferenceDataResponse reference = ctx.console().reference();
   for (const v1::Offence& offence : c.offences()) {
-    // An offence's title is the registry's reference data, in English only.
-    offences.push_back(
-        absl::StrCat("<span lang=\"en\">", Escape(client::FormatOffence(offence)), "</span>"));
+    offences.push_back(OffenceText(ctx, reference.offences(), offence));
   }
   add("field.offence", absl::StrJoin(offences, "<br>"));
   std::string sentence;

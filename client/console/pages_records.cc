@@ -168,18 +168,19 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
       text("citizenship", false, "short", true), text("personal-number", true, "medium", true),
       text("address", false, "long"));
 
-  // A court's name is the registry's reference data, in English only; a court abroad is named
-  // in the user's language. The courts of Kosovo are grouped by the days they judged (valid_from,
-  // valid_to: the District and Municipal Courts until 2012-12-31, the Basic Courts from
-  // 2013-01-01), so that the list says which court judged on the judgment date; the registry
-  // refuses one chosen outside its days.
+  // A court's name is the registry's reference data, in the user's language where it has one
+  // (else in English, so marked); a court abroad is named in the user's language. The courts of
+  // Kosovo are grouped by the days they judged (valid_from, valid_to: the District and Municipal
+  // Courts until 2012-12-31, the Basic Courts from 2013-01-01), so that the list says which court
+  // judged on the judgment date; the registry refuses one chosen outside its days.
   Values courts;
   std::set<std::string> courts_in_english;
   std::map<std::string, std::string> court_groups;
   for (const v1::CourtEntry& court : reference.courts()) {
-    courts.emplace_back(court.id(), court.foreign() ? ctx.T("court.foreign") : Text(court.name()));
+    const ReferenceName name = CourtTitle(ctx, court);
+    courts.emplace_back(court.id(), court.foreign() ? ctx.T("court.foreign") : Text(name.text));
     if (court.foreign()) continue;
-    courts_in_english.insert(court.id());
+    if (name.in_english) courts_in_english.insert(court.id());
     const std::string from = Text(court.valid_from());
     const std::string to = Text(court.valid_to());
     court_groups[court.id()] =
@@ -235,8 +236,9 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
         &offences, "<div class=\"check\"><input type=\"checkbox\" name=\"offence\" id=\"", id,
         "\" value=\"", Escape(code), "\"", checked ? " checked" : "",
         offence_invalid ? " aria-describedby=\"offence-error\"" : "", "> <label for=\"", id, "\">",
-        // The offence's title is the registry's reference data, in English only.
-        "<span lang=\"en\">", Escape(client::FormatOffence(offence)), "</span>",
+        // The offence's title is the registry's reference data, in the user's language where it
+        // has one, else in English, so marked.
+        OffenceText(ctx, reference.offences(), offence),
         entry.confirmed() ? "" : absl::StrCat(" <span class=\"tag\">", ctx.T("offence.to_confirm"), "</span>"),
         "</label>", paragraph, "</div>");
   }

@@ -74,7 +74,7 @@ const std::map<std::string, std::set<std::string>>& ExpectedRoles() {
       {"/registry.v1.AdminService/VerifyData", {"admin"}},
       {"/registry.v1.AdminService/VerifyBackup", {"admin"}},
       {"/registry.v1.InfoService/WhoAmI", {"clerk", "court", "vetting", "auditor", "admin"}},
-      {"/registry.v1.InfoService/GetReferenceData", {"clerk"}},
+      {"/registry.v1.InfoService/GetReferenceData", {"clerk", "court"}},
   };
   return *kRoles;
 }

@@ -92,5 +92,26 @@ TEST_F(InfoServiceTest, TheReferenceDataIsTheTablesRecordsAreCheckedAgainst) {
   EXPECT_EQ(LastEvent().action(), "/registry.v1.InfoService/GetReferenceData");
 }
 
+// Officials work in Albanian and Serbian: the tables a clerk chooses from carry each offence's
+// title and each court's name in both, beside English, for the console to show.
+TEST_F(InfoServiceTest, TheReferenceDataNamesOffencesAndCourtsInAlbanianAndSerbian) {
+  grpc::ClientContext ctx;
+  v1::GetReferenceDataResponse tables;
+  const grpc::Status s =
+      v1::InfoService::NewStub(server_->Channel("clerk"))->GetReferenceData(&ctx, {}, &tables);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_GT(tables.offences_size(), 0);
+  EXPECT_EQ(tables.offences(0).title(), "Rape");
+  EXPECT_EQ(tables.offences(0).title_sq(), "Përdhunimi");
+  EXPECT_EQ(tables.offences(0).title_sr(), "Silovanje");
+  for (const v1::OffenceEntry& offence : tables.offences()) {
+    EXPECT_FALSE(offence.title_sq().empty()) << offence.article();
+    EXPECT_FALSE(offence.title_sr().empty()) << offence.article();
+  }
+  ASSERT_GT(tables.courts_size(), 1);
+  EXPECT_EQ(tables.courts(1).name_sq(), "Gjykata Themelore e Prizrenit");
+  EXPECT_EQ(tables.courts(1).name_sr(), "Osnovni sud u Prizrenu");
+}
+
 }  // namespace
 }  // namespace registry::testing

@@ -749,5 +749,90 @@ TEST(RetentionTest, DatesPastTheYear9999AreInvalid) {
   EXPECT_LT(r->delete_after.year(), 2100);
 }
 
+// Officials work in Albanian and Serbian, and the console showed every offence and court in
+// English. Each entry of the shipped tables carries its title or name in both beside English.
+TEST(ShippedReferenceTest, EveryOffenceAndCourtIsNamedInAlbanianAndSerbian) {
+  registry::v1::OffenceTable offences;
+  ASSERT_TRUE(ParseJson(Shipped("offences.json"), &offences).ok());
+  ASSERT_FALSE(offences.offences().empty());
+  for (const registry::v1::OffenceEntry& e : offences.offences()) {
+    SCOPED_TRACE(absl::StrCat(e.law(), ":", e.article(), ":", e.paragraph()));
+    EXPECT_FALSE(e.title_sq().empty());
+    EXPECT_FALSE(e.title_sr().empty());
+    EXPECT_NE(e.title_sq(), e.title());
+    EXPECT_NE(e.title_sr(), e.title());
+  }
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  const registry::v1::OffenceEntry* degradation = data->FindOffence("06/L-074", 229, 0);
+  ASSERT_NE(degradation, nullptr);
+  EXPECT_EQ(degradation->title_sq(), "Degradimi i integritetit seksual");
+  EXPECT_EQ(degradation->title_sr(), "Degradacija seksualnog integriteta");
+  const registry::v1::OffenceEntry* rape = data->FindOffence("UNMIK/2003/25", 193, 0);
+  ASSERT_NE(rape, nullptr);
+  EXPECT_EQ(rape->title_sq(), "Përdhunimi");
+  EXPECT_EQ(rape->title_sr(), "Silovanje");
+  for (const registry::v1::CourtEntry& c : data->courts().courts()) {
+    SCOPED_TRACE(c.id());
+    EXPECT_FALSE(c.name_sq().empty());
+    EXPECT_FALSE(c.name_sr().empty());
+  }
+  const registry::v1::CourtEntry* prishtine = data->FindCourt("basic-prishtine");
+  ASSERT_NE(prishtine, nullptr);
+  EXPECT_EQ(prishtine->name_sq(), "Gjykata Themelore e Prishtinës");
+  EXPECT_EQ(prishtine->name_sr(), "Osnovni sud u Prištini");
+  const registry::v1::CourtEntry* appeals = data->FindCourt("court-of-appeals");
+  ASSERT_NE(appeals, nullptr);
+  EXPECT_EQ(appeals->name_sq(), "Gjykata e Apelit");
+  EXPECT_EQ(appeals->name_sr(), "Apelacioni sud");
+}
+
+// The translations are optional (English stands in), and checked as strictly as the English: a
+// value of another type, or one too long, stops start-up naming the entry and the field.
+TEST_F(ReferenceDirTest, TranslationsAreOptionalAndChecked) {
+  // Without any: the tables load, the entries untranslated.
+  std::string offences = Shipped("offences.json");
+  std::string courts = Shipped("courts.json");
+  const auto strip = [](std::string text, const std::string& key) {
+    for (size_t at; (at = text.find(absl::StrCat(", \"", key, "\": \""))) != std::string::npos;) {
+      const size_t value_end = text.find('"', at + key.size() + 7);
+      text.erase(at, value_end + 1 - at);
+    }
+    return text;
+  };
+  Replace("offences.json", strip(strip(offences, "title_sq"), "title_sr"));
+  Replace("courts.json", strip(strip(courts, "name_sq"), "name_sr"));
+  {
+    absl::StatusOr<std::unique_ptr<ReferenceData>> data = ReferenceData::Load(dir_);
+    ASSERT_TRUE(data.ok()) << data.status();
+    ASSERT_NE((*data)->FindOffence("06/L-074", 227, 0), nullptr);
+    EXPECT_EQ((*data)->FindOffence("06/L-074", 227, 0)->title_sq(), "");
+    ASSERT_NE((*data)->FindCourt("basic-prizren"), nullptr);
+    EXPECT_EQ((*data)->FindCourt("basic-prizren")->name_sr(), "");
+  }
+
+  // A number where a title is.
+  Replace("courts.json", courts);
+  Replace("offences.json",
+          absl::StrReplaceAll(offences, {{R"("title_sq": "Përdhunimi")", R"("title_sq": 227)"}}));
+  ExpectInvalid("offences.json", "title_sq");
+  // Too long.
+  Replace("offences.json",
+          absl::StrReplaceAll(offences, {{R"("title_sr": "Silovanje")",
+                                          absl::StrCat(R"("title_sr": ")", std::string(201, 's'),
+                                                       R"(")")}}));
+  ExpectInvalid("offences.json", "title_sr must be empty or 1..200 bytes");
+  ExpectInvalid("offences.json", "offences[1]");
+  Replace("offences.json", offences);
+  Replace("courts.json", absl::StrReplaceAll(courts, {{R"("name_sr": "Apelacioni sud")",
+                                                       R"("name_sr": ["Apelacioni sud"])"}}));
+  ExpectInvalid("courts.json", "name_sr");
+  Replace("courts.json",
+          absl::StrReplaceAll(courts, {{R"("name_sq": "Gjykata e Apelit")",
+                                        absl::StrCat(R"("name_sq": ")", std::string(201, 'g'),
+                                                     R"(")")}}));
+  ExpectInvalid("courts.json", "courts[7]: name_sq must be empty or 1..200 bytes");
+}
+
 }  // namespace
 }  // namespace registry::server
