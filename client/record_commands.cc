@@ -292,10 +292,12 @@ absl::Status AppendRegistryProblems(CommandContext& ctx, const v1::CreateRecordR
                                     std::vector<const RecordField*>* named = nullptr);
 
 // The fields `record create --interactive` has the registry check at their question: their rules
-// are the registry's alone (the personal number's format is its setting; a judgment date is held
-// to today in Kosovo and to the date of birth), and were said only after the last question.
+// are the registry's alone (the personal number's format is its setting; the dates are held to
+// today in Kosovo and to each other: a birth before today, a judgment from the 14th birthday, a
+// final date on or after the judgment), and were said only after the last question.
 bool CheckedByTheRegistryAtItsQuestion(const RecordField& field) {
-  return field.flag == "personal-number" || field.flag == "judgment-date";
+  return field.flag == "personal-number" || field.flag == "birth-date" ||
+         field.flag == "judgment-date" || field.flag == "final-date";
 }
 
 // The answers up to `field`'s, as the registry is asked to check them at its question: the fields
@@ -496,27 +498,44 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
           }
         }
       }
-      // The personal number and the judgment date are checked by the registry as typed (a dry
-      // run of the answers so far, which stores nothing), and asked again here: its rules for
-      // them were said only after the last question. A judgment before the 14th birthday names
-      // the date of birth too, either being the wrong one: both are asked again, as for juvenile
-      // below. When the registry cannot be asked, the answer is checked after the last question.
+      // The personal number and the dates are checked by the registry as typed (a dry run of
+      // the answers so far, which stores nothing), and asked again here: its rules for them were
+      // said only after the last question. A judgment before the 14th birthday names the date
+      // of birth too, and a final date before the judgment the judgment date, either being the
+      // wrong one: both are asked again, as for juvenile below. When the registry cannot be
+      // asked, the answer is checked after the last question.
       if (problems.empty() && tables.has_value() && CheckedByTheRegistryAtItsQuestion(field)) {
         std::vector<FieldProblem> registry;
         if (AppendRegistryProblems(ctx, AnswersUpTo(field, attempt), &registry).ok()) {
-          const RecordField* birth_date = FindRecordField("birth-date");
-          bool names_birth_date = false;
+          // The date asked before this one that the registry names with it, if any (those
+          // asked after it are empty in the check).
+          std::vector<const RecordField*> asked_before;
+          for (const RecordField& other : RecordFields()) {
+            if (&other == &field) break;
+            asked_before.push_back(&other);
+          }
+          const RecordField* earlier = nullptr;
           for (FieldProblem& p : registry) {
             if (p.field == &field) problems.push_back(p);
-            names_birth_date = names_birth_date || p.field == birth_date;
-          }
-          if (!problems.empty() && names_birth_date && &field != birth_date) {
-            for (const FieldProblem& p : registry) {
-              if (p.field == &field || p.field == birth_date) say(ForTerminal(QuestionProblem(p)));
+            for (const char* flag : {"birth-date", "judgment-date"}) {
+              const RecordField* date = FindRecordField(flag);
+              if (p.field == date && earlier == nullptr &&
+                  std::find(asked_before.begin(), asked_before.end(), date) !=
+                      asked_before.end()) {
+                earlier = date;
+              }
             }
-            say("type the date of birth and the judgment date again, as either may be the wrong "
-                "one");
-            const std::vector<const RecordField*> dates = {birth_date, &field};
+          }
+          if (!problems.empty() && earlier != nullptr) {
+            for (const FieldProblem& p : registry) {
+              if (p.field == &field || p.field == earlier) say(ForTerminal(QuestionProblem(p)));
+            }
+            say(earlier->flag == "birth-date"
+                    ? "type the date of birth and the judgment date again, as either may be the "
+                      "wrong one"
+                    : "type the judgment date and the date it became final again, as either may "
+                      "be the wrong one");
+            const std::vector<const RecordField*> dates = {earlier, &field};
             RETURN_IF_ERROR(AskRecord(ctx, tables, request, &dates));
             break;
           }
@@ -915,9 +934,10 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
       who.ok() ? RoleRefusal(RoleName(who->role()), "registry.v1.RecordService.CreateRecord",
                              "enter records", "; nothing was read or changed")
                : absl::OkStatus();
-  // Read once: the local check uses it, and so do the questions.
+  // Read once: the local check uses it, and so do the questions; not read for a role refused the
+  // record itself (a court may read the tables, but enters nothing).
   const std::optional<RecordChoices> tables =
-      who.ok() ? TablesIfReadable(ctx) : std::optional<RecordChoices>();
+      who.ok() && refused.ok() ? TablesIfReadable(ctx) : std::optional<RecordChoices>();
 
   v1::CreateRecordRequest request;
   if (from_file) {

@@ -122,7 +122,7 @@ v1::CreateRecordRequest RowToRequest(ColumnFn column, std::vector<FieldProblem>*
       for (absl::string_view item : SplitList(cell)) values.emplace_back(item);
       if (values.empty()) {
         // A cell of separators alone: not empty, so not said to be required, but no item.
-        if (field.required) problems->push_back({&field, "at least one LAW:ARTICLE:PARAGRAPH"});
+        if (field.required) problems->push_back({&field, std::string(kNoOffenceRule)});
         continue;
       }
     } else {

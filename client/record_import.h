@@ -63,6 +63,9 @@
 
 namespace registry::client {
 
+// What a CSV row's offences cell of separators alone (";") is told: it holds no offence.
+inline constexpr absl::string_view kNoOffenceRule = "at least one LAW:ARTICLE:PARAGRAPH";
+
 // The CSV header, in the documented order: every column is required.
 const std::vector<std::string>& ImportCsvColumns();
 // Columns a header may add after them, in any place (suspension_end_date: the end of a suspended

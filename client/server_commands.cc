@@ -1,4 +1,6 @@
 // health and admin subcommands.
+#include <utility>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -91,10 +93,8 @@ absl::Status RunAdminBackups(CommandContext& ctx) {
                        ctx.settings(), [&](grpc::ClientContext* c, v1::ListBackupsResponse* r) {
                          return stub->ListBackups(c, v1::ListBackupsRequest(), r);
                        }));
-  if (ctx.json()) {
-    for (const v1::BackupInfo& backup : response.backups()) RETURN_IF_ERROR(ctx.PrintJson(backup));
-    return absl::OkStatus();
-  }
+  // One object, as every command prints its answer: {"backups":[]} when there are none.
+  if (ctx.json()) return ctx.PrintJson(response);
   if (response.backups().empty()) {
     ctx.out() << "no backups\n";
     return absl::OkStatus();
@@ -150,11 +150,18 @@ absl::Status RunAdminVerifyBackup(CommandContext& ctx) {
   }
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
   auto stub = v1::AdminService::NewStub(channel);
-  ASSIGN_OR_RETURN(const v1::VerifyBackupResponse r,
-                   CallUnary<v1::VerifyBackupResponse>(
-                       ctx.settings(), [&](grpc::ClientContext* c, v1::VerifyBackupResponse* out) {
-                         return stub->VerifyBackup(c, request, out);
-                       }));
+  absl::StatusOr<v1::VerifyBackupResponse> answer = CallUnary<v1::VerifyBackupResponse>(
+      ctx.settings(), [&](grpc::ClientContext* c, v1::VerifyBackupResponse* out) {
+        return stub->VerifyBackup(c, request, out);
+      });
+  // No such backup ("there is no backup", "no backup 99"): said with what to do next.
+  if (absl::IsNotFound(answer.status())) {
+    return absl::NotFoundError(absl::StrCat(
+        answer.status().message(),
+        request.backup_id() == 0 ? "; 'admin backup' makes one"
+                                 : "; 'admin backups' lists the backups there are"));
+  }
+  ASSIGN_OR_RETURN(const v1::VerifyBackupResponse r, std::move(answer));
   if (!r.ok()) ctx.set_exit_code(1);
   if (ctx.json()) return ctx.PrintJson(r);
   for (const std::string& problem : r.problems()) {

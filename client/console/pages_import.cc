@@ -19,7 +19,9 @@
 #include "client/console/pages.h"
 #include "client/console/record_form.h"
 #include "client/option_parser.h"
+#include "client/record_fields.h"
 #include "client/record_import.h"
+#include "common/record_limits.h"
 #include "httplib.h"
 
 namespace registry::console {
@@ -59,6 +61,43 @@ bool IsPlainWord(absl::string_view word) {
   return !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
     return absl::ascii_islower(static_cast<unsigned char>(c)) || c == '_';
   });
+}
+
+// What the import says of `value` in the cell of the record field at `path` (ApplyField, as
+// client/record_import.cc reads a cell), "" when it takes it: the words of a rule, found from
+// the code that says them.
+std::string CellProblem(absl::string_view path, const std::string& value) {
+  const client::RecordField* field = client::FindRecordField(path);
+  if (field == nullptr) return "";
+  v1::CreateRecordRequest request;
+  std::vector<client::FieldProblem> problems;
+  client::ApplyField(*field, {value}, &request, &problems);
+  return problems.empty() ? "" : problems.front().what;
+}
+
+// The registry's words of a rule a row the console found bad was told in the file's words
+// (AddRegistryProblems, RuleAsTyped): a ban's end, said with TYPE:none for a ban for life, is
+// the registry's "empty (for life) or ..." again. Other rules come back as they are.
+std::string RegistryRuleOf(absl::string_view column, absl::string_view rule) {
+  for (const client::RecordField& field : client::RecordFields()) {
+    if (client::ImportColumnName(field) != column) continue;
+    for (const std::string& known : KnownRules()) {
+      if (client::RuleAsTyped(field, known) == rule) return known;
+    }
+  }
+  return std::string(rule);
+}
+
+// "item 2: " taken off the start of `rule`, as the page's language says it (with a space after
+// it) in `*item`; `rule` untouched and `*item` empty without one.
+void TakeItem(const PageContext& ctx, absl::string_view* rule, std::string* item) {
+  absl::string_view rest = *rule;
+  uint32_t n = 0;
+  if (!absl::ConsumePrefix(&rest, "item ")) return;
+  const size_t colon = rest.find(": ");
+  if (colon == absl::string_view::npos || !absl::SimpleAtoi(rest.substr(0, colon), &n)) return;
+  *item = absl::StrCat(ctx.Tf("import.item", {{"n", absl::StrCat(n)}}), " ");
+  *rule = rest.substr(colon + 2);
 }
 
 // A rule the console's own reading of the file states (client/record_import.cc: "not a real
@@ -102,6 +141,33 @@ std::string LocalRuleHtml(const PageContext& ctx, absl::string_view rule) {
     }
     return absl::StrCat(item,
                         ctx.Tf("import.rule.ban_end_date", {{"none", "<code>none</code>"}}));
+  }
+  // An offence's cell that is no code, or holds none; a country's that is no code; a personal
+  // number's characters (client/record_fields.cc, said as ApplyField says them).
+  if (rule == CellProblem("conviction.offences", "x")) {
+    return absl::StrCat(
+        item, ctx.Tf("import.rule.offence_code",
+                     {{"form", "<code>LAW:ARTICLE:PARAGRAPH</code>"},
+                      {"example", "<code>06/L-074:230:1</code>"},
+                      {"articles", absl::StrCat(kMaxArticle)},
+                      {"paragraphs", absl::StrCat(kMaxParagraph)}}));
+  }
+  if (rule == client::kNoOffenceRule) {
+    return absl::StrCat(item, ctx.Tf("import.rule.offence_none",
+                                     {{"form", "<code>LAW:ARTICLE:PARAGRAPH</code>"}}));
+  }
+  for (const char* path : {"person.citizenships", "conviction.foreign_country"}) {
+    const std::string said = CellProblem(path, "x");
+    const size_t code = said.rfind(' ');
+    if (rule == said && code != std::string::npos && said.size() == code + 3) {
+      return absl::StrCat(item, ctx.Tf("import.rule.country_code",
+                                       {{"code", absl::StrCat("<code>", said.substr(code + 1),
+                                                              "</code>")}}));
+    }
+  }
+  if (rule == CellProblem("person.personal_number", "1 2") ||
+      rule == CellProblem("person.personal_number", "1\xc3\xab")) {
+    return absl::StrCat(item, ctx.T("rule.personal_number_chars"));
   }
   uint32_t max = 0;
   if (absl::string_view range = rule; absl::ConsumePrefix(&range, "not a whole number 0..") &&
@@ -154,9 +220,16 @@ std::string ProblemHtml(const PageContext& ctx, client::ImportFormat format,
       // (AddRegistryProblems), in the registry's words: those are translated as the registry's.
       if (!bad.from_registry) translated = LocalRuleHtml(ctx, rule);
       if (translated.empty()) {
+        // The registry's problems of a row the console found bad are in the file's words
+        // (AddRegistryProblems): "item 2: " before a rule of one item of a list, and a ban's end
+        // said as typed. Each is translated as the registry's rule it is.
+        std::string item;
+        absl::string_view said = rule;
+        if (!bad.from_registry) TakeItem(ctx, &said, &item);
         FieldError error;
-        std::tie(error.key, error.values) = RuleKey(rule);
-        if (!error.key.empty()) translated = ErrorText(ctx, error);
+        std::tie(error.key, error.values) =
+            RuleKey(bad.from_registry ? std::string(said) : RegistryRuleOf(path, said));
+        if (!error.key.empty()) translated = absl::StrCat(item, ErrorText(ctx, error));
         // The registry names the conviction as a whole ("conviction: its retention period has
         // ended ..."), which no column of the file is: named by its case number's, as the clerk
         // corrects it there (docs/console.md).
@@ -172,7 +245,7 @@ std::string ProblemHtml(const PageContext& ctx, client::ImportFormat format,
           const std::string named_x =
               client::ImportProblemMessage(format, absl::StrCat(path, ": x"));
           parts.push_back(absl::StrCat(
-              Text(named_x.substr(0, named_x.size() - 1)),
+              Text(named_x.substr(0, named_x.size() - 1)), item,
               ctx.Tf("import.rule.ban_end", {{"none", "<code>none</code>"}})));
           continue;
         }

@@ -3,6 +3,7 @@
 // and a printable page that says how anyone can verify it offline.
 #include <map>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -12,6 +13,7 @@
 #include "client/console/html.h"
 #include "client/console/pages.h"
 #include "client/json_io.h"
+#include "client/record_fields.h"
 #include "common/reference_text.h"
 #include "httplib.h"
 
@@ -75,6 +77,20 @@ void SendCheckForm(PageContext& ctx, const std::string& box, int status,
 
 void CheckForm(PageContext& ctx) { SendCheckForm(ctx, "", 200); }
 
+// A candidate's name the registry would refuse, found as registry-cli finds it before its call
+// (client::NameProblem), and said in the form's words (RuleKey): every check counts against the
+// employer's daily limit, refused ones too. nullopt for a name it takes, and for none (required).
+std::optional<FieldError> CandidateNameProblem(const std::string& input, absl::string_view value) {
+  if (value.empty()) return std::nullopt;
+  std::string problem = client::NameProblem(value);
+  if (problem.empty()) return std::nullopt;
+  FieldError error;
+  error.input = input;
+  std::tie(error.key, error.values) = RuleKey(problem);
+  error.server_text = std::move(problem);
+  return error;
+}
+
 // What the console finds wrong itself with the check form as sent (LocalProblem).
 std::vector<FieldError> CheckProblems(PageContext& ctx) {
   const std::pair<const char*, LocalRule> rules[] = {
@@ -83,8 +99,13 @@ std::vector<FieldError> CheckProblems(PageContext& ctx) {
       {"position", LocalRule::kRequired},              {"consent_ref", LocalRule::kReference}};
   std::vector<FieldError> problems;
   for (const auto& [input, rule] : rules) {
-    std::optional<FieldError> problem =
-        LocalProblem(ctx, rule, input, absl::StripAsciiWhitespace(ctx.Param(input)));
+    const std::string typed = ctx.Param(input);
+    const absl::string_view value = absl::StripAsciiWhitespace(typed);
+    std::optional<FieldError> problem = LocalProblem(ctx, rule, input, value);
+    if (!problem.has_value() && (input == std::string("surname") ||
+                                 input == std::string("given-name"))) {
+      problem = CandidateNameProblem(input, value);
+    }
     if (problem.has_value()) problems.push_back(*std::move(problem));
   }
   return problems;
@@ -140,7 +161,10 @@ void Check(PageContext& ctx) {
   // anything else: the employer would learn of the form's other problems only from a second
   // refused, audited check. Such a form is refused here, every problem the console can find named
   // at once (CheckRefused finds them again), and nothing is sent.
-  if (!ReferenceShaped(request.consent_reference())) {
+  // So is a name the registry would refuse (CandidateNameProblem), as registry-cli refuses it.
+  if (!ReferenceShaped(request.consent_reference()) ||
+      CandidateNameProblem("surname", request.surname()).has_value() ||
+      CandidateNameProblem("given-name", request.given_name()).has_value()) {
     refused.http_status = 400;
     return KeepFormAnswer(ctx, std::move(refused), "/refused/");
   }

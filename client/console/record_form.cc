@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "client/choices.h"
 #include "client/console/html.h"
+#include "client/option_parser.h"
 #include "client/record_fields.h"
 #include "common/country_codes.h"
 #include "common/reference_text.h"
@@ -220,6 +221,9 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"the surname again (names compare without case, accents or alphabet): an alias is another "
        "name the person used",
        "rule.alias_surname"},
+      {"too many name words across the aliases: drop an alias, or words of the aliases or of "
+       "the name",
+       "rule.alias_words"},
       // A reference the gate refuses: a case reference, a legal basis, an export's recipient
       // (common/reference_text.h, server/call_gate.cc).
       {kReferenceRule, "rule.reference"},
@@ -387,6 +391,16 @@ v1::CreateRecordRequest RecordFromForm(const FormValues& values, std::vector<Fie
     p.add_citizenships(absl::AsciiStrToUpper(code));
   }
   p.set_personal_number(One(values, "personal-number"));
+  // A space, or a character no personal number has, is said as that (as registry-cli says it),
+  // not as a number of another format, which the registry's pattern alone would say of it.
+  if (const std::string problem = client::PersonalNumberProblem(p.personal_number());
+      !problem.empty()) {
+    errors->push_back({"personal-number",
+                       absl::StartsWith(problem, "holds a space") ? "rule.personal_number_space"
+                                                                  : "rule.personal_number_chars",
+                       {},
+                       problem});
+  }
   p.set_last_known_address(One(values, "address"));
 
   c.set_court_id(One(values, "court"));
@@ -496,6 +510,12 @@ v1::CreateRecordRequest RecordFromForm(const FormValues& values, std::vector<Fie
       errors->push_back({end_input, "form.ban_end_and_life", {}, ""});
       continue;
     }
+    // An end that is no date ("2030-13-01") is said to be none, as of every other date: the
+    // registry's rule for a ban's end speaks only of its range.
+    if (!end.empty() && !client::DateProblem(end).empty()) {
+      errors->push_back({end_input, "rule.real_date", {}, ""});
+      continue;
+    }
     v1::AccessoryBan* ban = c.add_bans();
     ban->set_type(static_cast<v1::BanType>(i + 1));
     ban->set_end_date(end);
@@ -532,6 +552,18 @@ std::string HintedCountryCode(absl::string_view rule) {
   }();
   auto it = codes->find(rule);
   return it == codes->end() ? "" : it->second;
+}
+
+// Whether `rule` is `prefix`, a first part, `separator`, a second part and `suffix` (the first
+// part ends at the first `separator`); if so the two parts, escaped, in `first` and `second`.
+bool SplitRule(absl::string_view rule, absl::string_view prefix, absl::string_view separator,
+               absl::string_view suffix, std::string* first, std::string* second) {
+  if (!absl::ConsumePrefix(&rule, prefix) || !absl::ConsumeSuffix(&rule, suffix)) return false;
+  const size_t at = rule.find(separator);
+  if (at == absl::string_view::npos) return false;
+  *first = Escape(rule.substr(0, at));
+  *second = Escape(rule.substr(at + separator.size()));
+  return true;
 }
 
 }  // namespace
@@ -581,25 +613,14 @@ std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey
   // date): the code and its day, which are the registry's reference data, not the person's.
   constexpr absl::string_view kLawAfter = ", after the judgment date: check the judgment date, "
                                           "or record the article of the code the court applied";
-  absl::string_view law = rule;
-  if (absl::ConsumePrefix(&law, "code ") && absl::ConsumeSuffix(&law, kLawAfter)) {
-    const size_t on = law.find(" took effect on ");
-    if (on != absl::string_view::npos) {
-      return {"rule.law_in_force",
-              {{"code", Escape(law.substr(0, on))},
-               {"date", Escape(law.substr(on + absl::string_view(" took effect on ").size()))}}};
-    }
+  std::string law_code, law_day;
+  if (SplitRule(rule, "code ", " took effect on ", kLawAfter, &law_code, &law_day)) {
+    return {"rule.law_in_force", {{"code", law_code}, {"date", law_day}}};
   }
   constexpr absl::string_view kJudgmentBefore =
       " of an offence took effect: check the judgment date, and the offence's code";
-  absl::string_view before = rule;
-  if (absl::ConsumePrefix(&before, "is before ") && absl::ConsumeSuffix(&before, kJudgmentBefore)) {
-    const size_t day = before.find(", the day code ");
-    if (day != absl::string_view::npos) {
-      return {"rule.judgment_before_law",
-              {{"date", Escape(before.substr(0, day))},
-               {"code", Escape(before.substr(day + absl::string_view(", the day code ").size()))}}};
-    }
+  if (SplitRule(rule, "is before ", ", the day code ", kJudgmentBefore, &law_day, &law_code)) {
+    return {"rule.judgment_before_law", {{"date", law_day}, {"code", law_code}}};
   }
   // "06/L-074 article 234 is recorded by its paragraph: give one of 06/L-074:234:1, ...": the
   // article the table lists by its paragraphs alone, and their codes, all the registry's

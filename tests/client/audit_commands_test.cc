@@ -508,7 +508,7 @@ std::vector<std::string> RefusalsSince(TestServer& server, uint64_t from) {
 }
 
 // Reading help, or the record template, is not trying to enter a record: the reference data is
-// asked only of a role that may read it (a clerk), so a judge, an employer, an auditor or an
+// listed only for a role that enters records (a clerk), so a judge, an employer, an auditor or an
 // administrator who reads them leaves no refusal in the audit log, and is told why the lists are
 // not there. A wrong-role `record create` makes the one refused call that it is.
 TEST_F(AuditCommandsTest, HelpAndTheTemplateReadByAnotherRoleThanAClerkLeaveNoRefusal) {
@@ -523,8 +523,8 @@ TEST_F(AuditCommandsTest, HelpAndTheTemplateReadByAnotherRoleThanAClerkLeaveNoRe
       if (command.back() == "--help") {
         EXPECT_THAT(testing::Flowed(run.out),
                     HasSubstr(absl::StrCat("(the courts and offences a record may name are not "
-                                           "listed: role ", role, " does not read them; clerks "
-                                           "enter records.)")))
+                                           "listed: role ", role, " does not enter records; clerks "
+                                           "do.)")))
             << role;
       }
     }
@@ -737,12 +737,9 @@ TEST_F(AuditCommandsTest, AVerifiedExportIsKeptOnlyWhenItHoldsExactlyTheVerified
   for (const Case& c : cases) {
     SCOPED_TRACE(c.says);
     ExportRelay relay(server_->Channel("auditor"), c.tamper);
-    grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(),
-                             &port);
-    builder.RegisterService(&relay);
-    std::unique_ptr<grpc::Server> relay_server = builder.BuildAndStart();
+    std::unique_ptr<grpc::Server> relay_server =
+        registry::testing::StartFakeRegistry({&relay}, &port);
     ASSERT_NE(relay_server, nullptr);
     const std::string path = dir_ + "/relayed.jsonl";
     const CliRun run = run_at(absl::StrCat("127.0.0.1:", port), path);

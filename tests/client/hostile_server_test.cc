@@ -227,15 +227,9 @@ using ::registry::testing::RunCliCaptured;
 class HostileServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(), &port);
-    builder.RegisterService(&audit_);
-    builder.RegisterService(&records_);
-    builder.RegisterService(&vetting_);
-    builder.RegisterService(&admin_);
-    builder.RegisterService(&info_);
-    server_ = builder.BuildAndStart();
+    server_ = registry::testing::StartFakeRegistry(
+        {&audit_, &records_, &vetting_, &admin_, &info_}, &port);
     ASSERT_NE(server_, nullptr);
     ASSERT_NE(port, 0);
     address_ = absl::StrCat("127.0.0.1:", port);

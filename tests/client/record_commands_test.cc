@@ -399,7 +399,8 @@ TEST_F(RecordCommandsTest, AnArticleOfACodeNotYetInForceIsToldTheCodeWithItsPara
 // A problem the command line found itself (a sex it cannot read) stopped it before sending, so
 // the registry's own rules (a birth date in the future, a final date before the judgment's, the
 // personal number's format, which is the registry's setting) were named only on the next try.
-// The registry checks the same record without storing it, and every problem is named at once.
+// The registry checks the same record without storing it, and every problem is named at once:
+// the judgment before the birth date in the future too, not left for after its correction.
 TEST_F(RecordCommandsTest, TheRegistrysProblemsAreNamedWithTheCommandLinesOwnAtOnce) {
   std::vector<std::string> command = {"record", "create"};
   for (const std::string& o : RecordOptions()) command.push_back(o);
@@ -416,7 +417,7 @@ TEST_F(RecordCommandsTest, TheRegistrysProblemsAreNamedWithTheCommandLinesOwnAtO
   for (const char* problem :
        {"--sex: ", "--birth-date: must be before today",
         "--personal-number: does not match the personal number format (10 digits)",
-        "--judgment-date: is after the date the judgment became final: check both dates",
+        "--judgment-date: must be on or after the person's 14th birthday and not in the future",
         "--final-date: must be on or after "}) {
     EXPECT_THAT(Flowed(run.err), HasSubstr(problem)) << run.err;
   }
@@ -882,21 +883,20 @@ TEST_F(RecordCommandsTest, JsonFilesWithAByteOrderMarkAreRead) {
 // the current folder, only the clerk's to read, that `record create --file` sends once
 // corrected; the refused field is named by its question and its place in that file.
 TEST_F(RecordCommandsTest, ARefusedInteractiveRecordKeepsTheAnswersInAFileCreateSends) {
-  // The day it became final (2025-01-01) is before the judgment (2025-03-03).
-  const std::string answers =
-      PersonAnswers("1975-02-03") + ConvictionAnswers("P 88/2025", "2025-03-03", "2025-01-01");
+  // The ban ends (2025-05-01) before the day the judgment became final (2025-06-01): a rule the
+  // registry checks after the last question (the dates are checked at their own).
+  const std::string answers = absl::StrCat(
+      PersonAnswers("1975-02-03"),
+      "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children:2025-05-01\n"
+      "\n\n\n");
   const CliRun run = CreateInteractivelyInDir(answers);
   EXPECT_EQ(run.code, kExitUsage);
-  // Either date may be the wrong one: both are named and asked again.
-  EXPECT_THAT(run.err, HasSubstr("Answer them again (Ctrl-D keeps your answers in a file):\n"
-                                 "Date of the judgment (YYYY-MM-DD): "));
-  EXPECT_THAT(Flowed(run.err), HasSubstr("error: INVALID_ARGUMENT: 2 problems: Date of the "
-                                         "judgment (conviction.judgment_date): is after the date "
-                                         "the judgment became final: check both dates, either "
-                                         "may be the wrong one Date it became final "
-                                         "(conviction.final_date): must be on or after the "
-                                         "judgment date"));
-  EXPECT_THAT(run.err, Not(HasSubstr("--final-date")));
+  EXPECT_THAT(run.err, HasSubstr("Answer it again (Ctrl-D keeps your answers in a file):\n"
+                                 "Ban (work_with_children"));
+  EXPECT_THAT(Flowed(run.err), HasSubstr("error: INVALID_ARGUMENT: Ban #1 (conviction.bans[0]): "
+                                         "a date YYYY-MM-DD on or after the date the judgment "
+                                         "became final"));
+  EXPECT_THAT(run.err, Not(HasSubstr("--ban")));
   std::vector<std::filesystem::path> kept;
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) kept.push_back(entry.path());
   ASSERT_EQ(kept.size(), 1u) << run.err;
@@ -912,39 +912,45 @@ TEST_F(RecordCommandsTest, ARefusedInteractiveRecordKeepsTheAnswersInAFileCreate
 
   // Corrected, the file is a record create reads as it is.
   std::string json = testing::ReadFileOrDie(kept[0].string());
-  const size_t at = json.find("2025-01-01");
+  const size_t at = json.find("2025-05-01");
   ASSERT_NE(at, std::string::npos) << json;
-  json.replace(at, 10, "2025-06-01");
+  json.replace(at, 10, "2025-07-01");
   std::ofstream(kept[0]) << json;
   const CliRun sent = As("clerk", {"record", "create", "--file", kept[0].string()});
   ASSERT_EQ(sent.code, 0) << sent.err;
   const v1::Record record = Get(std::string(absl::StripAsciiWhitespace(sent.out)));
   EXPECT_EQ(record.person().surname(), "Krasniqi");
   EXPECT_EQ(record.conviction().final_date(), "2025-06-01");
+  ASSERT_EQ(record.conviction().bans_size(), 1);
+  EXPECT_EQ(record.conviction().bans(0).end_date(), "2025-07-01");
   EXPECT_EQ(record.conviction().sentence().months(), 18u);
 }
 
 // A judgment dated before the person's 14th birthday (or a final date before the judgment, a
-// personal number of another format: rules only the registry applies) was refused only after
-// the clerk had confirmed "Enter this record?", and the answers went to a file. The registry
-// checks the answers first, without storing them: the judgment date at its question
-// (InteractiveCreateChecksThePersonalNumberAndJudgmentDateAsTyped), the rest after
-// the last question, where each field it names is asked again, its problem said, and the
-// corrected record is entered at the first "yes".
+// personal number of another format, a ban ending before the final date: rules only the
+// registry applies) was refused only after the clerk had confirmed "Enter this record?", and the
+// answers went to a file. The registry checks the answers first, without storing them: the
+// personal number and the dates at their questions
+// (InteractiveCreateChecksThePersonalNumberAndJudgmentDateAsTyped,
+// InteractiveCreateChecksTheBirthDateAndTheFinalDateAsTyped), the rest after the last question,
+// where each field it names is asked again, its problem said, and the corrected record is
+// entered at the first "yes".
 TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainWhatTheRegistryWouldRefuseBeforeConfirming) {
-  // Born 2000-05-10: a judgment of 2010-03-03 is before the 14th birthday, and the final date
-  // (2010-04-01) is before the corrected judgment (2025-03-03) in turn.
+  // Born 2000-05-10: a judgment of 2010-03-03 is before the 14th birthday, the final date
+  // (2010-04-01) is before the corrected judgment (2025-03-03) in turn, and the ban ends
+  // (2025-05-01) before the final date (2025-06-01).
   const uint64_t before = LogSize();
   const CliRun run = CreateInteractively(absl::StrCat(
       PersonAnswers("2000-05-10", "1000000125"),
-      ConvictionAnswers("P 90/2025", "2010-03-03\n2000-05-10\n2025-03-03", "2010-04-01"),
-      "2025-03-03\n2025-06-01\nyes\n"));
+      "2\nP 90/2025\n2010-03-03\n2000-05-10\n2025-03-03\n2010-04-01\n2025-03-03\n2025-06-01\n"
+      "3\n\nimprisonment\n18\nwork_with_children:2025-05-01\n\n\n\n",
+      "work_with_children:none\n\nyes\n"));
   ASSERT_EQ(run.code, 0) << run.err;
   const std::string err = Flowed(run.err);
   // The judgment is asked again at its question with the birth date its rule compares it with,
   // both named (InteractiveCreateOffersTheBirthDateAgainWhenARuleComparesWithIt); the final
-  // date, before the corrected judgment, after the last question with the judgment date, either
-  // being possibly the wrong one.
+  // date, before the corrected judgment, at its question with the judgment date, either being
+  // possibly the wrong one.
   EXPECT_THAT(err, HasSubstr("Date of birth (person.birth_date): makes the person under 14 on "
                              "the judgment date (no one is convicted under 14): check the date "
                              "of birth Date of the judgment (conviction.judgment_date): must be "
@@ -952,15 +958,17 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainWhatTheRegistryWouldRefuseB
                              "the date of birth and the judgment date again, as either may be "
                              "the wrong one Date of birth (YYYY-MM-DD): Date of the judgment "
                              "(YYYY-MM-DD): Date it became final"));
-  EXPECT_THAT(err, HasSubstr("Answer them again (Ctrl-D keeps your answers in a file): Date of "
-                             "the judgment (YYYY-MM-DD): Date it became final (YYYY-MM-DD): "));
   EXPECT_THAT(err, HasSubstr("(conviction.judgment_date): is after the date the judgment became "
                              "final: check both dates, either may be the wrong one Date it became "
                              "final (conviction.final_date): must be on or after the judgment "
-                             "date"));
-  // Each problem on lines of its own, wrapped as the questions are.
-  EXPECT_THAT(run.err, HasSubstr("The registry would refuse these answers:\n  Date of the "
-                                 "judgment (conviction.judgment_date): is after the date"));
+                             "date and not in the future type the judgment date and the date it "
+                             "became final again, as either may be the wrong one Date of the "
+                             "judgment (YYYY-MM-DD): Date it became final (YYYY-MM-DD):"));
+  // The ban, after the last question, on lines of its own, wrapped as the questions are.
+  EXPECT_THAT(run.err, HasSubstr("The registry would refuse these answers:\n  Ban #1 "
+                                 "(conviction.bans[0]): a date YYYY-MM-DD on or after the date "
+                                 "the\n    judgment became final"));
+  EXPECT_THAT(err, HasSubstr("Answer it again (Ctrl-D keeps your answers in a file): Ban"));
   // Asked once, after the corrections.
   const std::vector<absl::string_view> parts = absl::StrSplit(err, "Enter this record?");
   EXPECT_EQ(parts.size(), 2u) << err;
@@ -968,6 +976,8 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainWhatTheRegistryWouldRefuseB
   EXPECT_EQ(record.person().birth_date(), "2000-05-10");
   EXPECT_EQ(record.conviction().judgment_date(), "2025-03-03");
   EXPECT_EQ(record.conviction().final_date(), "2025-06-01");
+  ASSERT_EQ(record.conviction().bans_size(), 1);
+  EXPECT_EQ(record.conviction().bans(0).end_date(), "");
   // The checks were dry runs; one record was created.
   int creates = 0;
   for (const std::string& action : ActionsSince(before)) creates += action == "CreateRecord";
@@ -2090,6 +2100,36 @@ TEST_F(RecordCommandsTest, HelpListsWhatThisCallerMayChoose) {
                                                  "primary school)\n")));
   EXPECT_THAT(whoami.out, HasSubstr("position categories:   teacher, teaching_assistant, "
                                     "school_staff\n"));
+}
+
+// A birth date in the future (2030 typed for 1975) was taken at its question, and the judgment
+// after it too; a final date before the judgment as well: the clerk heard of them only after the
+// last question, and the corrected birth date was refused again for the judgment before it. The
+// registry checks the birth date and the final date as typed too: the birth date is asked again
+// at once; the final date with the judgment date, either being possibly the wrong one.
+TEST_F(RecordCommandsTest, InteractiveCreateChecksTheBirthDateAndTheFinalDateAsTyped) {
+  const CliRun run = CreateInteractively(absl::StrCat(
+      PersonAnswers("2030-01-01\n1975-02-03", "1000000128"),
+      ConvictionAnswers("P 93/2025", "2025-03-03", "2025-02-01\n2025-03-03\n2025-06-01"),
+      "yes\n"));
+  ASSERT_EQ(run.code, 0) << run.err;
+  const std::string err = Flowed(run.err);
+  EXPECT_THAT(err, HasSubstr("Date of birth (YYYY-MM-DD): must be before today Date of birth "
+                             "(YYYY-MM-DD): Place of birth"));
+  EXPECT_THAT(err, HasSubstr("Date it became final (YYYY-MM-DD): Date of the judgment "
+                             "(conviction.judgment_date): is after the date the judgment became "
+                             "final: check both dates, either may be the wrong one Date it became "
+                             "final (conviction.final_date): must be on or after the judgment date "
+                             "and not in the future type the judgment date and the date it became "
+                             "final again, as either may be the wrong one Date of the judgment "
+                             "(YYYY-MM-DD): Date it became final (YYYY-MM-DD):"));
+  EXPECT_THAT(err, Not(HasSubstr("The registry would refuse these answers")));
+  const std::vector<absl::string_view> parts = absl::StrSplit(err, "Enter this record?");
+  EXPECT_EQ(parts.size(), 2u) << err;
+  const v1::Record record = Get(std::string(absl::StripAsciiWhitespace(run.out)));
+  EXPECT_EQ(record.person().birth_date(), "1975-02-03");
+  EXPECT_EQ(record.conviction().judgment_date(), "2025-03-03");
+  EXPECT_EQ(record.conviction().final_date(), "2025-06-01");
 }
 
 }  // namespace

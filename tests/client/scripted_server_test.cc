@@ -76,11 +76,8 @@ class ScriptedRecords final : public v1::RecordService::Service {
 class ScriptedServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(), &port);
-    builder.RegisterService(&records_);
-    server_ = builder.BuildAndStart();
+    server_ = registry::testing::StartFakeRegistry({&records_}, &port);
     ASSERT_NE(server_, nullptr);
     address_ = absl::StrCat("127.0.0.1:", port);
   }
@@ -114,11 +111,8 @@ class ScriptedAdmin final : public v1::AdminService::Service {
 // problems" for a problem not listed: one problem is said in the singular.
 TEST(ScriptedAdminServerTest, OneProblemOfABackupIsSaidInTheSingular) {
   ScriptedAdmin admin;
-  grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(), &port);
-  builder.RegisterService(&admin);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server = registry::testing::StartFakeRegistry({&admin}, &port);
   ASSERT_NE(server, nullptr);
   const std::string address = absl::StrCat("127.0.0.1:", port);
   CliRun run = RunCliCaptured(CliArgsAs(address, "admin", {"admin", "verify-backup", "4"}));
@@ -252,12 +246,9 @@ struct InteractiveRun {
 };
 InteractiveRun RunInteractiveCreate(grpc::Service* records, grpc::Service* info,
                                     const std::string& folder, const std::string& answers) {
-  grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(), &port);
-  builder.RegisterService(records);
-  builder.RegisterService(info);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server =
+      registry::testing::StartFakeRegistry({records, info}, &port);
   InteractiveRun result;
   EXPECT_NE(server, nullptr);
   if (server == nullptr) return result;
@@ -466,6 +457,71 @@ TEST(ScriptedClerkServerTest, AnInteractiveCreateIsLaidOutForANarrowTerminal) {
     }
   }
   EXPECT_THAT(list, ::testing::ContainsRegex("^   1  [a-z-]+\n        [A-Z]"));
+}
+
+// A registry with `backups` backups (ids 1..), which refuses to verify any other as registryd
+// does (server/backup_check.cc).
+class ScriptedBackups final : public v1::AdminService::Service {
+ public:
+  grpc::Status ListBackups(grpc::ServerContext*, const v1::ListBackupsRequest*,
+                           v1::ListBackupsResponse* response) override {
+    for (uint32_t id = 1; id <= backups; ++id) {
+      v1::BackupInfo* info = response->add_backups();
+      info->set_backup_id(id);
+      info->set_created_at("2026-01-02T03:04:05Z");
+      info->set_size_bytes(1000 * id);
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status VerifyBackup(grpc::ServerContext*, const v1::VerifyBackupRequest* request,
+                            v1::VerifyBackupResponse*) override {
+    if (request->backup_id() == 0) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "there is no backup");
+    }
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("no backup ", request->backup_id()));
+  }
+  uint32_t backups = 0;
+};
+
+// `--json admin backups` printed nothing when there were no backups and one bare object per
+// backup otherwise: the answer is one object, its list empty when there are none.
+TEST(ScriptedAdminServerTest, JsonBackupsIsOneObjectWithItsListEvenWhenEmpty) {
+  ScriptedBackups admin;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = registry::testing::StartFakeRegistry({&admin}, &port);
+  ASSERT_NE(server, nullptr);
+  const std::string address = absl::StrCat("127.0.0.1:", port);
+  CliRun run = RunCliCaptured(CliArgsAs(address, "admin", {"admin", "backups"}, /*json=*/true));
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.out, "{\"backups\":[]}\n");
+  admin.backups = 2;
+  run = RunCliCaptured(CliArgsAs(address, "admin", {"admin", "backups"}, /*json=*/true));
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 1) << run.out;
+  EXPECT_THAT(run.out, StartsWith("{\"backups\":[{")) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("\"backup_id\":2")) << run.out;
+  server->Shutdown();
+}
+
+// `admin verify-backup` of no backup said only "there is no backup" or "no backup 99": each says
+// what to do next, the command that makes a backup or the one that lists them.
+TEST(ScriptedAdminServerTest, VerifyingABackupThatIsNotThereSaysWhatToDoNext) {
+  ScriptedBackups admin;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = registry::testing::StartFakeRegistry({&admin}, &port);
+  ASSERT_NE(server, nullptr);
+  const std::string address = absl::StrCat("127.0.0.1:", port);
+  CliRun run = RunCliCaptured(CliArgsAs(address, "admin", {"admin", "verify-backup"}));
+  EXPECT_NE(run.code, 0);
+  EXPECT_THAT(Flowed(run.err), HasSubstr("there is no backup; 'admin backup' makes one"))
+      << run.err;
+  run = RunCliCaptured(CliArgsAs(address, "admin", {"admin", "verify-backup", "99"}));
+  EXPECT_NE(run.code, 0);
+  EXPECT_THAT(Flowed(run.err), HasSubstr("no backup 99; 'admin backups' lists the backups there "
+                                         "are"))
+      << run.err;
+  server->Shutdown();
 }
 
 }  // namespace

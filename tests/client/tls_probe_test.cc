@@ -510,11 +510,8 @@ class RotatesThenDies final : public v1::AdminService::Service {
 class ServerDiesMidCallTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(), &port);
-    builder.RegisterService(&admin_);
-    server_ = builder.BuildAndStart();
+    server_ = registry::testing::StartFakeRegistry({&admin_}, &port);
     ASSERT_NE(server_, nullptr);
     ASSERT_NE(port, 0);
     relay_ = std::make_unique<CuttableRelay>(port);
@@ -840,11 +837,8 @@ class MarkingAdmin final : public v1::AdminService::Service {
 
 TEST(RegistryRefusalTest, OnlyTheRegistrysExactMarkOnAnUnavailableSaysNothingWasDone) {
   MarkingAdmin admin;
-  grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(), &port);
-  builder.RegisterService(&admin);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server = registry::testing::StartFakeRegistry({&admin}, &port);
   ASSERT_NE(server, nullptr);
   const ConnectionSettings settings = ClerkAt(absl::StrCat("127.0.0.1:", port));
   auto stub = v1::AdminService::NewStub(*CreateChannel(settings));

@@ -19,6 +19,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <tuple>
 #include <thread>
 #include <vector>
 
@@ -27,6 +28,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "client/console/catalog.h"
 #include "client/console/html.h"
@@ -7093,6 +7096,272 @@ TEST_F(ConsoleTest, ABackupVerificationsProblemsAreInThePagesLanguage) {
                                              "<code lang=\"en\">no space left</code>"))
       << shown->body;
   EXPECT_FALSE(absl::StrContains(shown->body, "audit log: event")) << shown->body;
+}
+
+// registry-cli refuses a candidate's name the registry would refuse ("Gashi1") before its call;
+// the console called the registry, which refused it and counted the check against the
+// employer's daily limit. The console refuses it itself, beside the field, and sends nothing.
+TEST_F(ConsoleTest, AVettingCheckWithANameTheRegistryWouldRefuseIsRefusedBeforeAnyCall) {
+  StartSignedIn(v1::ROLE_VETTING);
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const int before = fake_->calls;
+  auto posted = Post("/vetting", {{"personal-number", "1000000231"},
+                                  {"surname", "Gashi1"},
+                                  {"given-name", "Arta"},
+                                  {"birth-date", "1990-02-03"},
+                                  {"position", "teacher"},
+                                  {"consent_ref", "C 1/2026"}});
+  ASSERT_TRUE(posted);
+  ASSERT_EQ(posted->status, 303) << posted->body;
+  EXPECT_TRUE(absl::StartsWith(posted->get_header_value("Location"), "/vetting/refused/"));
+  auto vetting = Get(posted->get_header_value("Location"));
+  ASSERT_TRUE(vetting);
+  EXPECT_EQ(vetting->status, 400);
+  EXPECT_EQ(fake_->calls, before) << "the registry was asked";
+  const std::string group = FieldGroup(vetting->body, "surname");
+  EXPECT_TRUE(absl::StrContains(group, Escape(catalogs.Text("sq", "rule.name")))) << group;
+  EXPECT_TRUE(absl::StrContains(group, "aria-invalid=\"true\"")) << group;
+  EXPECT_TRUE(absl::StrContains(vetting->body, "<a href=\"#surname\">"));
+  EXPECT_FALSE(absl::StrContains(vetting->body, "id=\"given-name-error\""));
+}
+
+// On Albanian and Serbian pages, two problems of an import row were said in English: the
+// registry's ban end rule, as the import words it for a row the console found bad too
+// ("bans: a date YYYY-MM-DD ...; or none for a ban for life (TYPE:none, ...)"), and the console's
+// own "offences: not LAW:ARTICLE:PARAGRAPH, e.g. ...". Both are in the page's language.
+TEST_F(ConsoleTest, AnImportsOffenceCodeAndTheRegistrysBanEndAreTranslatedInARowFoundBadHere) {
+  StartSignedIn(v1::ROLE_CLERK);
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const std::string bad = absl::StrReplaceAll(
+      ImportCsvRow(2), {{"2015-01-01,2015-02-01,06/L-074:228:0,fine,0,,",
+                         "2020-01-01,2020-02-01,abc,fine,0,profession:2200-01-01,"}});
+  ASSERT_NE(bad, ImportCsvRow(2));
+  v1::ImportRecordsResponse verdict;
+  v1::ImportRowResult* result = verdict.add_results();
+  result->set_line(3);
+  result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
+  result->set_error(
+      "conviction.offences: 1..20 offences; conviction.bans[0].end_date: empty (for life) or a "
+      "date YYYY-MM-DD on or after the date the judgment became final, within 100 years of it");
+  result = verdict.add_results();
+  result->set_line(2);
+  result->set_outcome(v1::ImportRowResult::OUTCOME_VALID);
+  fake_->import_response = verdict;
+  fake_->only_rows_sent = true;
+  for (const char* language : {"sq", "sr"}) {
+    ASSERT_EQ(Post("/language", {{"lang", language}, {"back", "/import"}})->status, 303);
+    auto checked = PostImportFile(absl::StrCat(ImportCsvHeader(), ImportCsvRow(1), bad));
+    ASSERT_TRUE(checked);
+    const std::string& body = checked->body;
+    EXPECT_FALSE(absl::StrContains(body, "lang=\"en\">offences")) << language << "\n" << body;
+    EXPECT_FALSE(absl::StrContains(body, "lang=\"en\">bans")) << language << "\n" << body;
+    EXPECT_FALSE(absl::StrContains(body, "TYPE:none")) << language << "\n" << body;
+    const std::string offence = FormatEscaped(
+        language, catalogs.Text(language, "import.rule.offence_code"),
+        {{"form", "<code>LAW:ARTICLE:PARAGRAPH</code>"},
+         {"example", "<code>06/L-074:230:1</code>"},
+         {"articles", "999"},
+         {"paragraphs", "99"}});
+    EXPECT_TRUE(absl::StrContains(body, absl::StrCat("offences: ", offence)))
+        << language << "\n" << body;
+    const std::string ban_end = FormatEscaped(
+        language, catalogs.Text(language, "import.rule.ban_end"), {{"none", "<code>none</code>"}});
+    EXPECT_TRUE(absl::StrContains(body, absl::StrCat("bans: ", ban_end)))
+        << language << "\n" << body;
+  }
+  fake_->import_response.reset();
+  fake_->only_rows_sent = false;
+}
+
+// Every problem the console's reading of a CSV row can find in a cell (client/record_fields.cc
+// ApplyField, client/record_import.cc), and the registry's problems of the other cells of such
+// a row, are shown in the page's language: a row is broken in one cell at a time, in every way
+// each cell can be, and nothing on the page is left in English. (A cell that is not UTF-8 and a
+// row too large to send are the file's, not a rule's: said as registry-cli says them.)
+TEST_F(ConsoleTest, EveryProblemTheConsoleFindsInAnImportCellIsInThePagesLanguage) {
+  StartSignedIn(v1::ROLE_CLERK);
+  const std::vector<std::string> columns = absl::StrSplit(
+      absl::StripSuffix(ImportCsvHeader(), "\n"), ',');
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cells = {
+      {"surname", {"", "Ga\u200bshi"}},
+      {"given_name", {""}},
+      {"sex", {"", "x"}},
+      {"birth_date", {"", "2030-13-01", "1980-1-1", "1899-12-31", "1980-02-30"}},
+      {"citizenships", {"x", "UK", "QQ", "XK;xyz"}},
+      {"personal_number", {"", "19 00000001", "19000000\xc3\xab"}},
+      {"court_id", {""}},
+      {"case_number", {""}},
+      {"judgment_date", {"", "2015-02-30"}},
+      {"final_date", {"", "2015-13-01"}},
+      {"offences", {"", "abc", ";", "06/L-074:1000:0", "06/L-074:228:0;abc"}},
+      {"sentence_type", {"", "prison"}},
+      {"sentence_months", {"x", "601", "-1"}},
+      {"bans", {"profession", "profession:2030-13-01", "flogging:none", "profession:;x:none",
+                "profession:none;work_with_children:1899-12-31"}},
+      {"release_date", {"2030-02-30"}},
+      {"juvenile", {"maybe"}},
+      {"foreign_country", {"x", "QQ"}},
+  };
+  std::string csv = ImportCsvHeader();
+  int line = 1;
+  for (const auto& [column, values] : cells) {
+    const size_t at = std::find(columns.begin(), columns.end(), column) - columns.begin();
+    ASSERT_LT(at, columns.size()) << column;
+    for (const std::string& value : values) {
+      std::vector<std::string> row = absl::StrSplit(
+          absl::StripSuffix(ImportCsvRow(++line), "\n"), ',');
+      ASSERT_EQ(row.size(), columns.size());
+      row[at] = absl::StrCat("\"", value, "\"");
+      absl::StrAppend(&csv, absl::StrJoin(row, ","), "\n");
+    }
+  }
+  // The registry finds nothing more of the rows.
+  fake_->import_response = v1::ImportRecordsResponse();
+  for (const char* language : {"sq", "sr"}) {
+    ASSERT_EQ(Post("/language", {{"lang", language}, {"back", "/import"}})->status, 303);
+    auto checked = PostImportFile(csv);
+    ASSERT_TRUE(checked);
+    const std::string& body = checked->body;
+    EXPECT_TRUE(absl::StrContains(body, absl::StrCat("<td class=\"nowrap\">", line, "</td>")))
+        << language << "\n" << body;
+    EXPECT_FALSE(absl::StrContains(body, "<span lang=\"en\">")) << language << "\n" << body;
+    EXPECT_FALSE(absl::StrContains(body, "<td lang=\"en\">")) << language << "\n" << body;
+  }
+  fake_->import_response.reset();
+}
+
+// Officials work in Albanian and Serbian, and the record form and a record's page named every
+// offence and court in English. They are named in the page's language where the reference data
+// has it; an entry without a translation keeps its English, marked lang="en".
+TEST_F(ConsoleTest, OffencesAndCourtsAreNamedInThePagesLanguageOrInEnglishSoMarked) {
+  Start(v1::ROLE_CLERK);
+  v1::CourtEntry* prishtine = fake_->reference.add_courts();
+  prishtine->set_id("basic-prishtine");
+  prishtine->set_name("Basic Court of Prishtinë/Priština");
+  prishtine->set_name_sq("Gjykata Themelore e Prishtinës");
+  prishtine->set_name_sr("Osnovni sud u Prištini");
+  v1::CourtEntry* prizren = fake_->reference.add_courts();
+  prizren->set_id("basic-prizren");
+  prizren->set_name("Basic Court of Prizren");
+  v1::OffenceEntry* degradation = fake_->reference.add_offences();
+  degradation->set_law("06/L-074");
+  degradation->set_article(229);
+  degradation->set_title("Degradation of sexual integrity");
+  degradation->set_title_sq("Degradimi i integritetit seksual");
+  degradation->set_title_sr("Degradacija seksualnog integriteta");
+  degradation->set_confirmed(true);
+  v1::OffenceEntry* untranslated = fake_->reference.add_offences();
+  untranslated->set_law("06/L-074");
+  untranslated->set_article(231);
+  untranslated->set_title("Sexual abuse by abuse of position");
+  untranslated->set_confirmed(true);
+  SignIn();  // the session's start reads the reference data again
+  v1::Conviction& conviction = *fake_->record.mutable_conviction();
+  conviction.set_court_id("basic-prishtine");
+  conviction.set_court_name("Basic Court of Prishtinë/Priština");
+  for (const uint32_t article : {229u, 231u}) {
+    v1::Offence* offence = conviction.add_offences();
+    offence->set_law("06/L-074");
+    offence->set_article(article);
+    offence->set_paragraph(article == 229 ? 1 : 0);
+    offence->set_title(article == 229 ? degradation->title() : untranslated->title());
+  }
+
+  const std::string prizren_option =
+      "<option value=\"basic-prizren\" lang=\"en\">Basic Court of Prizren</option>";
+  const std::string untranslated_label =
+      "<span lang=\"en\">06/L-074 art. 231 (Sexual abuse by abuse of position)</span>";
+  const struct {
+    const char* language;
+    std::string court;
+    std::string title;
+  } kCases[] = {
+      {"sq", "Gjykata Themelore e Prishtinës", "Degradimi i integritetit seksual"},
+      {"sr", "Osnovni sud u Prištini", "Degradacija seksualnog integriteta"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.language);
+    ASSERT_EQ(Post("/language", {{"lang", c.language}, {"back", "/records/new"}})->status, 303);
+    const std::string form = Get("/records/new")->body;
+    EXPECT_TRUE(absl::StrContains(
+        form, absl::StrCat("<option value=\"basic-prishtine\">", c.court, "</option>")))
+        << form;
+    EXPECT_TRUE(absl::StrContains(form, prizren_option)) << form;
+    EXPECT_TRUE(absl::StrContains(
+        form, absl::StrCat("<label for=\"offence\">06/L-074 art. 229 (", c.title, ")")))
+        << form;
+    EXPECT_TRUE(absl::StrContains(form, untranslated_label)) << form;
+    EXPECT_FALSE(absl::StrContains(form, "Degradation of sexual integrity")) << form;
+
+    const std::string page = Get(absl::StrCat("/records/", kRecordId))->body;
+    EXPECT_TRUE(absl::StrContains(page, absl::StrCat(c.court, " (basic-prishtine)"))) << page;
+    EXPECT_FALSE(absl::StrContains(page, "Basic Court of Prishtinë/Priština")) << page;
+    EXPECT_TRUE(absl::StrContains(page, absl::StrCat("06/L-074 art. 229 §1 (", c.title, ")")))
+        << page;
+    EXPECT_FALSE(absl::StrContains(page, "Degradation of sexual integrity")) << page;
+    EXPECT_TRUE(absl::StrContains(page, untranslated_label)) << page;
+  }
+
+  // In English, as before: each name in English, marked so.
+  ASSERT_EQ(Post("/language", {{"lang", "en"}, {"back", "/records/new"}})->status, 303);
+  const std::string form = Get("/records/new")->body;
+  EXPECT_TRUE(absl::StrContains(form, "<option value=\"basic-prishtine\" lang=\"en\">"
+                                      "Basic Court of Prishtinë/Priština</option>"))
+      << form;
+  EXPECT_TRUE(absl::StrContains(form, "<label for=\"offence\"><span lang=\"en\">06/L-074 art. "
+                                      "229 (Degradation of sexual integrity)</span>"))
+      << form;
+  const std::string page = Get(absl::StrCat("/records/", kRecordId))->body;
+  EXPECT_TRUE(absl::StrContains(
+      page, "<span lang=\"en\">Basic Court of Prishtinë/Priština (basic-prishtine)</span>"))
+      << page;
+  EXPECT_TRUE(absl::StrContains(
+      page, "<span lang=\"en\">06/L-074 art. 229 §1 (Degradation of sexual integrity)</span>"))
+      << page;
+  EXPECT_FALSE(absl::StrContains(page, "Gjykata Themelore")) << page;
+}
+
+// A court's official read every court and offence of a record in English on an Albanian or a
+// Serbian page: the registry gave its tables to clerks only. Courts read them too now, and a
+// court's read of a record names them in the page's language.
+TEST_F(ConsoleTest, ACourtsReadNamesTheCourtAndTheOffenceInThePagesLanguage) {
+  Start(v1::ROLE_COURT);
+  fake_->who.add_purpose_codes("criminal_proceedings");
+  v1::CourtEntry* prishtine = fake_->reference.add_courts();
+  prishtine->set_id("basic-prishtine");
+  prishtine->set_name("Basic Court of Prishtinë/Priština");
+  prishtine->set_name_sq("Gjykata Themelore e Prishtinës");
+  prishtine->set_name_sr("Osnovni sud u Prištini");
+  v1::OffenceEntry* degradation = fake_->reference.add_offences();
+  degradation->set_law("06/L-074");
+  degradation->set_article(229);
+  degradation->set_title("Degradation of sexual integrity");
+  degradation->set_title_sq("Degradimi i integritetit seksual");
+  degradation->set_title_sr("Degradacija seksualnog integriteta");
+  SignIn();
+  v1::Conviction& conviction = *fake_->record.mutable_conviction();
+  conviction.set_court_id("basic-prishtine");
+  conviction.set_court_name("Basic Court of Prishtinë/Priština");
+  v1::Offence* offence = conviction.add_offences();
+  offence->set_law("06/L-074");
+  offence->set_article(229);
+  offence->set_title(degradation->title());
+  const std::string record = absl::StrCat("/records/", kRecordId);
+  for (const auto& [language, court, title] :
+       {std::make_tuple("sq", "Gjykata Themelore e Prishtinës", "Degradimi i integritetit seksual"),
+        std::make_tuple("sr", "Osnovni sud u Prištini", "Degradacija seksualnog integriteta")}) {
+    SCOPED_TRACE(language);
+    ASSERT_EQ(Post("/language", {{"lang", language}, {"back", "/"}})->status, 303);
+    auto read = PostAndFollow(record, {{"case_ref", "PKR 1/26"},
+                                       {"purpose", "criminal_proceedings"}});
+    ASSERT_TRUE(read);
+    ASSERT_EQ(read->status, 200) << read->body;
+    EXPECT_TRUE(absl::StrContains(read->body, absl::StrCat(court, " (basic-prishtine)")))
+        << read->body;
+    EXPECT_TRUE(absl::StrContains(read->body, absl::StrCat("06/L-074 art. 229 (", title, ")")))
+        << read->body;
+    EXPECT_FALSE(absl::StrContains(read->body, "Degradation of sexual integrity"));
+  }
 }
 
 }  // namespace

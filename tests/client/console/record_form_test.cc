@@ -850,5 +850,52 @@ TEST(RecordFormTest, ACourtAbroadsFormerCountryCodeIsSaidWithoutXk) {
   }
 }
 
+// A ban's end that is no date ("2030-13-01") was told the registry's rule of the ban's range ("on
+// or after the date the judgment became final, within 100 years of it"), while every other date
+// field said "not a real date". It says that too, beside the ban's end, and the ban is not sent.
+TEST(RecordFormTest, ABanEndThatIsNoRealDateIsToldSo) {
+  for (const char* typed : {"2030-13-01", "2030-02-30", "1899-12-31", "15.05.2034"}) {
+    FormValues values = Example();
+    values["ban-work_with_children-end"] = {typed};
+    std::vector<FieldError> errors;
+    const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+    ASSERT_EQ(errors.size(), 1u) << typed;
+    EXPECT_EQ(errors[0].input, "ban-work_with_children-end") << typed;
+    EXPECT_EQ(errors[0].key, "rule.real_date") << typed;
+    EXPECT_EQ(request.conviction().bans_size(), 0) << typed;
+  }
+}
+
+// A personal number typed "12345678 90" was told "This is not a personal number (10 digits)", the
+// registry's pattern's words, where registry-cli says it holds a space. The form says so beside
+// the number, in each language, and a character no personal number has as that; the registry's
+// words on the number are then left out beside it (AddRegistryWords).
+TEST(RecordFormTest, APersonalNumberWithASpaceIsToldItHoldsASpace) {
+  const Catalogs& catalogs = Catalogs::Embedded();
+  for (const auto& [typed, key] : std::vector<std::pair<std::string, std::string>>{
+           {"12345678 90", "rule.personal_number_space"},
+           {"12345678\t90", "rule.personal_number_chars"},
+           {"12345678\xc3\xab" "90", "rule.personal_number_chars"}}) {
+    FormValues values = Example();
+    values["personal-number"] = {typed};
+    std::vector<FieldError> errors;
+    RecordFromForm(values, &errors);
+    ASSERT_EQ(errors.size(), 1u) << key;
+    EXPECT_EQ(errors[0].input, "personal-number");
+    EXPECT_EQ(errors[0].key, key);
+    for (const char* language : {"sq", "sr", "en"}) {
+      const std::string said = catalogs.Text(language, key);
+      EXPECT_NE(said, absl::StrCat("[", key, "]")) << language;
+      EXPECT_NE(said, catalogs.Text(language, "rule.personal_number")) << language;
+    }
+  }
+  EXPECT_EQ(catalogs.Text("en", "rule.personal_number_space"),
+            "Holds a space: a personal number is written without spaces.");
+  // Written without a space, it is the registry's to judge.
+  std::vector<FieldError> errors;
+  RecordFromForm(Example(), &errors);
+  EXPECT_TRUE(errors.empty());
+}
+
 }  // namespace
 }  // namespace registry::console
