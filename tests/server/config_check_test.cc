@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <regex>
 #include <set>
@@ -61,6 +62,14 @@ crypto::SecretBytes BackupAuthKeyOf(const StorageStack& st) {
       crypto::DeriveKey(st.derivation_root, storage::kBackupAuthKeyPurpose);
   EXPECT_TRUE(key.ok()) << key.status();
   return key.ok() ? *std::move(key) : crypto::SecretBytes();
+}
+
+// An audit event of no call, as a test appends to make the log grow.
+registry::v1::AuditEvent TestEvent() {
+  registry::v1::AuditEvent e;
+  e.set_actor("system:test");
+  e.set_action("test");
+  return e;
 }
 
 // The names of the fields of `d` (and, recursively, of its message fields) that `object` lacks.
@@ -255,12 +264,6 @@ class CheckConfigTest : public ::testing::Test {
     ASSERT_TRUE(config.ok()) << config.status();
     absl::StatusOr<StorageStack> st = OpenStorage(*config, SystemClock::Get());
     ASSERT_TRUE(st.ok()) << st.status();
-    const auto event = [] {
-      registry::v1::AuditEvent e;
-      e.set_actor("system:test");
-      e.set_action("test");
-      return e;
-    };
     for (int i = 0; i < erasures; ++i) {
       absl::StatusOr<std::string> id = storage::NewRegistryId();
       ASSERT_TRUE(id.ok());
@@ -268,10 +271,38 @@ class CheckConfigTest : public ::testing::Test {
       ASSERT_TRUE(st->ledger->Append(*id, std::string(32, static_cast<char>('a' + i)), {},
                                      absl::Now(), &w)
                       .ok());
-      ASSERT_TRUE(st->audit->Append(event(), &w).ok());
+      ASSERT_TRUE(st->audit->Append(TestEvent(), &w).ok());
     }
-    for (int i = 0; i < events; ++i) ASSERT_TRUE(st->audit->Append(event(), nullptr).ok());
+    for (int i = 0; i < events; ++i) ASSERT_TRUE(st->audit->Append(TestEvent(), nullptr).ok());
     ASSERT_TRUE(st->watermark->Advance(*st->audit).ok());
+  }
+
+  // Opens the stored data of `config` as start-up opens it, and its backup folder, and calls
+  // `use` with them and the key registryd authenticates its backups with: for backups made
+  // through the storage layer as registryd makes them (with their record that it made them).
+  // The data is closed on return. Fatal on failure.
+  void WithStoredDataAndBackups(
+      const registry::v1::ServerConfig& config,
+      const std::function<void(StorageStack&, storage::Backups&, const crypto::SecretBytes&)>&
+          use) {
+    absl::StatusOr<StorageStack> st = OpenStorage(config, SystemClock::Get());
+    ASSERT_TRUE(st.ok()) << st.status();
+    absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
+        storage::Backups::Open(config.backup_dir());
+    ASSERT_TRUE(backups.ok()) << backups.status();
+    use(*st, **backups, BackupAuthKeyOf(*st));
+  }
+
+  // Makes backups 1 to `count` of the stored data of `config` (WithStoredDataAndBackups).
+  void MakeBackups(const registry::v1::ServerConfig& config, uint32_t count) {
+    WithStoredDataAndBackups(config, [&](StorageStack& st, storage::Backups& backups,
+                                         const crypto::SecretBytes& auth) {
+      for (uint32_t want = 1; want <= count; ++want) {
+        absl::StatusOr<storage::Backups::Info> made = backups.Create(st.db.get(), &auth);
+        ASSERT_TRUE(made.ok()) << made.status();
+        ASSERT_EQ(made->id, want);
+      }
+    });
   }
 
   std::string Ledger() {
@@ -593,9 +624,7 @@ TEST_F(CheckConfigTest, TheCheckLeavesTheDataFolderAKillLeftAsItWasAndReadsItsWr
     // Writes that reach only the write-ahead log, then a kill: nothing is flushed or closed.
     absl::StatusOr<StorageStack> st = OpenStorage(*config, SystemClock::Get());
     if (!st.ok()) ::_exit(3);
-    registry::v1::AuditEvent e;
-    e.set_actor("system:test");
-    e.set_action("test");
+    const registry::v1::AuditEvent e = TestEvent();
     for (int i = 0; i < 8; ++i) {
       if (!st->audit->Append(e, nullptr).ok()) ::_exit(4);
     }
@@ -633,20 +662,7 @@ class DamagedBackupTest : public CheckConfigTest {
     absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
     ASSERT_TRUE(config.ok()) << config.status();
     backup_dir_ = config->backup_dir();
-    {
-      absl::StatusOr<StorageStack> st = OpenStorage(*config, SystemClock::Get());
-      ASSERT_TRUE(st.ok()) << st.status();
-      absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
-          storage::Backups::Open(backup_dir_);
-      ASSERT_TRUE(backups.ok()) << backups.status();
-      // As registryd makes them: with their record that it made them.
-      const crypto::SecretBytes auth = BackupAuthKeyOf(*st);
-      for (uint32_t want = 1; want <= 3; ++want) {
-        absl::StatusOr<storage::Backups::Info> made = (*backups)->Create(st->db.get(), &auth);
-        ASSERT_TRUE(made.ok()) << made.status();
-        ASSERT_EQ(made->id, want);
-      }
-    }
+    ASSERT_NO_FATAL_FAILURE(MakeBackups(*config, 3));
     const std::string meta = backup_dir_ + "/meta/3";
     std::vector<std::string> lines = absl::StrSplit(testing::ReadFileOrDie(meta), '\n');
     ASSERT_GT(lines.size(), 4u);
@@ -754,19 +770,7 @@ TEST_F(CheckConfigTest, ABackupWithoutItsErasuresLineNewerThanOneWithItIsAProble
   ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/0, /*events=*/2));
   absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
   ASSERT_TRUE(config.ok()) << config.status();
-  {
-    absl::StatusOr<StorageStack> st = OpenStorage(*config, SystemClock::Get());
-    ASSERT_TRUE(st.ok()) << st.status();
-    absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
-        storage::Backups::Open(config->backup_dir());
-    ASSERT_TRUE(backups.ok()) << backups.status();
-    const crypto::SecretBytes auth = BackupAuthKeyOf(*st);
-    for (uint32_t want = 1; want <= 2; ++want) {
-      absl::StatusOr<storage::Backups::Info> made = (*backups)->Create(st->db.get(), &auth);
-      ASSERT_TRUE(made.ok()) << made.status();
-      ASSERT_EQ(made->id, want);
-    }
-  }
+  ASSERT_NO_FATAL_FAILURE(MakeBackups(*config, 2));
   const std::string meta = config->backup_dir() + "/meta/2";
   std::vector<std::string> kept;
   for (const std::string& line :
@@ -790,24 +794,15 @@ TEST_F(CheckConfigTest, ARestoreOfABackupFromAnAbandonedBranchPrintsWhatItGivesU
   absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
   ASSERT_TRUE(config.ok()) << config.status();
   uint64_t parting = 0;
-  {
-    absl::StatusOr<StorageStack> st = OpenStorage(*config, SystemClock::Get());
-    ASSERT_TRUE(st.ok()) << st.status();
-    absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
-        storage::Backups::Open(config->backup_dir());
-    ASSERT_TRUE(backups.ok()) << backups.status();
-    parting = st->audit->CurrentHead().size;
-    const crypto::SecretBytes auth = BackupAuthKeyOf(*st);
-    ASSERT_TRUE((*backups)->Create(st->db.get(), &auth).ok());
-    for (int i = 0; i < 5; ++i) {
-      registry::v1::AuditEvent event;
-      event.set_actor("system:test");
-      event.set_action("test");
-      ASSERT_TRUE(st->audit->Append(std::move(event), nullptr).ok());
-    }
-    ASSERT_TRUE((*backups)->Create(st->db.get(), &auth).ok());
-    ASSERT_TRUE(st->watermark->Advance(*st->audit).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(WithStoredDataAndBackups(
+      *config,
+      [&](StorageStack& st, storage::Backups& backups, const crypto::SecretBytes& auth) {
+        parting = st.audit->CurrentHead().size;
+        ASSERT_TRUE(backups.Create(st.db.get(), &auth).ok());
+        for (int i = 0; i < 5; ++i) ASSERT_TRUE(st.audit->Append(TestEvent(), nullptr).ok());
+        ASSERT_TRUE(backups.Create(st.db.get(), &auth).ok());
+        ASSERT_TRUE(st.watermark->Advance(*st.audit).ok());
+      }));
   std::string out;
   ASSERT_EQ(Registryd("--restore_backup 1", &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("the audit log is back at the backup's head: the 5 events"));
@@ -835,20 +830,13 @@ TEST_F(CheckConfigTest, ARestoreSaysOneEventInTheSingularAndAMissingBackupFolder
   EXPECT_THAT(out, HasSubstr("was not changed"));
   EXPECT_EQ(FilesOf(dir_ + "/data"), data);
 
-  {
-    absl::StatusOr<StorageStack> st = OpenStorage(*config, SystemClock::Get());
-    ASSERT_TRUE(st.ok()) << st.status();
-    absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
-        storage::Backups::Open(config->backup_dir());
-    ASSERT_TRUE(backups.ok()) << backups.status();
-    const crypto::SecretBytes auth = BackupAuthKeyOf(*st);
-    ASSERT_TRUE((*backups)->Create(st->db.get(), &auth).ok());
-    registry::v1::AuditEvent event;
-    event.set_actor("system:test");
-    event.set_action("test");
-    ASSERT_TRUE(st->audit->Append(std::move(event), nullptr).ok());
-    ASSERT_TRUE(st->watermark->Advance(*st->audit).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(WithStoredDataAndBackups(
+      *config,
+      [&](StorageStack& st, storage::Backups& backups, const crypto::SecretBytes& auth) {
+        ASSERT_TRUE(backups.Create(st.db.get(), &auth).ok());
+        ASSERT_TRUE(st.audit->Append(TestEvent(), nullptr).ok());
+        ASSERT_TRUE(st.watermark->Advance(*st.audit).ok());
+      }));
   ASSERT_EQ(Registryd("--restore_backup 1", &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("the audit log is back at the backup's head: the 1 event written "
                              "after it is gone from this registry"));
@@ -1725,6 +1713,28 @@ TEST(ServerCertificateTest, AnExpiredOrNotYetValidCertificateNamesTheFileAndWhat
   std::ofstream(file, std::ios::trunc) << "no certificate";
   EXPECT_THAT(ServerCertificateProblems(file, absl::Now()),
               ::testing::ElementsAre("tls.cert_file: " + file + " holds no PEM certificate"));
+}
+
+// A file the config names that is not there was said as "tls.cert_file: cannot read PATH: No
+// such file or directory", the one problem of the check that said nothing of what to do.
+TEST_F(CheckConfigTest, AMissingFileTheConfigNamesSaysWhatToDo) {
+  Put("registryd.json",
+      absl::StrReplaceAll(testing::InstallationConfig("127.0.0.1:0", ""),
+                          {{"tls/cert.pem", "tls/nope.pem"},
+                           {REGISTRY_SOURCE_DIR "/deploy/reference", dir_ + "/no-reference"}}));
+  const std::vector<std::string> problems = Check();
+  EXPECT_THAT(problems,
+              ::testing::Contains(::testing::AllOf(
+                  ::testing::StartsWith("tls.cert_file: cannot read "),
+                  ::testing::EndsWith("nope.pem: No such file or directory; put the file there, "
+                                      "or correct tls.cert_file in the config"))));
+  EXPECT_THAT(problems, ::testing::Contains(absl::StrCat(
+                            "reference_dir: cannot read ", dir_,
+                            "/no-reference/offences.json: No such file or directory; put the "
+                            "file there, or correct reference_dir in the config")));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("or correct tls.cert_file in the config")) << out;
 }
 
 }  // namespace

@@ -46,6 +46,7 @@
 #include "storage/pending_write.h"
 #include "storage/stored.pb.h"
 #include "tests/testing/audit_events.h"
+#include "tests/testing/checked_calls.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/stored_data.h"
 #include "tests/testing/data_files.h"
@@ -74,19 +75,7 @@ class DataCheckTest : public ::testing::Test {
     return testing::ExpungeRecordAs(*server_, "clerk", id);
   }
 
-  void Amend(const std::string& id) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
-    v1::AmendRecordRequest req;
-    req.set_record_id(id);
-    req.mutable_person()->set_last_known_address("Rr. Nëna Terezë 1, Prizren");
-    req.mutable_update_mask()->add_paths("person.last_known_address");
-    req.set_reason("address corrected by court notice");
-    v1::AmendRecordResponse resp;
-    const grpc::Status s =
-        v1::RecordService::NewStub(server_->Channel("clerk"))->AmendRecord(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
+  void Amend(const std::string& id) { AmendAddressByCourtNotice(*server_, id); }
 
   v1::VettingResult Vet(const v1::Person& person) {
     return testing::VetAs(*server_, "vetting", person);
@@ -113,15 +102,7 @@ class DataCheckTest : public ::testing::Test {
     EXPECT_EQ(found.possible_matches(0).metadata().record_id(), id);
   }
 
-  v1::VerifyDataResponse Verify() {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
-    v1::VerifyDataResponse resp;
-    const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
-                               ->VerifyData(&ctx, v1::VerifyDataRequest(), &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp;
-  }
+  v1::VerifyDataResponse Verify() { return VerifiedData(*server_); }
 
   // Stops the server, applies `edit` to its database, starts it again.
   void Edit(const std::function<void(storage::Database*)>& edit) {
@@ -1877,7 +1858,7 @@ TEST_F(DataCheckTest, ADeletedReferRowOfARecentCheckIsCaught) {
 
 // The key of the index row ('v') of the pair of name words `a` and `b` (normalised, a < b) with
 // `birth_date` of record `id` (RecordStore::NameWordPairTokens), as an insider with the key file
-// computes it; and its value, the row's MAC.
+// computes it.
 std::string WordPairRowKey(const TestServer& server, const std::string& a, const std::string& b,
                            const std::string& birth_date, const std::string& id) {
   absl::StatusOr<std::string> token =
@@ -1894,13 +1875,6 @@ std::string WordAloneRowKey(const TestServer& server, const std::string& word,
                          absl::StrCat("word-pair|", word, "|", birth_date));
   EXPECT_TRUE(token.ok()) << token.status();
   return absl::StrCat("v", token.value_or(""), id);
-}
-std::string IndexRowValue(const TestServer& server, const std::string& key) {
-  absl::StatusOr<std::string> mac = crypto::HmacSha256(DerivedKeyOf(server, "mac/index-row/v1"),
-                                                       absl::StrCat("kjc-registry/index-row/v1|",
-                                                                    key));
-  EXPECT_TRUE(mac.ok()) << mac.status();
-  return mac.value_or("");
 }
 
 // Schema 12 filed no pair of a name's words: the next start files every record's names anew
@@ -1935,9 +1909,7 @@ TEST_F(DataCheckTest, WordPairsOfAnEarlierSchemaAreFiledAtStartUp) {
   EditBeforeTheSeal([&](storage::Database* db) {
     EXPECT_EQ(AliasRows(db, 'v', id).size(), 31u);
     for (const std::string& key : pair_rows) {
-      absl::StatusOr<std::optional<std::string>> row = db->Get(storage::Cf::kIndex, key);
-      ASSERT_TRUE(row.ok() && row->has_value());
-      Delete(db, storage::Cf::kIndex, key);
+      ASSERT_NO_FATAL_FAILURE(DeleteStoredRow(db, storage::Cf::kIndex, key));
     }
     EXPECT_EQ(AliasRows(db, 'v', id).size(), 4u);
     LeaveAsSchema(db, "12", id, {});
@@ -1970,22 +1942,15 @@ TEST_F(DataCheckTest, ADeletedWordPairRowIsCaught) {
   const std::string& born = r.person().birth_date();
   EXPECT_EQ(Verify().problem_count(), 0u);
   const std::string pair = WordPairRowKey(*server_, "arben", "kerqeli", born, id);
-  EditBehindTheSeal([&](storage::Database* db) {
-    absl::StatusOr<std::optional<std::string>> row = db->Get(storage::Cf::kIndex, pair);
-    ASSERT_TRUE(row.ok() && row->has_value());
-    Delete(db, storage::Cf::kIndex, pair);
-  });
+  EditBehindTheSeal(
+      [&](storage::Database* db) { DeleteStoredRow(db, storage::Cf::kIndex, pair); });
   v1::VerifyDataResponse report = Verify();
   EXPECT_THAT(report.problems(),
               Contains(absl::StrCat("record ", id, ": index row 'v' missing")));
 
   const std::string other = WordPairRowKey(*server_, "besnik", "kerqeli", born, id);
-  EditBehindTheSeal([&](storage::Database* db) {
-    storage::Batch batch;
-    batch.Put(storage::Cf::kIndex, pair, IndexRowValue(*server_, pair));
-    batch.Put(storage::Cf::kIndex, other, IndexRowValue(*server_, other));
-    ASSERT_TRUE(db->Write(batch).ok());
-  });
+  EditBehindTheSeal(
+      [&](storage::Database* db) { PutIndexRows(*server_, db, {pair, other}); });
   report = Verify();
   EXPECT_THAT(report.problems(),
               Contains(absl::StrCat("index row 'v' for ", id, ": not the record's current token")));
@@ -1999,15 +1964,7 @@ TEST_F(DataCheckTest, ADeletedWordPairRowIsCaught) {
 // The index seal (storage/index_seal.h). The events of the system job, in the order written (a
 // new folder's seal writes none).
 std::vector<v1::AuditEvent> IndexSealEvents(TestServer& server) {
-  std::vector<v1::AuditEvent> events;
-  const uint64_t size = testing::AuditLogSize(server);
-  for (uint64_t i = 0; i < size; ++i) {
-    v1::AuditEvent event = testing::StoredEvent(server, i);
-    if (event.actor() == "system:index-seal") {
-      events.push_back(std::move(event));
-    }
-  }
-  return events;
+  return StoredEventsOf(server, "system:index-seal");
 }
 
 // The index's three rows that find a record for vetting deleted while registryd was stopped:

@@ -27,6 +27,7 @@
 #include "storage/backups.h"
 #include "storage/database.h"
 #include "storage/index_seal.h"
+#include "tests/testing/checked_calls.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/stored_data.h"
@@ -113,10 +114,16 @@ class ForgedBackupTest : public ::testing::Test {
     ASSERT_GT(deleted, 0);
     batch.Put(storage::Cf::kMeta, storage::kIndexSealRow, older_seal);
     ASSERT_TRUE(newer.db->Write(batch).ok());
+    ASSERT_NO_FATAL_FAILURE(WriteAsANewBackup(newer.db.get()));
+  }
+
+  // Writes `db` into the backup folder as a new backup with RocksDB's backup engine, as one
+  // without the key file can (no record of authentication): its id in forged_.
+  void WriteAsANewBackup(storage::Database* db) {
     absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
         storage::Backups::Open(server_->config().backup_dir());
     ASSERT_TRUE(backups.ok()) << backups.status();
-    absl::StatusOr<storage::Backups::Info> made = (*backups)->Create(newer.db.get());
+    absl::StatusOr<storage::Backups::Info> made = (*backups)->Create(db);
     ASSERT_TRUE(made.ok()) << made.status();
     forged_ = made->id;
   }
@@ -143,30 +150,49 @@ class ForgedBackupTest : public ::testing::Test {
         .error_code();
   }
 
-  uint64_t VerifyDataProblems() {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
-    v1::VerifyDataResponse resp;
-    const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
-                               ->VerifyData(&ctx, v1::VerifyDataRequest(), &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.problem_count();
+  // Expects the vetting check of each of `people` refused (DATA_LOSS), and again after each of
+  // two restarts.
+  void ExpectVettingRefusedAcrossRestarts(const std::vector<v1::Person>& people) {
+    for (int restarts = 0; restarts <= 2; ++restarts) {
+      if (restarts > 0) {
+        ASSERT_TRUE(server_->Restart().ok());
+      }
+      for (const v1::Person& person : people) {
+        EXPECT_EQ(VetCode(person), grpc::StatusCode::DATA_LOSS) << "after restarts: " << restarts;
+      }
+    }
   }
 
-  // A court notice amends the record `id` (its version 2).
-  void Amend(const std::string& id) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
-    v1::AmendRecordRequest req;
-    req.set_record_id(id);
-    req.mutable_person()->set_last_known_address("Rr. Nëna Terezë 1, Prizren");
-    req.mutable_update_mask()->add_paths("person.last_known_address");
-    req.set_reason("address corrected by court notice");
-    v1::AmendRecordResponse resp;
-    const grpc::Status s =
-        v1::RecordService::NewStub(server_->Channel("clerk"))->AmendRecord(&ctx, req, &resp);
-    ASSERT_TRUE(s.ok()) << s.error_message();
+  // Stops the server, restores the newer backup (a sound one), and starts the server again.
+  void RestoreTheNewerBackup() {
+    server_->Stop();
+    int applied = -1;
+    const absl::Status restored = server::RestoreBackup(server_->config(), newer_, &applied);
+    ASSERT_TRUE(restored.ok()) << restored;
+    ASSERT_TRUE(server_->Restart().ok());
   }
+
+  // Expects a restore of the forged backup refused for its record of authentication: first for
+  // having none, then, the newer backup's record copied over, for one that does not fit it.
+  // Each refusal says that the data folder was not changed.
+  void ExpectTheForgedBackupRefusedByItsAuthentication() {
+    int applied = -1;
+    absl::Status refused = server::RestoreBackup(server_->config(), forged_, &applied);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+    EXPECT_THAT(std::string(refused.message()), HasSubstr("has no record that this registry made"));
+    EXPECT_THAT(std::string(refused.message()), HasSubstr("was not changed"));
+    std::filesystem::copy_file(AuthRecord(newer_), AuthRecord(forged_));
+    refused = server::RestoreBackup(server_->config(), forged_, &applied);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
+    EXPECT_THAT(std::string(refused.message()), HasSubstr("is not as this registry made it"));
+    EXPECT_THAT(std::string(refused.message()), HasSubstr("was not changed"));
+    EXPECT_EQ(applied, -1);
+  }
+
+  uint64_t VerifyDataProblems() { return VerifiedData(*server_).problem_count(); }
+
+  // A court notice amends the record `id` (its version 2).
+  void Amend(const std::string& id) { AmendAddressByCourtNotice(*server_, id); }
 
   // Puts `saved` (rows of the records and versions families) back over `db`'s, and deletes the
   // versions written since: the record as it was, its later version gone.
@@ -206,12 +232,7 @@ class ForgedBackupTest : public ::testing::Test {
     OpenedCopy newer = OpenCopyOf(*server_, newer_);
     ASSERT_NE(newer.db, nullptr);
     ASSERT_NO_FATAL_FAILURE(PutBackEarlierState(newer.db.get(), saved));
-    absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
-        storage::Backups::Open(server_->config().backup_dir());
-    ASSERT_TRUE(backups.ok()) << backups.status();
-    absl::StatusOr<storage::Backups::Info> made = (*backups)->Create(newer.db.get());
-    ASSERT_TRUE(made.ok()) << made.status();
-    forged_ = made->id;
+    ASSERT_NO_FATAL_FAILURE(WriteAsANewBackup(newer.db.get()));
   }
 
   v1::VerifyBackupResponse VerifyBackup(uint32_t id) {
@@ -282,17 +303,9 @@ TEST_F(ForgedBackupTest, AnIndexTheDataCheckFoundBrokenStaysRefusedAcrossARestar
   ASSERT_TRUE(server_->Restart().ok());
   // What the data check exists for: it names the record without its rows.
   EXPECT_GT(VerifyDataProblems(), 0u);
-  EXPECT_EQ(VetCode(ExampleRecord().person()), grpc::StatusCode::DATA_LOSS);
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(VetCode(ExampleRecord().person()), grpc::StatusCode::DATA_LOSS);
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(VetCode(ExampleRecord().person()), grpc::StatusCode::DATA_LOSS);
+  ASSERT_NO_FATAL_FAILURE(ExpectVettingRefusedAcrossRestarts({ExampleRecord().person()}));
   // A sound backup restored: served again.
-  server_->Stop();
-  int applied = -1;
-  const absl::Status restored = server::RestoreBackup(server_->config(), newer_, &applied);
-  ASSERT_TRUE(restored.ok()) << restored;
-  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_NO_FATAL_FAILURE(RestoreTheNewerBackup());
   EXPECT_EQ(VetAs(*server_, "vetting", ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
 }
 
@@ -304,20 +317,12 @@ TEST_F(ForgedBackupTest, ABackupNotMadeByRegistrydIsNeitherRestoredNorVerified) 
   ASSERT_NO_FATAL_FAILURE(StartWithTwoBackups());
   ASSERT_NO_FATAL_FAILURE(ForgeABackup());
   const auto before = DataFolder();
+  // The newest (the forged one), asked for as 0, has no record.
   int applied = -1;
-  absl::Status refused = server::RestoreBackup(server_->config(), forged_, &applied);
+  absl::Status refused = server::RestoreBackup(server_->config(), 0, &applied);
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
-  EXPECT_THAT(std::string(refused.message()), HasSubstr("has no record that this registry made"));
-  EXPECT_THAT(std::string(refused.message()), HasSubstr("was not changed"));
-  // The newest, asked for as 0: the same.
-  refused = server::RestoreBackup(server_->config(), 0, &applied);
-  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
-  // Another backup's record copied over.
-  std::filesystem::copy_file(AuthRecord(newer_), AuthRecord(forged_));
-  refused = server::RestoreBackup(server_->config(), forged_, &applied);
-  EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
-  EXPECT_THAT(std::string(refused.message()), HasSubstr("is not as this registry made it"));
-  EXPECT_THAT(std::string(refused.message()), HasSubstr("was not changed"));
+  // Asked for by its id, with no record and with another backup's record copied over.
+  ExpectTheForgedBackupRefusedByItsAuthentication();
   // A backup registryd made, its record deleted.
   ASSERT_TRUE(std::filesystem::remove(AuthRecord(older_)));
   refused = server::RestoreBackup(server_->config(), older_, &applied);
@@ -327,14 +332,7 @@ TEST_F(ForgedBackupTest, ABackupNotMadeByRegistrydIsNeitherRestoredNorVerified) 
   EXPECT_TRUE(storage::Backups::KeptBeforeRestore(server_->config().data_dir()).empty());
 
   ASSERT_TRUE(server_->Restart().ok());
-  grpc::ClientContext ctx;
-  ctx.set_deadline(CallDeadline());
-  v1::VerifyBackupRequest req;
-  req.set_backup_id(forged_);
-  v1::VerifyBackupResponse resp;
-  const grpc::Status s =
-      v1::AdminService::NewStub(server_->Channel("admin"))->VerifyBackup(&ctx, req, &resp);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::VerifyBackupResponse resp = VerifyBackup(forged_);
   EXPECT_FALSE(resp.ok());
   EXPECT_THAT(resp.problems(), ::testing::Contains(HasSubstr("is not as this registry made it")));
   EXPECT_EQ(VetAs(*server_, "vetting", ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
@@ -354,22 +352,16 @@ TEST_F(ForgedBackupTest, ABackupNotMadeByRegistrydIsNeitherRestoredNorVerified) 
 TEST_F(ForgedBackupTest, ABackupWithARecordRolledBackToAnEarlierVersionIsNeverRestored) {
   ASSERT_NO_FATAL_FAILURE(ForgeABackupWithARecordRolledBack());
   const auto before = DataFolder();
-  int applied = -1;
-  absl::Status refused = server::RestoreBackup(server_->config(), forged_, &applied);
-  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
-  EXPECT_THAT(std::string(refused.message()), HasSubstr("has no record that this registry made"));
-  // Another backup's record over it: its files are not those the record was made of.
-  std::filesystem::copy_file(AuthRecord(newer_), AuthRecord(forged_));
-  refused = server::RestoreBackup(server_->config(), forged_, &applied);
-  EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
-  EXPECT_THAT(std::string(refused.message()), HasSubstr("is not as this registry made it"));
+  // With another backup's record over it, its files are not those the record was made of.
+  ExpectTheForgedBackupRefusedByItsAuthentication();
 
   std::filesystem::remove(AuthRecord(forged_));
   ASSERT_TRUE(storage::Backups::Authenticate(
                   server_->config().backup_dir(), forged_,
                   DerivedKeyOf(*server_, storage::kBackupAuthKeyPurpose))
                   .ok());
-  refused = server::RestoreBackup(server_->config(), forged_, &applied);
+  int applied = -1;
+  const absl::Status refused = server::RestoreBackup(server_->config(), forged_, &applied);
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
   const std::string said(refused.message());
   EXPECT_THAT(said, HasSubstr("fails the data check of its records against its index and its "
@@ -411,18 +403,9 @@ TEST_F(ForgedBackupTest, ARecordTheDataCheckFoundPutBackRefusesVettingAcrossRest
   // Before the data check has run, nothing tells.
   EXPECT_EQ(VetAs(*server_, "vetting", ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
   EXPECT_GT(VerifyDataProblems(), 0u);
-  EXPECT_EQ(VetCode(ExampleRecord().person()), grpc::StatusCode::DATA_LOSS);
-  EXPECT_EQ(VetCode(FictionalRecord(3).person()), grpc::StatusCode::DATA_LOSS);
-  EXPECT_EQ(VetCode(FictionalRecord(7).person()), grpc::StatusCode::DATA_LOSS);
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(VetCode(ExampleRecord().person()), grpc::StatusCode::DATA_LOSS);
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(VetCode(FictionalRecord(7).person()), grpc::StatusCode::DATA_LOSS);
-  server_->Stop();
-  int applied = -1;
-  const absl::Status restored = server::RestoreBackup(server_->config(), newer_, &applied);
-  ASSERT_TRUE(restored.ok()) << restored;
-  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_NO_FATAL_FAILURE(ExpectVettingRefusedAcrossRestarts(
+      {ExampleRecord().person(), FictionalRecord(3).person(), FictionalRecord(7).person()}));
+  ASSERT_NO_FATAL_FAILURE(RestoreTheNewerBackup());
   EXPECT_EQ(VetAs(*server_, "vetting", ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
 }
 
@@ -431,13 +414,7 @@ TEST_F(ForgedBackupTest, ARecordTheDataCheckFoundPutBackRefusesVettingAcrossRest
 // "a fork, not a prefix". It says where the two part, that the live log records a restore there,
 // and that this is expected.
 TEST_F(ForgedBackupTest, AVerificationOfABackupTheRestoreGaveUpSaysSo) {
-  server_ = TestServer::Start();
-  kept_ = CreatedRecordId(*server_, "clerk", FictionalRecord(3));
-  older_ = CreatedBackup(*server_).backup_id();
-  hidden_ = CreatedRecordId(*server_, "clerk", ExampleRecord());
-  newer_ = CreatedBackup(*server_).backup_id();
-  ASSERT_GT(newer_, older_);
-  server_->Stop();
+  ASSERT_NO_FATAL_FAILURE(StartWithTwoBackups());
   int applied = -1;
   ASSERT_TRUE(server::RestoreBackup(server_->config(), older_, &applied).ok());
   ASSERT_TRUE(server_->Restart().ok());

@@ -106,12 +106,57 @@ class LooseSearchTest : public ::testing::Test {
     }
   }
 
+  // Creates a record of the example person under `pn`, named `surname`, `given`, born `birth`,
+  // with `alias` as its one alias when given and none otherwise: the new record's id.
+  std::string CreatePerson(const std::string& pn, const std::string& surname,
+                           const std::string& given, const std::string& birth,
+                           const std::string& alias = "") {
+    v1::CreateRecordRequest r = ExampleRecord();
+    r.mutable_person()->set_personal_number(pn);
+    r.mutable_person()->set_surname(surname);
+    r.mutable_person()->set_given_name(given);
+    r.mutable_person()->set_birth_date(birth);
+    r.mutable_person()->clear_aliases();
+    if (!alias.empty()) r.mutable_person()->add_aliases(alias);
+    const std::string id = CreatedRecordId(*server_, "clerk", r);
+    EXPECT_FALSE(id.empty()) << surname;
+    return id;
+  }
+
+  // The audit event of the last call.
+  v1::AuditEvent LastEvent() {
+    storage::AuditLog* log = server_->server()->audit_log();
+    v1::AuditEvent event;
+    EXPECT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+    return event;
+  }
+
+  // Expects the event of a search by name to name the record `id` alone, and to hold the
+  // tokens looked up (each a distinct hex digest) but none of `words` of the name.
+  static void ExpectAnEventOfTokensOnly(const v1::AuditEvent& event, const std::string& id,
+                                        const std::vector<std::string>& words) {
+    EXPECT_THAT(event.record_ids(), ElementsAre(id));
+    const std::set<std::string> distinct(event.tokens().begin(), event.tokens().end());
+    EXPECT_EQ(distinct.size(), static_cast<size_t>(event.tokens_size()));
+    for (const std::string& t : event.tokens()) {
+      EXPECT_FALSE(t.empty());
+      EXPECT_EQ(t.find_first_not_of("0123456789abcdef"), std::string::npos) << t;
+    }
+    const std::string bytes = event.SerializeAsString();
+    for (const std::string& word : words) {
+      EXPECT_EQ(bytes.find(word), std::string::npos) << word;
+    }
+  }
+
+  // VettingCheck of the example person under `pn`, named `surname`, `given`, and born `birth`
+  // when given (the example person's birth date otherwise).
   v1::VettingResult Vet(const std::string& pn, const std::string& surname,
-                        const std::string& given) {
+                        const std::string& given, const std::string& birth = "") {
     v1::Person p = person_;
     p.set_personal_number(pn);
     p.set_surname(surname);
     p.set_given_name(given);
+    if (!birth.empty()) p.set_birth_date(birth);
     grpc::ClientContext ctx;
     v1::VettingCheckResponse resp;
     const grpc::Status s = v1::VettingService::NewStub(server_->Channel("vetting"))
@@ -145,10 +190,8 @@ TEST_F(LooseSearchTest, ExactMatchesComeFirstAndOtherSpellingsArePossibleMatches
   EXPECT_THAT(Search("Petrovski", "Đorđe").possible, IsEmpty());
 
   // What the court saw, possible matches included, is on the record.
-  storage::AuditLog* log = server_->server()->audit_log();
-  v1::AuditEvent event;
   Search("Petrović", "Đorđe");
-  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  const v1::AuditEvent event = LastEvent();
   EXPECT_THAT(event.record_ids(), ElementsAre(id_));
   // The exact and the loose token first, then those of the name's other ways of being written.
   EXPECT_GT(event.tokens_size(), 2);
@@ -331,28 +374,17 @@ TEST_F(LooseSearchTest, AnAliasThatCannotBeIndexedIsRefusedNamingIt) {
 // judgments name a married woman) as a possible match, never an exact one. An unrelated person
 // who shares one word, or the same words with another birth date, is not found.
 TEST_F(LooseSearchTest, ANameSearchFindsTheNamesOtherWaysOfBeingWrittenAsPossibleMatches) {
-  const auto create = [&](const std::string& pn, const std::string& surname,
-                          const std::string& given, const std::string& birth,
-                          const std::string& alias = "") {
-    v1::CreateRecordRequest r = ExampleRecord();
-    r.mutable_person()->set_personal_number(pn);
-    r.mutable_person()->set_surname(surname);
-    r.mutable_person()->set_given_name(given);
-    r.mutable_person()->set_birth_date(birth);
-    r.mutable_person()->clear_aliases();
-    if (!alias.empty()) r.mutable_person()->add_aliases(alias);
-    const std::string id = CreatedRecordId(*server_, "clerk", r);
-    EXPECT_FALSE(id.empty()) << surname;
-    return id;
-  };
   const std::string markovic =
-      create("1234500011", "\u0402\u0443\u043a\u0438\u045b-\u041c\u0430\u0440\u043a"
+      CreatePerson("1234500011", "\u0402\u0443\u043a\u0438\u045b-\u041c\u0430\u0440\u043a"
                            "\u043e\u0432\u0438\u045b",  // Ђукић-Марковић
              "\u0408\u0435\u043b\u0435\u043d\u0430", "1988-02-29");  // Јелена
-  const std::string ceku = create("1234500012", "Gashi-\u00c7eku", "Lir\u00eb", "1991-05-05");
-  const std::string berisha = create("1234500013", "Hoxha Berisha", "Ali Arben", "1983-08-08");
-  const std::string kelmendi = create("1234500014", "Kelmendi", "Drita", "1979-09-09", "Gashi");
-  const std::string krasniqi = create("1234500015", "Krasniqi", "Arb\u00ebr", "1986-01-01");
+  const std::string ceku =
+      CreatePerson("1234500012", "Gashi-\u00c7eku", "Lir\u00eb", "1991-05-05");
+  const std::string berisha =
+      CreatePerson("1234500013", "Hoxha Berisha", "Ali Arben", "1983-08-08");
+  const std::string kelmendi =
+      CreatePerson("1234500014", "Kelmendi", "Drita", "1979-09-09", "Gashi");
+  const std::string krasniqi = CreatePerson("1234500015", "Krasniqi", "Arb\u00ebr", "1986-01-01");
 
   // Each found as a possible match alone; another birth date is someone else.
   ExpectEachOnlyAPossibleMatch({
@@ -377,43 +409,20 @@ TEST_F(LooseSearchTest, ANameSearchFindsTheNamesOtherWaysOfBeingWrittenAsPossibl
   EXPECT_THAT(exact.possible, IsEmpty());
 
   // The event names the record shown and the tokens looked up, never the name.
-  storage::AuditLog* log = server_->server()->audit_log();
   Search("Markovi\u0107", "Jelena", "1988-02-29");
-  v1::AuditEvent event;
-  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
-  EXPECT_THAT(event.record_ids(), ElementsAre(markovic));
+  const v1::AuditEvent event = LastEvent();
   EXPECT_GT(event.tokens_size(), 2);
-  const std::set<std::string> distinct(event.tokens().begin(), event.tokens().end());
-  EXPECT_EQ(distinct.size(), static_cast<size_t>(event.tokens_size()));
-  for (const std::string& t : event.tokens()) {
-    EXPECT_FALSE(t.empty());
-    EXPECT_EQ(t.find_first_not_of("0123456789abcdef"), std::string::npos) << t;
-  }
-  const std::string bytes = event.SerializeAsString();
-  for (const char* word : {"markovi", "Markovi", "jelena", "Jelena", "1988-02-29"}) {
-    EXPECT_EQ(bytes.find(word), std::string::npos) << word;
-  }
+  ExpectAnEventOfTokensOnly(event, markovic,
+                            {"markovi", "Markovi", "jelena", "Jelena", "1988-02-29"});
 }
 
 // A court's name search finds, as a possible match, what vetting finds by two words: a field of
 // two words written as one, either way round, and the surname with a word of an alias, each with
 // the record's birth date; one shared word, or another birth date, finds nothing.
 TEST_F(LooseSearchTest, ANameSearchFindsAFieldWrittenAsOneWordAndTheSurnameWithAnAlias) {
-  const auto create = [&](const std::string& pn, const std::string& surname,
-                          const std::string& given, const std::string& alias) {
-    v1::CreateRecordRequest r = ExampleRecord();
-    r.mutable_person()->set_personal_number(pn);
-    r.mutable_person()->set_surname(surname);
-    r.mutable_person()->set_given_name(given);
-    r.mutable_person()->set_birth_date("1980-01-01");
-    r.mutable_person()->clear_aliases();
-    if (!alias.empty()) r.mutable_person()->add_aliases(alias);
-    const std::string id = CreatedRecordId(*server_, "clerk", r);
-    EXPECT_FALSE(id.empty()) << surname;
-    return id;
-  };
-  const std::string hoti = create("1234500021", "Hoti Morina", "Ali Arben", "");
-  const std::string gashi = create("1234500022", "Gashi", "Arta", "Berisha Hoxha");
+  const std::string hoti = CreatePerson("1234500021", "Hoti Morina", "Ali Arben", "1980-01-01");
+  const std::string gashi =
+      CreatePerson("1234500022", "Gashi", "Arta", "1980-01-01", "Berisha Hoxha");
   for (const auto& [surname, given, id] : std::vector<std::tuple<std::string, std::string,
                                                                  std::string>>{
            {"Hotimorina", "Besnik", hoti}, {"Morinahoti", "Besnik", hoti},
@@ -432,24 +441,12 @@ TEST_F(LooseSearchTest, ANameSearchFindsAFieldWrittenAsOneWordAndTheSurnameWithA
 // "Јовановић-Петровић, Ђорђе"); one word in common, or another birth date, finds nothing, and
 // vetting still compares exact forms only.
 TEST_F(LooseSearchTest, TheOtherSpellingOfANameCombinesWithItsOtherWaysOfBeingWritten) {
-  const auto create = [&](const std::string& pn, const std::string& surname,
-                          const std::string& given, const std::string& birth) {
-    v1::CreateRecordRequest r = ExampleRecord();
-    r.mutable_person()->set_personal_number(pn);
-    r.mutable_person()->set_surname(surname);
-    r.mutable_person()->set_given_name(given);
-    r.mutable_person()->set_birth_date(birth);
-    r.mutable_person()->clear_aliases();
-    const std::string id = CreatedRecordId(*server_, "clerk", r);
-    EXPECT_FALSE(id.empty()) << surname;
-    return id;
-  };
-  const std::string jovanovic = create(
+  const std::string jovanovic = CreatePerson(
       "1234500031",
       "\u0408\u043e\u0432\u0430\u043d\u043e\u0432\u0438\u045b-"
       "\u041f\u0435\u0442\u0440\u043e\u0432\u0438\u045b",  // Јовановић-Петровић
       "\u0402\u043e\u0440\u0452\u0435", "1980-02-29");  // Ђорђе
-  const std::string krasniqi = create("1234500032", "Krasniqi", "Arb\u00ebr", "1986-01-01");
+  const std::string krasniqi = CreatePerson("1234500032", "Krasniqi", "Arb\u00ebr", "1986-01-01");
 
   ExpectEachOnlyAPossibleMatch({
       // Found before: one of two surnames, or another spelling, alone.
@@ -474,33 +471,12 @@ TEST_F(LooseSearchTest, TheOtherSpellingOfANameCombinesWithItsOtherWaysOfBeingWr
       {"Arber", "Gashi", "1986-01-01"}});
 
   // The event names the record shown and the tokens looked up, never the name.
-  storage::AuditLog* log = server_->server()->audit_log();
   Search("Petroviq", "Dorde", "1980-02-29");
-  v1::AuditEvent event;
-  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
-  EXPECT_THAT(event.record_ids(), ElementsAre(jovanovic));
-  const std::set<std::string> distinct(event.tokens().begin(), event.tokens().end());
-  EXPECT_EQ(distinct.size(), static_cast<size_t>(event.tokens_size()));
-  for (const std::string& t : event.tokens()) {
-    EXPECT_EQ(t.find_first_not_of("0123456789abcdef"), std::string::npos) << t;
-  }
-  const std::string bytes = event.SerializeAsString();
-  for (const char* word : {"petrovi", "Petrovi", "dorde", "Dorde", "1980-02-29"}) {
-    EXPECT_EQ(bytes.find(word), std::string::npos) << word;
-  }
+  ExpectAnEventOfTokensOnly(LastEvent(), jovanovic,
+                            {"petrovi", "Petrovi", "dorde", "Dorde", "1980-02-29"});
 
   // Vetting is unchanged: under another number the other spelling of one surname finds nothing.
-  v1::Person p = person_;
-  p.set_personal_number("5555555555");
-  p.set_surname("Petroviq");
-  p.set_given_name("Gjorgje");
-  p.set_birth_date("1980-02-29");
-  grpc::ClientContext ctx;
-  v1::VettingCheckResponse resp;
-  ASSERT_TRUE(v1::VettingService::NewStub(server_->Channel("vetting"))
-                  ->VettingCheck(&ctx, CandidateOf(p), &resp)
-                  .ok());
-  EXPECT_EQ(resp.result(), v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(Vet("5555555555", "Petroviq", "Gjorgje", "1980-02-29"), v1::VETTING_RESULT_CLEAR);
 }
 
 }  // namespace

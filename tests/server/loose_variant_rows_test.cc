@@ -3,7 +3,6 @@
 // and the data check holds them to the record's head as it holds the other index rows.
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,13 +66,6 @@ class DataCheckLooseRowsTest : public ::testing::Test {
         DerivedKeyOf(*server_, "blind-index/loose-name-birth-date"), text);
     EXPECT_TRUE(token.ok()) << token.status();
     return absl::StrCat("u", token.value_or(""), id_);
-  }
-  std::string IndexRowValue(const std::string& key) const {
-    absl::StatusOr<std::string> mac =
-        crypto::HmacSha256(DerivedKeyOf(*server_, "mac/index-row/v1"),
-                           absl::StrCat("kjc-registry/index-row/v1|", key));
-    EXPECT_TRUE(mac.ok()) << mac.status();
-    return mac.value_or("");
   }
 
   // The index rows of kind 'u' of the record.
@@ -141,23 +133,15 @@ TEST_F(DataCheckLooseRowsTest, ADeletedOrForeignLooseVariantRowIsCaught) {
   EXPECT_EQ(Verify().problem_count(), 0u);
   EXPECT_THAT(PossibleMatches("Gjorgje", "Petroviq"), ElementsAre(id_));
   const std::string pair = LooseRowKey(absl::StrCat("word-pair|dorde petrovic|", kBorn));
-  EditBehindTheSeal([&](storage::Database* db) {
-    absl::StatusOr<std::optional<std::string>> row = db->Get(storage::Cf::kIndex, pair);
-    ASSERT_TRUE(row.ok() && row->has_value());
-    DeleteStored(db, storage::Cf::kIndex, pair);
-  });
+  EditBehindTheSeal(
+      [&](storage::Database* db) { DeleteStoredRow(db, storage::Cf::kIndex, pair); });
   v1::VerifyDataResponse report = Verify();
   EXPECT_THAT(report.problems(),
               Contains(absl::StrCat("record ", id_, ": index row 'u' missing")));
   EXPECT_THAT(PossibleMatches("Gjorgje", "Petroviq"), IsEmpty());
 
   const std::string other = LooseRowKey(absl::StrCat("word-pair|besnik petrovic|", kBorn));
-  EditBehindTheSeal([&](storage::Database* db) {
-    storage::Batch batch;
-    batch.Put(storage::Cf::kIndex, pair, IndexRowValue(pair));
-    batch.Put(storage::Cf::kIndex, other, IndexRowValue(other));
-    ASSERT_TRUE(db->Write(batch).ok());
-  });
+  EditBehindTheSeal([&](storage::Database* db) { PutIndexRows(*server_, db, {pair, other}); });
   report = Verify();
   EXPECT_THAT(report.problems(), Contains(absl::StrCat("index row 'u' for ", id_,
                                                        ": not the record's current token")));
@@ -185,12 +169,7 @@ TEST_F(DataCheckLooseRowsTest, ASchema13FolderWithoutItsIndexSealIsNotSealedAnew
   }));
   ASSERT_NO_FATAL_FAILURE(ForgeWatermark(*server_));
   ASSERT_TRUE(server_->Restart().ok());
-  std::vector<v1::AuditEvent> said;
-  const uint64_t size = AuditLogSize(*server_);
-  for (uint64_t i = 0; i < size; ++i) {
-    v1::AuditEvent event = StoredEvent(*server_, i);
-    if (event.actor() == "system:index-seal") said.push_back(std::move(event));
-  }
+  const std::vector<v1::AuditEvent> said = StoredEventsOf(*server_, "system:index-seal");
   ASSERT_EQ(said.size(), 1u);
   EXPECT_EQ(said[0].action(), "index-seal-broken");
   EXPECT_THAT(said[0].reference(), HasSubstr("storage schema 13"));

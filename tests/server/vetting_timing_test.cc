@@ -28,12 +28,9 @@ class VettingTimingTest : public PacedVettingTest {
  protected:
   // The check's result; INVALID_ARGUMENT and the like as VETTING_RESULT_UNSPECIFIED.
   v1::VettingResult Check(const v1::VettingCheckRequest& req) {
-    grpc::ClientContext ctx;
-    v1::VettingCheckResponse resp;
     // Each candidate's consent has a reference of its own.
-    v1::VettingCheckRequest sent = req;
-    sent.set_consent_reference(ConsentFor(req.personal_number()));
-    const grpc::Status s = vetting_->VettingCheck(&ctx, sent, &resp);
+    v1::VettingCheckResponse resp;
+    const grpc::Status s = CheckWithConsent(req, &resp);
     return s.ok() ? resp.result() : v1::VETTING_RESULT_UNSPECIFIED;
   }
 

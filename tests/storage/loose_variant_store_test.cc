@@ -45,15 +45,7 @@ Person MakePerson(absl::string_view surname, absl::string_view given_name) {
 
 Conviction MakeConviction() { return testing::MakeConviction("basic-prishtine", "P 77/2024"); }
 
-VersionMeta Meta() {
-  VersionMeta m;
-  m.actor = "spiffe://registry.kjc.test/clerk/test-clerk";
-  m.now = "2026-01-02T03:04:05Z";
-  m.today = "2026-01-02";
-  m.own.employer_visible_until = "2034-05-15";
-  m.own.delete_after = "2054-05-15";
-  return m;
-}
+VersionMeta Meta() { return testing::ClerkMeta("2034-05-15"); }
 
 class RecordStoreLooseVariantTest : public testing::RecordStoreFixture {
  protected:

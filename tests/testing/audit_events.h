@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
@@ -39,6 +41,18 @@ inline registry::v1::AuditEvent StoredEvent(TestServer& server, uint64_t index) 
 // The last event stored.
 inline registry::v1::AuditEvent LastStoredEvent(TestServer& server) {
   return StoredEvent(server, AuditLogSize(server) - 1);
+}
+
+// The events stored by `actor` (e.g. "system:index-seal"), in the order written.
+inline std::vector<registry::v1::AuditEvent> StoredEventsOf(TestServer& server,
+                                                            const std::string& actor) {
+  std::vector<registry::v1::AuditEvent> events;
+  const uint64_t size = AuditLogSize(server);
+  for (uint64_t i = 0; i < size; ++i) {
+    registry::v1::AuditEvent event = StoredEvent(server, i);
+    if (event.actor() == actor) events.push_back(std::move(event));
+  }
+  return events;
 }
 
 }  // namespace registry::testing

@@ -10,7 +10,7 @@
 #include "gtest/gtest.h"
 #include "grpcpp/grpcpp.h"
 #include "registry/v1/admin.grpc.pb.h"
-#include "registry/v1/records.pb.h"
+#include "registry/v1/records.grpc.pb.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/test_server.h"
 
@@ -40,6 +40,22 @@ inline registry::v1::SearchRecordsResponse CourtNameSearch(const TestServer& ser
   const grpc::Status s = SearchRecordsAs(server, "court", req, &resp);
   EXPECT_TRUE(s.ok()) << s.error_message();
   return resp;
+}
+
+// A court notice corrects the last known address of record `id` (a clerk's amendment: the
+// record's next version); a failed call is a fatal test failure.
+inline void AmendAddressByCourtNotice(const TestServer& server, const std::string& id) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  registry::v1::AmendRecordRequest req;
+  req.set_record_id(id);
+  req.mutable_person()->set_last_known_address("Rr. Nëna Terezë 1, Prizren");
+  req.mutable_update_mask()->add_paths("person.last_known_address");
+  req.set_reason("address corrected by court notice");
+  registry::v1::AmendRecordResponse resp;
+  const grpc::Status s = registry::v1::RecordService::NewStub(server.Channel("clerk"))
+                             ->AmendRecord(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
 }
 
 }  // namespace registry::testing

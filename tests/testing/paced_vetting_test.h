@@ -29,6 +29,16 @@ class PacedVettingTest : public ::testing::Test {
     vetting_ = registry::v1::VettingService::NewStub(server_->Channel("vetting"));
   }
 
+  // The vetting check of `req` under a consent reference of the candidate's own (ConsentFor its
+  // personal number); the answer into *resp.
+  grpc::Status CheckWithConsent(const registry::v1::VettingCheckRequest& req,
+                                registry::v1::VettingCheckResponse* resp) {
+    grpc::ClientContext ctx;
+    registry::v1::VettingCheckRequest sent = req;
+    sent.set_consent_reference(ConsentFor(req.personal_number()));
+    return vetting_->VettingCheck(&ctx, sent, resp);
+  }
+
   FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 6, 1, 9, 0, 0), absl::UTCTimeZone())};
   RecordingPacer pacer_{kPacerStep};
   std::unique_ptr<TestServer> server_;

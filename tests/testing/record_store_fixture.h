@@ -63,6 +63,18 @@ inline registry::v1::Conviction MakeConviction(absl::string_view court_id,
   return c;
 }
 
+// A test clerk's change made on 2 January 2026, to a record visible to employers until
+// `employer_visible_until` and due for deletion after 15 May 2054.
+inline storage::VersionMeta ClerkMeta(absl::string_view employer_visible_until) {
+  storage::VersionMeta meta;
+  meta.actor = "spiffe://registry.kjc.test/clerk/test-clerk";
+  meta.now = "2026-01-02T03:04:05Z";
+  meta.today = "2026-01-02";
+  meta.own.employer_visible_until = std::string(employer_visible_until);
+  meta.own.delete_after = "2054-05-15";
+  return meta;
+}
+
 class RecordStoreFixture : public ::testing::Test {
  protected:
   // `temp_prefix` names the temporary directory each test's database lives in.

@@ -1,6 +1,7 @@
 #include "tests/testing/stored_data.h"
 
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
 #include "absl/strings/escaping.h"
@@ -85,6 +86,12 @@ void DeleteStored(storage::Database* db, storage::Cf cf, const std::string& key)
   ASSERT_TRUE(db->Write(batch).ok());
 }
 
+void DeleteStoredRow(storage::Database* db, storage::Cf cf, const std::string& key) {
+  absl::StatusOr<std::optional<std::string>> row = db->Get(cf, key);
+  ASSERT_TRUE(row.ok() && row->has_value());
+  DeleteStored(db, cf, key);
+}
+
 StoredRows CopyRows(storage::Database* db, std::initializer_list<storage::Cf> families) {
   StoredRows rows;
   for (storage::Cf cf : families) {
@@ -110,6 +117,19 @@ crypto::SecretBytes DerivedKeyOf(const TestServer& server, absl::string_view pur
   absl::StatusOr<crypto::SecretBytes> key = crypto::DeriveKey(keys->derivation_root, purpose);
   EXPECT_TRUE(key.ok()) << key.status();
   return key.ok() ? *std::move(key) : crypto::SecretBytes(std::string(32, '\0'));
+}
+
+void PutIndexRows(const TestServer& server, storage::Database* db,
+                  const std::vector<std::string>& keys) {
+  const crypto::SecretBytes mac_key = DerivedKeyOf(server, "mac/index-row/v1");
+  storage::Batch batch;
+  for (const std::string& key : keys) {
+    absl::StatusOr<std::string> mac =
+        crypto::HmacSha256(mac_key, absl::StrCat("kjc-registry/index-row/v1|", key));
+    ASSERT_TRUE(mac.ok()) << mac.status();
+    batch.Put(storage::Cf::kIndex, key, *mac);
+  }
+  ASSERT_TRUE(db->Write(batch).ok());
 }
 
 crypto::SecretBytes AuditLogKeyOf(const TestServer& server) {

@@ -50,6 +50,9 @@ void ExpectRefusedByTheWatermarkThenForgeIt(TestServer& server);
 // Deletes `key` of `cf` in a write of its own. A failure fails the test (fatally).
 void DeleteStored(storage::Database* db, storage::Cf cf, const std::string& key);
 
+// DeleteStored of a row that must be there: a row not found fails the test (fatally).
+void DeleteStoredRow(storage::Database* db, storage::Cf cf, const std::string& key);
+
 // Rows as an insider with the data folder copies them: (family, (key, value)).
 using StoredRows = std::vector<std::pair<storage::Cf, std::pair<std::string, std::string>>>;
 
@@ -68,6 +71,11 @@ crypto::SecretBytes AuditLogKeyOf(const TestServer& server);
 // storage::kCheckStoreKeyPurpose: what a key holder would use to write rows of their own. A
 // failure fails the test and gives a key of zeros.
 crypto::SecretBytes DerivedKeyOf(const TestServer& server, absl::string_view purpose);
+
+// Writes each of `keys` into `db`'s index family with the row's MAC as its value, in one write,
+// as the holder of `server`'s key file would. A failure fails the test (fatally).
+void PutIndexRows(const TestServer& server, storage::Database* db,
+                  const std::vector<std::string>& keys);
 
 // The key of the row of `db`'s checks family that holds check `check_id` of `server`, as the
 // holder of the key file finds it (storage/check_store.h): in the history of the number it was
