@@ -324,19 +324,26 @@ TEST_F(ImportRpcTest, ARowOfAStoredConvictionThatDiffersFromItIsRefusedNamingThe
                                          ExampleRecord().conviction().sentence()));
 }
 
+// Two rows: line 1 the example record, line 2 the example under personal number 4000000002
+// (a person with no record), for a test to break.
+v1::ImportRecordsRequest TheExampleThenAnotherPersonsRow() {
+  v1::ImportRecordsRequest req;
+  for (const int line : {1, 2}) {
+    v1::ImportRow* row = req.add_rows();
+    row->set_line(line);
+    *row->mutable_record() = ExampleRecord();
+  }
+  req.mutable_rows(1)->mutable_record()->mutable_person()->set_personal_number("4000000002");
+  return req;
+}
+
 // A row refused for an alias the registry cannot index (a letter it cannot compare across
 // scripts) leaves nothing in the write the other rows commit: no index row naming a record that
 // was never entered, which made every read of that person DATA_LOSS, and no claim on its
 // conviction, which a later row or create may still enter.
 TEST_F(ImportRpcTest, ARowRefusedForAnAliasLeavesNothingBehind) {
-  v1::ImportRecordsRequest req;
-  v1::ImportRow* good = req.add_rows();
-  good->set_line(1);
-  *good->mutable_record() = ExampleRecord();
-  v1::ImportRow* bad = req.add_rows();
-  bad->set_line(2);
-  *bad->mutable_record() = ExampleRecord();
-  bad->mutable_record()->mutable_person()->set_personal_number("4000000002");
+  v1::ImportRecordsRequest req = TheExampleThenAnotherPersonsRow();
+  v1::ImportRow* bad = req.mutable_rows(1);
   // Another name too: the good row's record would refer a check naming its person.
   bad->mutable_record()->mutable_person()->set_given_name("Blerim");
   bad->mutable_record()->mutable_person()->add_aliases("\xe1\x9a\xa0");  // a Runic letter
@@ -1185,18 +1192,11 @@ TEST_F(ImportCliTest, RecordGetPrintsLabelledFieldsForPeople) {
   }
 }
 
-}  // namespace
 // An import row whose names would file more name tokens than a record may is refused as the
 // same row of a create is, naming person.aliases; the other rows are entered.
 TEST_F(ImportRpcTest, ARowOfNamesOfTooManyWordsIsRefusedNamingTheAliases) {
-  v1::ImportRecordsRequest req;
-  v1::ImportRow* good = req.add_rows();
-  good->set_line(1);
-  *good->mutable_record() = ExampleRecord();
-  v1::ImportRow* bad = req.add_rows();
-  bad->set_line(2);
-  *bad->mutable_record() = ExampleRecord();
-  bad->mutable_record()->mutable_person()->set_personal_number("4000000002");
+  v1::ImportRecordsRequest req = TheExampleThenAnotherPersonsRow();
+  v1::ImportRow* bad = req.mutable_rows(1);
   for (int i = 0; i < 10; ++i) {
     const std::string letter(1, static_cast<char>('a' + i));
     bad->mutable_record()->mutable_person()->add_aliases(
@@ -1213,4 +1213,5 @@ TEST_F(ImportRpcTest, ARowOfNamesOfTooManyWordsIsRefusedNamingTheAliases) {
   EXPECT_TRUE(FindByPersonalNumber("4000000002").empty());
 }
 
+}  // namespace
 }  // namespace registry::testing

@@ -44,6 +44,18 @@ std::optional<storage::AuditWatermark::Mark> MarkOf(const TestServer& server) {
   return mark.ok() ? (*mark)->mark() : std::nullopt;
 }
 
+// Enters FictionalRecord(1), then deletes its versions while the registry is stopped: no index
+// row changes, so the start's comparison with the index seal finds nothing; the data check
+// does, and finds a problem that could change a vetting answer.
+void EnterARecordThenDeleteItsVersionsWhileStopped(TestServer& server) {
+  CreatedRecordId(server, "clerk", FictionalRecord(1));
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(server, [](storage::Database* db) {
+    for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kVersions})) {
+      DeleteStored(db, cf, row.first);
+    }
+  }));
+}
+
 // A registry with one record, a copy of its stopped data folder in `older`, and a conviction
 // entered after the copy was taken (returned); it runs again.
 v1::CreateRecordRequest CopyThenEnterAnother(TestServer& server, const std::string& older) {
@@ -584,14 +596,7 @@ TEST(AuditWatermarkServerTest, TheMarkFollowsTheLogWhileTheServerRuns) {
 // started the registry again without it, answering vetting checks from the damaged data.
 TEST(AuditWatermarkServerTest, AnAdminDataChecksFindingIsKeptBesideTheKeyFileBeforeItsReply) {
   std::unique_ptr<TestServer> server = TestServer::Start();  // the mark: at start and stop only
-  CreatedRecordId(*server, "clerk", FictionalRecord(1));
-  // The record's versions deleted while it was stopped: no index row changed, so the start's
-  // comparison with the index seal finds nothing; the data check does.
-  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [](storage::Database* db) {
-    for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kVersions})) {
-      DeleteStored(db, cf, row.first);
-    }
-  }));
+  ASSERT_NO_FATAL_FAILURE(EnterARecordThenDeleteItsVersionsWhileStopped(*server));
   ASSERT_TRUE(server->Restart().ok());
   ASSERT_TRUE(MarkOf(*server).has_value());
   EXPECT_FALSE(MarkOf(*server)->index_broken);
@@ -853,13 +858,7 @@ TEST(AuditWatermarkServerTest, AnOlderWatermarkPutBackWithAnOlderSealAndIndexRow
 TEST(AuditWatermarkServerTest, AWatermarkFromBeforeADataChecksFindingPutBackKeepsVettingRefused) {
   std::unique_ptr<TestServer> server = TestServer::Start();
   const v1::CreateRecordRequest record = FictionalRecord(1);
-  CreatedRecordId(*server, "clerk", record);
-  // The record's versions deleted: the start's comparison with the seal finds nothing.
-  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [](storage::Database* db) {
-    for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kVersions})) {
-      DeleteStored(db, cf, row.first);
-    }
-  }));
+  ASSERT_NO_FATAL_FAILURE(EnterARecordThenDeleteItsVersionsWhileStopped(*server));
   const std::string path = server->config().audit_watermark_file();
   const std::string before = ContentOf(path);
   ASSERT_TRUE(server->Restart().ok());
@@ -883,12 +882,7 @@ TEST(AuditWatermarkServerTest, AWatermarkFromBeforeADataChecksFindingPutBackKeep
 TEST(AuditWatermarkServerTest, AnAdoptionAfterTheWatermarkWasDeletedKeepsTheFinding) {
   std::unique_ptr<TestServer> server = TestServer::Start();
   const v1::CreateRecordRequest record = FictionalRecord(1);
-  CreatedRecordId(*server, "clerk", record);
-  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [](storage::Database* db) {
-    for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kVersions})) {
-      DeleteStored(db, cf, row.first);
-    }
-  }));
+  ASSERT_NO_FATAL_FAILURE(EnterARecordThenDeleteItsVersionsWhileStopped(*server));
   ASSERT_TRUE(server->Restart().ok());
   EXPECT_GT(VerifiedData(*server).problem_count(), 0u);
   server->Stop();
