@@ -10,6 +10,7 @@
 #include "common/time_format.h"
 #include "crypto/blind_index.h"
 #include "server/backup_check.h"
+#include "server/check_config.h"
 #include "server/data_check.h"
 #include "server/key_file.h"
 #include "storage/backups.h"
@@ -185,9 +186,27 @@ grpc::Status AdminService::ListBackups(grpc::ServerContext* ctx, const v1::ListB
     // What this lists, the gauges say: they were refreshed only by a backup and at start, and
     // missed a backup damaged (or removed) while registryd ran.
     NoteBackups(backups.get());
-    for (const auto& info : backups->List()) Fill(info, resp->add_backups());
+    // A backup whose recorded erasures the ledger does not hold and whose record of
+    // authentication does not fit it is not one this registry made: listed as damaged, with
+    // why, not as one to restore. Only such a backup is hashed (LedgerHoldsEveryBackup checks
+    // the record where the ledger fails the count alone): a list of sound backups hashes none.
+    std::vector<storage::Backups::Damaged> not_made_here;
+    // A sound backup the ledger does not meet was refused at the start; it is listed as it is,
+    // and so is every backup when the key file cannot be read now.
+    if (absl::StatusOr<KeyMaterial> keys = LoadKeyFile(d_.config->key_file()); keys.ok()) {
+      LedgerHoldsEveryBackup(*d_.config, keys->derivation_root, nullptr, &not_made_here)
+          .IgnoreError();
+    }
+    for (const auto& info : backups->List()) {
+      if (std::none_of(not_made_here.begin(), not_made_here.end(),
+                       [&](const storage::Backups::Damaged& d) { return d.id == info.id; })) {
+        Fill(info, resp->add_backups());
+      }
+    }
+    std::vector<storage::Backups::Damaged> damaged_ones = backups->ListDamaged();
+    damaged_ones.insert(damaged_ones.end(), not_made_here.begin(), not_made_here.end());
     // A damaged backup is listed too, in its place by id: left out, it was simply gone.
-    for (const storage::Backups::Damaged& damaged : backups->ListDamaged()) {
+    for (const storage::Backups::Damaged& damaged : damaged_ones) {
       v1::BackupInfo* out = resp->add_backups();
       out->set_backup_id(damaged.id);
       out->set_damaged(damaged.reason);

@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "common/clock.h"
 #include "common/json_fields.h"
+#include "common/json_log.h"
 #include "common/status_macros.h"
 #include "crypto/blind_index.h"
 #include "google/protobuf/util/json_util.h"
@@ -227,9 +228,15 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
   // The ledger against every backup, as start-up holds it before anything else is read: it
   // needs neither the data folder nor its database, whatever state they are in.
   std::vector<uint32_t> unrecorded;
-  if (absl::Status held = LedgerHoldsEveryBackup(c, keys->derivation_root, &unrecorded);
+  std::vector<storage::Backups::Damaged> not_made_here;
+  if (absl::Status held =
+          LedgerHoldsEveryBackup(c, keys->derivation_root, &unrecorded, &not_made_here);
       !held.ok()) {
     problems->push_back(absl::StrCat("erasure_ledger_file: ", held.message()));
+  }
+  // Not a reason for the start to refuse (it warns of them), but the backup folder's problem.
+  for (const storage::Backups::Damaged& backup : not_made_here) {
+    problems->push_back(absl::StrCat("backup_dir: ", backup.reason));
   }
   // Only a backup older than every one that records its erasures is from before backups did: one
   // newer than such a backup lost the line since (its metadata edited, or made by hand in the
@@ -756,9 +763,28 @@ absl::Status RefuseAnEmptyFolderWithAPast(const registry::v1::ServerConfig& conf
       "empty registry in its place (to start one on purpose, move the backups aside as well)"));
 }
 
+namespace {
+
+// Why backup `id` is not as this registry made it, from what CheckAuthentic said of it.
+std::string NotMadeHereReason(const std::string& dir, uint32_t id, const absl::Status& made) {
+  const absl::string_view why =
+      absl::IsFailedPrecondition(made) ? "it has no record that this registry made it"
+      : absl::IsDataLoss(made)         ? "its record of authentication does not fit it"
+                                       : "its files cannot be read to check its record";
+  return absl::StrCat(
+      "backup ", id, " in ", dir, " is not as this registry made it (", why, "), and the erasure "
+      "ledger does not hold the erasures it records: made by hand in the backup folder, or its "
+      "metadata edited there; its record of erasures binds nothing, and it is neither restored "
+      "nor verified. Move it out of the backup folder (it is not used) and find out who wrote "
+      "there");
+}
+
+}  // namespace
+
 absl::Status LedgerHoldsEveryBackup(const registry::v1::ServerConfig& config,
                                     const crypto::SecretBytes& derivation_root,
-                                    std::vector<uint32_t>* unrecorded) {
+                                    std::vector<uint32_t>* unrecorded,
+                                    std::vector<storage::Backups::Damaged>* not_made_here) {
   absl::StatusOr<std::vector<storage::Backups::Info>> backups =
       storage::Backups::ListIn(config.backup_dir());
   if (!backups.ok()) return absl::OkStatus();
@@ -774,6 +800,24 @@ absl::Status LedgerHoldsEveryBackup(const registry::v1::ServerConfig& config,
         config.erasure_ledger_file(), ledger_key, it->erasures->applied, it->erasures->last_mac,
         absl::StrCat("backup ", it->id, " in ", config.backup_dir()));
     if (absl::IsFailedPrecondition(held)) {
+      // Only a backup this registry made binds the ledger; checked here alone, where the count
+      // is not met, so that a start whose ledger holds every backup hashes no backup's files.
+      ASSIGN_OR_RETURN(const crypto::SecretBytes auth_key,
+                       crypto::DeriveKey(derivation_root, storage::kBackupAuthKeyPurpose));
+      const absl::Status made =
+          storage::Backups::CheckAuthentic(config.backup_dir(), it->id, auth_key);
+      if (absl::IsNotFound(made)) continue;  // gone since it was listed
+      if (!made.ok()) {
+        const std::string reason = NotMadeHereReason(config.backup_dir(), it->id, made);
+        if (not_made_here != nullptr) {
+          not_made_here->push_back({it->id, reason});
+        } else {
+          LogLine("warning", "a backup in the backup folder is not as this registry made it")
+              .Str("detail", reason)
+              .Write();
+        }
+        continue;
+      }
       return absl::FailedPreconditionError(absl::StrCat(
           held.message(), ". The data folder ", config.data_dir(), " and the audit watermark ",
           config.audit_watermark_file(), " may have been put back from the same earlier copy, "

@@ -44,6 +44,7 @@
 #include "crypto/secret_bytes.h"
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/config.pb.h"
+#include "storage/backups.h"
 
 namespace registry::storage {
 class AuditLog;
@@ -168,9 +169,19 @@ absl::Status RefuseAnEmptyFolderWithAPast(const registry::v1::ServerConfig& conf
 // recorded it are not held here (their ids in `*unrecorded`, when given): a restore still
 // holds the ledger to a newer one by opening it (LedgerHoldsTheErasuresOf). A backup folder
 // that cannot be read is left to what reads it to say. Writes nothing.
+// Only a backup this registry made binds the ledger: the meta file is not authenticated, and
+// anyone who may write the backup folder can add a backup, or edit one's line, to claim
+// erasures no ledger holds. So a backup whose count the ledger does not meet is refused only
+// when its record of authentication fits it (Backups::CheckAuthentic, on this path alone: a
+// start whose ledger holds every count hashes nothing). One whose record is missing or does not
+// fit is not a reason to refuse: it is named (its id, and in its reason the folder, why and what
+// to do) in `*not_made_here`, or, when that is null, in a warning in the log; the older backups
+// are still held to the ledger.
 absl::Status LedgerHoldsEveryBackup(const registry::v1::ServerConfig& config,
                                     const crypto::SecretBytes& derivation_root,
-                                    std::vector<uint32_t>* unrecorded = nullptr);
+                                    std::vector<uint32_t>* unrecorded = nullptr,
+                                    std::vector<storage::Backups::Damaged>* not_made_here =
+                                        nullptr);
 
 // FailedPrecondition when the data directory or the key file exists and belongs to another user
 // than `uid`: registryd run so (as root, following a runbook, for a service that runs as its

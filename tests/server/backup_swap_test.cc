@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -27,6 +29,7 @@
 #include "storage/backups.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/data_files.h"
+#include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::testing {
@@ -199,6 +202,144 @@ TEST_F(BackupSwapTest, AnEditedSequenceNumberGetsTheBackupRefused) {
   EXPECT_THAT(std::string(refused.message()), HasSubstr("was not changed"));
   EXPECT_EQ(applied, -1);
   EXPECT_TRUE(DataFolder() == before) << "a refused restore changed the data folder";
+}
+
+// A backup's meta file with its metadata line (the erasures it records, hex-encoded as the file
+// holds it) made to claim `applied` erasures, the last with a MAC no ledger holds.
+void ClaimErasures(const std::string& meta_path, uint64_t applied) {
+  std::vector<std::string> lines = absl::StrSplit(ReadBinary(meta_path), '\n');
+  const std::string claim = absl::StrCat("erasures-applied/v1 ", applied, " ",
+                                         std::string(64, 'a'));
+  bool edited = false;
+  for (std::string& line : lines) {
+    if (absl::StartsWith(line, "metadata ")) {
+      line = absl::StrCat("metadata ", absl::BytesToHexString(claim));
+      edited = true;
+    }
+  }
+  ASSERT_TRUE(edited) << meta_path << " has no metadata line";
+  ASSERT_NO_FATAL_FAILURE(WriteFile(meta_path, absl::StrJoin(lines, "\n")));
+}
+
+// Whoever may write the backup folder, without the key file, adds backup 7: backup `from`'s
+// files and meta file, its metadata line claiming 5 erasures, and no record of authentication.
+void ForgeBackup7ClaimingErasures(const std::string& dir, uint32_t from) {
+  const std::string meta = absl::StrCat(dir, "/meta/", from);
+  fs::copy(absl::StrCat(dir, "/private/", from), dir + "/private/7",
+           fs::copy_options::recursive);
+  ASSERT_NO_FATAL_FAILURE(WriteFile(
+      dir + "/meta/7", absl::StrReplaceAll(ReadBinary(meta), {{absl::StrCat("private/", from, "/"),
+                                                               "private/7/"}})));
+  ASSERT_NO_FATAL_FAILURE(ClaimErasures(dir + "/meta/7", 5));
+  ASSERT_FALSE(fs::exists(dir + "/auth/7"));
+}
+
+v1::ListBackupsResponse ListBackups(const TestServer& server) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  v1::ListBackupsResponse resp;
+  const grpc::Status s = v1::AdminService::NewStub(server.Channel("admin"))
+                             ->ListBackups(&ctx, v1::ListBackupsRequest(), &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp;
+}
+
+// A backup registryd did not make, claiming more erasures than the ledger holds, had the start,
+// a restore of a sound backup and --verify_data refused for a ledger "truncated, replaced or
+// lost", which no ledger could satisfy; only deleting the backup cleared it. Only a backup this
+// registry made binds the ledger: the start goes on and names the backup in its log, the
+// others restore, and `admin backups` lists it as not made here.
+TEST_F(BackupSwapTest, AForgedBackupClaimingMoreErasuresDoesNotStopTheStartOrARestore) {
+  ASSERT_NO_FATAL_FAILURE(StartWithTwoBackups());
+  server_->Stop();
+  ASSERT_NO_FATAL_FAILURE(ForgeBackup7ClaimingErasures(Dir(), older_));
+  const std::string named = absl::StrCat("backup 7 in ", Dir(), " is not as this registry made it");
+  ::testing::internal::CaptureStderr();
+  const absl::Status started = server_->Restart();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(started.ok()) << started;
+  EXPECT_THAT(log, HasSubstr(named));
+  EXPECT_THAT(log, HasSubstr("no record that this registry made it"));
+  EXPECT_THAT(log, Not(HasSubstr(ExampleRecord().person().surname())));
+  EXPECT_EQ(VetAs(*server_, "vetting", ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
+  const v1::ListBackupsResponse listed = ListBackups(*server_);
+  ASSERT_EQ(listed.backups_size(), 3) << listed.DebugString();
+  EXPECT_EQ(listed.backups(0).backup_id(), older_);
+  EXPECT_EQ(listed.backups(0).damaged(), "");
+  EXPECT_EQ(listed.backups(1).backup_id(), newer_);
+  EXPECT_EQ(listed.backups(1).damaged(), "");
+  EXPECT_EQ(listed.backups(2).backup_id(), 7u);
+  EXPECT_THAT(listed.backups(2).damaged(), HasSubstr(named));
+  EXPECT_THAT(listed.backups(2).damaged(), HasSubstr("Move it out of the backup folder"));
+  server_->Stop();
+  absl::StatusOr<storage::DataCheckReport> verified = server::VerifyDataOffline(server_->config());
+  EXPECT_TRUE(verified.ok()) << verified.status();
+  int applied = -1;
+  const absl::Status restored = server::RestoreBackup(server_->config(), older_, &applied);
+  EXPECT_TRUE(restored.ok()) << restored;
+  EXPECT_EQ(applied, 0);
+  ASSERT_TRUE(server_->Restart().ok());
+}
+
+// Only the metadata line of a backup registryd made edited to claim erasures the ledger does not
+// hold: its record of authentication no longer fits it, and the start and a restore of another
+// backup go on; backup and start name it.
+TEST_F(BackupSwapTest, ABackupWithItsMetadataLineEditedDoesNotStopTheStartOrARestore) {
+  ASSERT_NO_FATAL_FAILURE(StartWithTwoBackups());
+  server_->Stop();
+  ASSERT_NO_FATAL_FAILURE(ClaimErasures(Meta(newer_), 5));
+  ::testing::internal::CaptureStderr();
+  const absl::Status started = server_->Restart();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(started.ok()) << started;
+  EXPECT_THAT(log, HasSubstr(absl::StrCat("backup ", newer_, " in ", Dir(),
+                                          " is not as this registry made it (its record of "
+                                          "authentication does not fit it)")));
+  const v1::ListBackupsResponse listed = ListBackups(*server_);
+  ASSERT_EQ(listed.backups_size(), 2) << listed.DebugString();
+  EXPECT_EQ(listed.backups(0).damaged(), "");
+  EXPECT_THAT(listed.backups(1).damaged(), HasSubstr("is not as this registry made it"));
+  server_->Stop();
+  int applied = -1;
+  const absl::Status restored = server::RestoreBackup(server_->config(), older_, &applied);
+  EXPECT_TRUE(restored.ok()) << restored;
+  ASSERT_TRUE(server_->Restart().ok());
+}
+
+// A restore refused because the ledger does not hold a newer backup's erasures (the data
+// folder, the ledger and the watermark put back together from before an erasure) named the
+// staging folder, deleted by then, as "the data folder" to put back: it names the data folder.
+TEST_F(BackupSwapTest, ARestoreRefusedForTheLedgerNamesTheRealDataFolder) {
+  server_ = TestServer::Start();
+  CreatedRecordId(*server_, "clerk", FictionalRecord(3));
+  const std::string erased = CreatedRecordId(*server_, "clerk", ExampleRecord());
+  older_ = CreatedBackup(*server_).backup_id();
+  ASSERT_NE(older_, 0u);
+  server_->Stop();
+  const v1::ServerConfig config = server_->config();
+  const std::string copies = MakeTempDir("ledger-put-back");
+  fs::copy(config.data_dir(), copies + "/earlier", fs::copy_options::recursive);
+  const std::string older_ledger = ReadBinary(config.erasure_ledger_file());
+  const std::string older_watermark = ReadBinary(config.audit_watermark_file());
+  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_TRUE(ExpungeRecordAs(*server_, "clerk", erased).ok());
+  newer_ = CreatedBackup(*server_).backup_id();
+  ASSERT_GT(newer_, older_);
+  server_->Stop();
+  fs::remove_all(config.data_dir());
+  fs::copy(copies + "/earlier", config.data_dir(), fs::copy_options::recursive);
+  ASSERT_NO_FATAL_FAILURE(WriteFile(config.erasure_ledger_file(), older_ledger));
+  ASSERT_NO_FATAL_FAILURE(WriteFile(config.audit_watermark_file(), older_watermark));
+  int applied = -1;
+  const absl::Status refused = server::RestoreBackup(config, older_, &applied);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  const std::string said(refused.message());
+  EXPECT_THAT(said, HasSubstr(absl::StrCat("backup ", newer_, " in ", config.backup_dir(),
+                                           " recorded that it held 1 erasure")));
+  EXPECT_THAT(said, HasSubstr(absl::StrCat("The data folder ", config.data_dir(),
+                                           " and the audit watermark")));
+  EXPECT_THAT(said, Not(HasSubstr("restore-staging")));
+  EXPECT_EQ(applied, -1);
 }
 
 }  // namespace

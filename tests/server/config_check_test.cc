@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -40,6 +41,8 @@
 #include "storage/database.h"
 #include "storage/ids.h"
 #include "storage/pending_write.h"
+#include "tests/testing/clients.h"
+#include "tests/testing/config_problems.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/held_port.h"
 #include "tests/testing/installation.h"
@@ -1735,6 +1738,43 @@ TEST_F(CheckConfigTest, AMissingFileTheConfigNamesSaysWhatToDo) {
   std::string out;
   EXPECT_EQ(Run(&out), 2) << out;
   EXPECT_THAT(out, HasSubstr("or correct tls.cert_file in the config")) << out;
+}
+
+// A backup registryd did not make (a sound backup's files and meta file copied as backup 7, no
+// record of authentication), its metadata line claiming more erasures than the ledger holds,
+// was said as an erasure ledger "truncated, replaced or lost" that no ledger could satisfy. It
+// is said as the backup folder's problem: the backup, why, and to move it out.
+TEST(CheckConfigBackupsTest, ABackupNotMadeHereClaimingErasuresIsNamedAsTheBackupFolders) {
+  std::unique_ptr<testing::TestServer> server = testing::TestServer::Start();
+  const uint32_t made = testing::CreatedBackup(*server).backup_id();
+  ASSERT_NE(made, 0u);
+  server->Stop();
+  const std::string dir = server->config().backup_dir();
+  std::filesystem::copy(absl::StrCat(dir, "/private/", made), dir + "/private/7",
+                        std::filesystem::copy_options::recursive);
+  std::vector<std::string> lines =
+      absl::StrSplit(testing::ReadBinary(absl::StrCat(dir, "/meta/", made)), '\n');
+  bool claimed = false;
+  for (std::string& line : lines) {
+    line = absl::StrReplaceAll(line, {{absl::StrCat("private/", made, "/"), "private/7/"}});
+    if (absl::StartsWith(line, "metadata ")) {
+      line = absl::StrCat("metadata ", absl::BytesToHexString(absl::StrCat(
+                                           "erasures-applied/v1 5 ", std::string(64, 'b'))));
+      claimed = true;
+    }
+  }
+  ASSERT_TRUE(claimed);
+  std::ofstream(dir + "/meta/7", std::ios::binary) << absl::StrJoin(lines, "\n");
+  const std::vector<std::string> problems = testing::ConfigProblems(server->config(), "forged");
+  EXPECT_THAT(problems,
+              ::testing::Contains(::testing::AllOf(
+                  ::testing::StartsWith(absl::StrCat("backup_dir: backup 7 in ", dir,
+                                                     " is not as this registry made it (it has "
+                                                     "no record that this registry made it)")),
+                  HasSubstr("Move it out of the backup folder"))));
+  for (const std::string& p : problems) {
+    EXPECT_THAT(p, ::testing::Not(HasSubstr("erasure_ledger_file"))) << p;
+  }
 }
 
 }  // namespace
