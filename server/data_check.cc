@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -736,6 +737,63 @@ absl::Status TableFilesBehind(const storage::Database& db, const absl::Status& s
 }
 
 }  // namespace
+
+absl::StatusOr<storage::DataCheckReport> CheckRecordsWritten(const storage::RecordStore& records,
+                                                             const storage::AuditLog& audit,
+                                                             uint64_t from, uint64_t to) {
+  storage::DataCheckReport report;
+  // What the last event that wrote each record says of it: erased, or stored at no earlier
+  // version than the newest one written (1 for a create or an import).
+  struct Written {
+    bool erased = false;
+    uint32_t version = 0;
+  };
+  std::map<std::string, Written> written;
+  absl::Status unparsed;
+  RETURN_IF_ERROR(audit.Scan(from, to, [&](uint64_t index, absl::string_view bytes) {
+    ++report.audit_events;
+    registry::v1::AuditEvent event;
+    if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      unparsed = absl::DataLossError(absl::StrCat("audit event ", index, " does not parse"));
+      return false;
+    }
+    if (const std::string* id = ChangedRecord(event)) {
+      Written& w = written[*id];
+      w.erased = false;
+      w.version = std::max(w.version, event.record_version());
+      return true;
+    }
+    const RecordFact fact = FactOf(event);
+    if (fact == RecordFact::kNone) return true;
+    for (const std::string& id : event.record_ids()) {
+      written[id] = fact == RecordFact::kCreated ? Written{false, 1} : Written{true, 0};
+    }
+    return true;
+  }));
+  RETURN_IF_ERROR(unparsed);
+  for (const auto& [id, w] : written) {
+    if (w.erased) {
+      // A head that fails authentication is still a head: the record is stored.
+      absl::StatusOr<bool> stored = records.IsStored(id);
+      if (!stored.ok() && !absl::IsDataLoss(stored.status())) return stored.status();
+      ++report.records;
+      if (!stored.ok() || *stored) {
+        report.Add(absl::StrCat("record ", id, ": erased in the audit log but still stored"));
+      }
+      continue;
+    }
+    ASSIGN_OR_RETURN(const std::optional<uint32_t> version, records.CheckRecord(id, &report));
+    if (!version.has_value()) {
+      ++report.records;
+      report.Add(absl::StrCat("record ", id, ": created in the audit log but not stored"));
+    } else if (*version != 0 && *version < w.version) {
+      report.Add(absl::StrCat("record ", id, ": version ", *version,
+                              " is stored, but the audit log saw version ", w.version,
+                              " written: an earlier state was put back"));
+    }
+  }
+  return report;
+}
 
 uint64_t ProblemsThatCanChangeAVettingAnswer(const storage::DataCheckReport& report) {
   uint64_t found = 0;

@@ -54,6 +54,20 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
 // restore refuses a backup that has them.
 uint64_t ProblemsThatCanChangeAVettingAnswer(const storage::DataCheckReport& report);
 
+// The records the audit events [from, to) wrote, each checked as CheckData checks one: one the
+// last of them created, imported, amended, disputed or resolved (as CheckData reads the events)
+// has its head, sealed dates, data key, versions and index rows, authentic and current
+// (RecordStore::CheckRecord), at no earlier version than an event wrote; one the last of them
+// expunged or deleted by retention is not stored. For a start whose audit watermark is behind
+// the log (a crash, or a mark put back with rows from its time): the index writes made after the
+// mark cannot be undone unseen while the log holds their events. The report counts the events
+// read (audit_events) and the records checked (records); every problem is one that
+// ProblemsThatCanChangeAVettingAnswer counts, naming the record id only. An error when an event
+// cannot be read or parsed, or the data cannot be read.
+absl::StatusOr<storage::DataCheckReport> CheckRecordsWritten(const storage::RecordStore& records,
+                                                             const storage::AuditLog& audit,
+                                                             uint64_t from, uint64_t to);
+
 // CheckData, then every block of every table file (Database::VerifyTableChecksums): a block
 // that fails its checksum is one more problem in the report, since damage in a block no call
 // reads is otherwise found only when something reads it (a compaction, which then stops every

@@ -175,7 +175,12 @@ class IndexFindings {
   void Read(uint64_t index, const v1::AuditEvent& event) {
     static const std::string* const verify_data =
         new std::string(absl::StrCat("/", v1::AdminService::service_full_name(), "/VerifyData"));
-    const bool check = event.actor() == "system:data-check" ||
+    // The start's check of the records written after the audit watermark (CheckRecordsPastMark)
+    // says so in an index-seal-broken event of its own.
+    const bool past_mark = event.actor() == "system:index-seal" &&
+                           event.action() == "index-seal-broken" &&
+                           absl::EndsWith(event.reference(), kIndexBrokenSaid);
+    const bool check = past_mark || event.actor() == "system:data-check" ||
                        (event.action() == *verify_data &&
                         absl::StartsWith(event.reference(), "problems "));
     const bool lifts =
@@ -184,6 +189,7 @@ class IndexFindings {
     if (check && (!check_at_.has_value() || index > *check_at_)) {
       check_at_ = index;
       check_time_ = event.time();
+      by_start_ = past_mark;
       broken_ = absl::EndsWith(event.reference(), kIndexBrokenSaid);
     }
     if (lifts && (!lifted_at_.has_value() || index > *lifted_at_)) lifted_at_ = index;
@@ -199,7 +205,11 @@ class IndexFindings {
   std::string Problem() const {
     if (!check_at_.has_value() || !broken_) return "";
     if (lifted_at_.has_value() && *lifted_at_ > *check_at_) return "";
-    return absl::StrCat("index seal: the data check of ", check_time_, " (audit event ",
+    return absl::StrCat("index seal: ",
+                        by_start_ ? "the start's check of the records written after the audit "
+                                    "watermark, at "
+                                  : "the data check of ",
+                        check_time_, " (audit event ",
                         *check_at_, ") found the index broken, and neither a new seal nor a "
                         "restore has followed it: registryd --reseal_index over a sound data "
                         "check, or a restore, puts it right");
@@ -208,9 +218,57 @@ class IndexFindings {
  private:
   std::optional<uint64_t> check_at_;
   std::string check_time_;
+  bool by_start_ = false;
   bool broken_ = false;
   std::optional<uint64_t> lifted_at_;
 };
+
+// The records the audit events past the watermark wrote ([from, to): those a start found
+// between the mark it was given and the log's head), checked as the data check checks one
+// (CheckRecordsWritten), before any vetting check is answered. A mark behind the log is taken
+// for a crash while its date is within AuditWatermark::CrashSlack of the newest event; a mark
+// put back from that time, with the seal row and the index rows of then, would pass the seal's
+// comparison, so the index writes made after it are checked here by their events: "" when
+// every record is as its events left it; otherwise the problem for the seal's verdict (kept:
+// the watermark and the audit log keep it), naming counts and the events only. Events that
+// cannot be read break the seal too (the safe side). Logs what it found.
+std::string CheckRecordsPastMark(const StorageStack& st, uint64_t from, uint64_t to) {
+  if (from >= to || st.db->index_seal() == nullptr) return "";
+  const absl::Time began = absl::Now();
+  const std::string events =
+      from + 1 == to ? absl::StrCat("audit event ", from)
+                     : absl::StrCat("audit events ", from, " to ", to - 1);
+  absl::StatusOr<storage::DataCheckReport> report =
+      CheckRecordsWritten(*st.records, *st.audit, from, to);
+  std::string problem;
+  if (!report.ok()) {
+    problem = absl::StrCat("index seal: the ", events, " past the audit watermark cannot be read "
+                           "to check the records they wrote (", report.status().message(),
+                           "), so index rows put back with an earlier seal would pass",
+                           kIndexBrokenSaid);
+  } else if (report->problem_count > 0) {
+    problem = absl::StrCat(
+        "index seal: the ", events, " past the audit watermark wrote ", report->records,
+        report->records == 1 ? " record" : " records", ", with ", report->problem_count,
+        report->problem_count == 1 ? " problem" : " problems",
+        " (heads, versions or index rows missing, rolled back or failing authentication): "
+        "rows changed in the data folder with the watermark put back from before them",
+        kIndexBrokenSaid);
+  }
+  if (!problem.empty()) {
+    Log("error",
+        "the records written after the audit watermark are not as their events left them: "
+        "every vetting check is refused (DATA_LOSS)",
+        problem);
+  } else {
+    registry::LogLine("info", "records written after the audit watermark checked")
+        .Int("events", static_cast<int64_t>(to - from))
+        .Int("records", static_cast<int64_t>(report->records))
+        .Int("ms", absl::ToInt64Milliseconds(absl::Now() - began))
+        .Write();
+  }
+  return problem;
+}
 
 // The stored index seal (storage/index_seal.h) against the head the audit watermark bound,
 // before any vetting check is answered: a seal put back from an earlier copy of the folder (its
@@ -238,6 +296,8 @@ absl::Status SealIndexIfAbsent(const StorageStack& st, CallGate* gate,
       problem = broken_in_log;
       if (st.watermark->mark().has_value()) RETURN_IF_ERROR(st.watermark->SetIndexBroken(true));
     }
+    // A finding the watermark or the log keeps stays kept (IndexSeal::KeepBroken).
+    const bool keep = !problem.empty();
     if (problem.empty()) problem = st.watermark->IndexSealProblem(stored);
     if (problem.empty() && !stored.has_value()) {
       ASSIGN_OR_RETURN(const int earlier, st.records->EarlierSchema());
@@ -258,6 +318,7 @@ absl::Status SealIndexIfAbsent(const StorageStack& st, CallGate* gate,
       event.set_outcome(static_cast<int>(absl::StatusCode::kDataLoss));
       storage::IndexSealCheck check;
       check.other = problem;
+      check.keep = keep;
       st.db->RecordIndexSealVerdict(check);
       return gate->CommitSystemEvent("index-seal", "index-seal-broken", std::move(event), nullptr)
           .status();
@@ -617,8 +678,10 @@ absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const
   RETURN_IF_ERROR(
       storage::ErasureLedger::Check(config.erasure_ledger_file(), ledger_key, db->get()));
   // Then against every backup: a data folder and a key folder put back together from a copy made
-  // before an erasure agree with each other, but not with a backup made since.
-  RETURN_IF_ERROR(LedgerHoldsEveryBackup(config, root));
+  // before an erasure agree with each other, but not with a backup made since. A backup not made
+  // here is named in the log by the open that follows, not twice.
+  std::vector<storage::Backups::Damaged> named_at_open;
+  RETURN_IF_ERROR(LedgerHoldsEveryBackup(config, root, nullptr, &named_at_open));
   // The events since the last data check, read back here rather than after the writable open:
   // what was read is handed over, and not read again.
   if (walk != nullptr) {
@@ -768,6 +831,15 @@ absl::Status CheckRestoredCopy(const registry::v1::ServerConfig& config,
   if (absl::Status probed = storage::ProbeTableFiles(staged.path()); !probed.ok()) {
     return absl::Status(probed.code(), absl::StrCat(what, " has a damaged table file: ",
                                                     probed.message()));
+  }
+  // The ledger against every backup, as OpenStorage below holds it, but with the data folder
+  // itself named in the advice, not the staging folder, which is gone once the restore is
+  // refused. A key file that cannot be read is left to OpenStorage to say; so are the backups
+  // not made here, which it names in the log.
+  if (absl::StatusOr<KeyMaterial> keys = LoadKeyFile(config.key_file()); keys.ok()) {
+    std::vector<storage::Backups::Damaged> named_below;
+    RETURN_IF_ERROR(
+        LedgerHoldsEveryBackup(config, keys->derivation_root, nullptr, &named_below));
   }
   registry::v1::ServerConfig copy = config;
   copy.set_data_dir(staged.path());
@@ -1545,6 +1617,11 @@ absl::Status RegistryServer::OpenAndRecoverStorage() {
   // Before anything is written or served: a data directory behind the watermark lost writes,
   // and a watermark older than a crash explains was put back from an earlier time.
   RETURN_IF_ERROR(st.watermark->Check(*st.audit, options_.watermark_interval, st.db.get()));
+  // The events past the mark (a crash's, or those of writes a mark put back hides), before the
+  // mark moves on to the head: the records they wrote are checked below.
+  const uint64_t past_mark_to = st.audit->CurrentHead().size;
+  const std::optional<storage::AuditWatermark::Mark> given_mark = st.watermark->mark();
+  const uint64_t past_mark_from = given_mark.has_value() ? given_mark->size : past_mark_to;
   // Dated now, before the start writes anything of its own: what it writes is dated after it.
   RETURN_IF_ERROR(st.watermark->Renew(*st.audit));
   // Whether the log keeps the index broken: from the look's walk when it made one; otherwise
@@ -1600,6 +1677,13 @@ absl::Status RegistryServer::OpenAndRecoverStorage() {
     // back from before their erasure (with the marker copied over, or edited).
     Log("warning", "erased records were stored again; erased them again from the erasure ledger",
         absl::StrCat(stored_again, " entries the database claimed to have applied"));
+  }
+  // Once the erasures are applied again: the records the events past the mark wrote, each as
+  // the data check checks one. A problem breaks the index seal with a kept finding, as one the
+  // audit log keeps does (SealIndexIfAbsent says it in an event).
+  if (std::string past_mark = CheckRecordsPastMark(st, past_mark_from, past_mark_to);
+      !past_mark.empty() && index_broken_in_log_.empty()) {
+    index_broken_in_log_ = std::move(past_mark);
   }
   if (absl::Status room = st.db->RoomForChange(); !room.ok()) {
     // It serves (reads go on), but every change will be refused: said once at start, where the
@@ -2393,13 +2477,15 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   if (gate_ != nullptr) gate_->AwaitAfterReplyWork();
   summary_.Stop();
   if (gate_ != nullptr) FlushUnauditedRefusals().IgnoreError();
-  // The last event is written: the watermark follows it.
+  // The last event is written: the watermark follows it. Written whatever the mark in memory
+  // says, so that a file put back while registryd ran is written over at a clean stop.
   watermark_writer_.Stop();
   if (storage_.watermark != nullptr && storage_.audit != nullptr && storage_.ledger != nullptr &&
       server_ != nullptr) {
     absl::Status moved =
         storage_.watermark->Advance(*storage_.audit, LedgerHeadOf(*storage_.ledger),
-                                    SealHeadOf(*storage_.db), SealBroken(*storage_.db));
+                                    SealHeadOf(*storage_.db), SealBroken(*storage_.db),
+                                    /*force=*/true);
     if (!moved.ok()) Log("error", "cannot write the audit watermark at shutdown", moved.message());
   }
   // A clean stop leaves nothing for RocksDB to replay from its log: the next start-up takes

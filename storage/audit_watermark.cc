@@ -361,7 +361,7 @@ absl::Status AuditWatermark::Renew(const AuditLog& log, absl::Duration older_tha
 
 absl::Status AuditWatermark::Advance(const AuditLog& log, std::optional<LedgerHead> ledger,
                                      std::optional<IndexSealHead> index_seal,
-                                     bool index_broken) {
+                                     bool index_broken, bool force) {
   const AuditLog::Head head = log.CurrentHead();
   absl::MutexLock lock(&mu_);
   const std::optional<LedgerHead> bind = LedgerToBind(std::move(ledger));
@@ -382,7 +382,7 @@ absl::Status AuditWatermark::Advance(const AuditLog& log, std::optional<LedgerHe
     const bool ledger_grew =
         bind.has_value() && (!mark_->ledger.has_value() || bind->entries > mark_->ledger->entries);
     index_broken = index_broken || mark_->index_broken;
-    if (head.size == mark_->size && !ledger_grew && !seal_moved &&
+    if (!force && head.size == mark_->size && !ledger_grew && !seal_moved &&
         index_broken == mark_->index_broken) {
       return absl::OkStatus();
     }

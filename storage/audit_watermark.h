@@ -35,7 +35,8 @@
 // writing binds it.)
 //
 // registryd writes the mark after its start-up checks, every few seconds while the log grows
-// (RegistryServer's watermark thread), and when it stops; a restore from a backup (which goes
+// (RegistryServer's watermark thread), and when it stops (whatever the mark held: a file put back
+// while it ran is written over); a restore from a backup (which goes
 // back on purpose) writes the restored log's head. So what a put-back copy can hide is at most
 // the writes of the last interval before the copy was swapped in while registryd ran; a
 // folder swapped while registryd was stopped hides nothing.
@@ -51,7 +52,10 @@
 // allows CrashSlack (four intervals, and at least a minute: a slow disk, a stalled thread, a
 // clock stepped by a second or two) and refuses a mark whose log holds an event dated later than
 // that: it was put back from an earlier time. (The event a start writes for writes a crash cut
-// off is its own, and not dated against the mark.) A missing file is taken for a first
+// off is its own, and not dated against the mark.) Within the slack, a mark put back with the
+// seal row and index rows of its time would pass: registryd checks every record the events past
+// the mark wrote before any vetting check is answered (server/data_check.h,
+// CheckRecordsWritten). A missing file is taken for a first
 // start only while the database's log is empty: a data directory that holds events and no mark
 // is refused, as an earlier copy put back with the mark removed would be (an operator who lost
 // the file takes the log as it is with registryd --adopt_watermark, an audited step).
@@ -171,11 +175,13 @@ class AuditWatermark {
   // the ledger head the mark binds, or `index_seal` is at a later generation than the one it
   // binds. `ledger` or `index_seal` none: the mark's is kept. Neither moves back here (the
   // ledger only grows; a seal behind the mark is one put back). `index_broken` true: the index
-  // was found broken, and the mark keeps it so (never cleared here). FailedPrecondition when the
-  // log is behind the mark (it never moves back here); Unavailable for I/O errors.
+  // was found broken, and the mark keeps it so (never cleared here). `force`: written even when
+  // nothing moved (a clean stop: a file put back while registryd ran is written over).
+  // FailedPrecondition when the log is behind the mark (it never moves back here); Unavailable
+  // for I/O errors.
   absl::Status Advance(const AuditLog& log, std::optional<LedgerHead> ledger = std::nullopt,
                        std::optional<IndexSealHead> index_seal = std::nullopt,
-                       bool index_broken = false);
+                       bool index_broken = false, bool force = false);
 
   // Writes `log`'s current head as the mark even when it is behind: a restore from a backup,
   // which goes back on purpose (the ledger does not: `ledger` as for Advance; `index_seal`,

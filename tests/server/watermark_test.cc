@@ -923,5 +923,131 @@ TEST(AuditWatermarkServerTest, AStartAfterACrashWithinTheSlackStillStarts) {
   EXPECT_EQ(VetAs(*server, "vetting", later.person()), v1::VETTING_RESULT_NOT_CLEAR);
 }
 
+// Whether the log holds an index-seal-broken event; its reference in *reference.
+bool SealBrokenEventOf(TestServer& server, std::string* reference = nullptr) {
+  for (const v1::AuditEvent& event : StoredEventsOf(server, "system:index-seal")) {
+    if (event.action() != "index-seal-broken") continue;
+    if (reference != nullptr) *reference = event.reference();
+    return true;
+  }
+  return false;
+}
+
+// A conviction entered after the watermark file and the seal row were copied (within the slack
+// a crash is allowed, so the start takes the mark for a crash's), its index rows deleted while
+// stopped and the seal row and the watermark put back from before it: the seal matches the rows
+// left and binds the generation the mark binds, and the start answered CLEAR for that person.
+// The records the events past the mark wrote are checked at start: every vetting check is
+// refused, in an index-seal-broken event naming the events, and the mark keeps it.
+TEST(AuditWatermarkServerTest, IndexRowsDeletedWithTheSealAndWatermarkPutBackWithinTheSlackBreak) {
+  FakeClock clock(absl::Now());
+  std::unique_ptr<TestServer> server = TestServer::Start(TestServerOptions::OnClock(&clock));
+  const v1::CreateRecordRequest earlier = FictionalRecord(1);
+  CreatedRecordId(*server, "clerk", earlier);
+  StoredRows seal;
+  std::set<std::string> index_rows;
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [&](storage::Database* db) {
+    for (auto& row : CopyRows(db, {storage::Cf::kMeta})) {
+      if (row.second.first == storage::kIndexSealRow) seal.push_back(row);
+    }
+    for (const auto& row : CopyRows(db, {storage::Cf::kIndex})) {
+      index_rows.insert(row.second.first);
+    }
+  }));
+  ASSERT_EQ(seal.size(), 1u);
+  const std::string path = server->config().audit_watermark_file();
+  const std::string older = ContentOf(path);
+  const uint64_t older_size = MarkOf(*server)->size;
+  ASSERT_TRUE(server->Restart().ok());
+  clock.Advance(absl::Seconds(20));
+  const v1::CreateRecordRequest later = FictionalRecord(2);
+  CreatedRecordId(*server, "clerk", later);
+  ASSERT_EQ(VetAs(*server, "vetting", later.person()), v1::VETTING_RESULT_NOT_CLEAR);
+  size_t deleted = 0;
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [&](storage::Database* db) {
+    for (const auto& row : CopyRows(db, {storage::Cf::kIndex})) {
+      if (index_rows.count(row.second.first) > 0) continue;
+      DeleteStored(db, row.first, row.second.first);
+      ++deleted;
+    }
+    PutRows(db, seal);
+  }));
+  ASSERT_GT(deleted, 0u);
+  ASSERT_NO_FATAL_FAILURE(PutBack(path, older));
+
+  const absl::Status started = server->Restart();
+  ASSERT_TRUE(started.ok()) << started;
+  for (const v1::Person& person :
+       {later.person(), earlier.person(), FictionalRecord(3).person()}) {
+    EXPECT_EQ(VetCodeOf(*server, person), grpc::StatusCode::DATA_LOSS);
+  }
+  std::string reference;
+  ASSERT_TRUE(SealBrokenEventOf(*server, &reference));
+  EXPECT_THAT(reference, HasSubstr("past the audit watermark"));
+  EXPECT_THAT(reference, HasSubstr(absl::StrCat("audit events ", older_size, " to ")));
+  EXPECT_THAT(reference, HasSubstr("wrote 1 record, with "));
+  server->Stop();
+  EXPECT_TRUE(MarkOf(*server)->index_broken);
+  // With a watermark that keeps no finding (written anew at the head), the audit log keeps it.
+  ASSERT_NO_FATAL_FAILURE(ForgeWatermark(*server));
+  ASSERT_FALSE(MarkOf(*server)->index_broken);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(VetCodeOf(*server, later.person()), grpc::StatusCode::DATA_LOSS);
+}
+
+// An honest crash right after writes (the mark left before a create, an amendment and an
+// expunge, as the file was when the crash came): each record is as its event left it, so the
+// start takes the log, breaks nothing and answers.
+TEST(AuditWatermarkServerTest, AStartAfterACrashRightAfterWritesChecksTheirRecordsAndAnswers) {
+  FakeClock clock(absl::Now());
+  std::unique_ptr<TestServer> server = TestServer::Start(TestServerOptions::OnClock(&clock));
+  const std::string amended = CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  const std::string expunged = CreatedRecordId(*server, "clerk", FictionalRecord(3));
+  server->Stop();
+  const std::string path = server->config().audit_watermark_file();
+  const std::string at_stop = ContentOf(path);
+  ASSERT_TRUE(server->Restart().ok());
+  clock.Advance(absl::Seconds(10));
+  ASSERT_NO_FATAL_FAILURE(AmendAddressByCourtNotice(*server, amended));
+  ASSERT_TRUE(ExpungeRecordAs(*server, "clerk", expunged).ok());
+  const v1::CreateRecordRequest later = FictionalRecord(2);
+  CreatedRecordId(*server, "clerk", later);
+  server->Stop();
+  ASSERT_NO_FATAL_FAILURE(PutBack(path, at_stop));
+
+  const absl::Status started = server->Restart();
+  ASSERT_TRUE(started.ok()) << started;
+  EXPECT_EQ(VetAs(*server, "vetting", later.person()), v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ(VetAs(*server, "vetting", FictionalRecord(1).person()),
+            v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_FALSE(SealBrokenEventOf(*server));
+  server->Stop();
+  EXPECT_FALSE(MarkOf(*server)->index_broken);
+}
+
+// A watermark file put back from an earlier copy while registryd runs, with nothing written
+// since the mark's last writing, was left as it was at a clean stop (only a mark that had moved
+// was written): the stop writes the mark it holds whatever it says.
+TEST(AuditWatermarkServerTest, AWatermarkFilePutBackWhileRunningIsWrittenOverAtAStop) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  server->Stop();
+  const std::string path = server->config().audit_watermark_file();
+  const std::string older = ContentOf(path);
+  ASSERT_TRUE(server->Restart().ok());
+  CreatedRecordId(*server, "clerk", FictionalRecord(2));
+  server->Stop();
+  ASSERT_TRUE(server->Restart().ok());
+  // The mark the stop wrote is at the head: nothing has moved since.
+  const uint64_t size = AuditLogSize(*server);
+  ASSERT_EQ(MarkOf(*server)->size, size);
+  ASSERT_NO_FATAL_FAILURE(PutBack(path, older));
+  ASSERT_LT(MarkOf(*server)->size, size);
+  server->Stop();
+  EXPECT_NE(ContentOf(path), older);
+  EXPECT_GE(MarkOf(*server)->size, size);
+  ASSERT_TRUE(server->Restart().ok());
+}
+
 }  // namespace
 }  // namespace registry::testing
