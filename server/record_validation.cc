@@ -786,9 +786,18 @@ absl::Status RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay
         storage::RecordStore::VettingNameTokenCount(*names_, p);
     if (!filed.ok() && !absl::IsInvalidArgument(filed.status())) return filed.status();
     if (filed.ok() && *filed > storage::RecordStore::kMaxNameTokensOfARecord) {
-      problems->Add(Invalid("person.aliases",
-                            "too many name words across the aliases: drop an alias, or words of "
-                            "the aliases or of the name"));
+      // How far over, in counts only: never a name.
+      const auto grouped = [](size_t n) {
+        std::string digits = absl::StrCat(n);
+        for (size_t at = digits.size(); at > 3; at -= 3) digits.insert(at - 3, ",");
+        return digits;
+      };
+      problems->Add(Invalid(
+          "person.aliases",
+          absl::StrCat("too many name words across the aliases: drop an alias, or words of the "
+                       "aliases or of the name (these names file ",
+                       grouped(*filed), " index entries; at most ",
+                       grouped(storage::RecordStore::kMaxNameTokensOfARecord), ")")));
     }
   }
   if (p.sex() != registry::v1::SEX_FEMALE && p.sex() != registry::v1::SEX_MALE) {

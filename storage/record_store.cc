@@ -126,6 +126,15 @@ constexpr absl::string_view kNumberWords[] = {
     "number", "hom", "homep",      "numri", "num",         "nro",   "numero", "nummer",
     "nom",  "nomer",
 };
+// The number words kCurrent reads written onto the register's capitals (step 5), as typed in
+// lower case: kNumberWords in their own letters (Cyrillic ones in Cyrillic).
+constexpr absl::string_view kGluedNumberWords[] = {
+    "nr",     "br",     "\xd0\xb1\xd1\x80",  // бр
+    "no",     "num\xc3\xabr", "numer", "broj", "\xd0\xb1\xd1\x80\xd0\xbe\xd1\x98",  // број
+    "number", "\xd0\xbd\xd0\xbe\xd0\xbc",  // ном
+    "\xd0\xbd\xd0\xbe\xd0\xbc\xd0\xb5\xd1\x80",  // номер
+    "numri",  "num",    "nro",   "numero", "nummer", "nom", "nomer",
+};
 constexpr size_t kNumberAbbreviations = 4;
 constexpr size_t kEarlierNumberWords = 9;
 constexpr size_t kMoreNumberWords = 15;
@@ -870,6 +879,43 @@ std::string WithGluedNumberWordApart(absl::string_view case_number, bool unmarke
   while (end > 0 && !in_word(end - 1)) --end;
   size_t begin = end;
   while (begin > 0 && in_word(begin - 1)) --begin;
+  if (unmarked) {
+    // Any number word (as typed, kGluedNumberWords) in lower case or with a capital initial only,
+    // after register letters in capitals: "Pbroj 15/2021", "Pnumër 15/2021", "PNo. 15/2021",
+    // "PNr 15/2021". The longest such word first ("Pnomer" is "P nomer").
+    const absl::string_view run = case_number.substr(begin, end - begin);
+    const icu::UnicodeString s = icu::UnicodeString::fromUTF8(
+        icu::StringPiece(run.data(), static_cast<int32_t>(run.size())));
+    size_t best = 0;
+    for (const absl::string_view word : kGluedNumberWords) {
+      if (word.size() >= run.size() || word.size() <= best) continue;
+      const absl::string_view tail = run.substr(run.size() - word.size());
+      const icu::UnicodeString t = icu::UnicodeString::fromUTF8(
+          icu::StringPiece(tail.data(), static_cast<int32_t>(tail.size())));
+      icu::UnicodeString lower = t;
+      lower.foldCase();
+      std::string spelled;
+      lower.toUTF8String(spelled);
+      if (spelled != word) continue;
+      // Lower case after the first letter, and register letters in capitals before the word.
+      if (icu::UnicodeString(t, t.moveIndex32(0, 1)) !=
+          icu::UnicodeString(lower, lower.moveIndex32(0, 1))) {
+        continue;
+      }
+      const int32_t word_at = s.length() - t.length();
+      bool capitals = word_at > 0;
+      for (int32_t i = 0; capitals && i < word_at; i += U16_LENGTH(s.char32At(i))) {
+        capitals = u_isUUppercase(s.char32At(i));
+      }
+      // Case cannot tell "PNO" from "P" and "NO": all capitals stay the register's letters.
+      if (capitals && !(t.length() > 1 && u_isUUppercase(t.char32At(t.moveIndex32(0, 1))))) {
+        best = word.size();
+      }
+    }
+    if (best > 0) {
+      return absl::StrCat(case_number.substr(0, end - best), " ", case_number.substr(end - best));
+    }
+  }
   if (end - begin < 3 || case_number[end - 1] != 'r') return std::string(case_number);
   if (case_number[end] != '.') {
     // Unmarked: "nr" or "br" in lower case after capitals only.
@@ -1154,18 +1200,64 @@ icu::UnicodeString WithoutCitationTail(const icu::UnicodeString& folded) {
   return out;
 }
 
+// `folded` (a case number after step 1) cut after its year (kCutAtYear), when the register's
+// letters stand first: what comes before the number and the number, a slash, and the year, with
+// whatever follows the year and whatever stands between the number and the year (words, a date)
+// left out: "P 15/2021 of 10 May 2021", "P 15 od 10.05.2021" and "P 15/2021/3" are all "P
+// 15/2021". The year is the first number after the serial of four digits, 19.. or 20.., or
+// failing one the first of two digits. False (and `folded` as it is) when the register's letters
+// do not stand first or no number after the serial can be a year.
+bool CutAfterYear(icu::UnicodeString* folded) {
+  const std::vector<CitationPart> parts = CitationPartsOf(*folded);
+  const auto in = [](const auto& list, absl::string_view word) {
+    return std::find(std::begin(list), std::end(list), word) != std::end(list);
+  };
+  size_t first = 0;
+  while (first < parts.size() && !parts[first].number) ++first;
+  if (first >= parts.size()) return false;
+  bool register_first = false;
+  for (size_t k = 0; k < first; ++k) {
+    register_first = register_first ||
+                     (parts[k].text != "n" && !in(kNumberWords, parts[k].text) &&
+                      !in(kCitationWords, parts[k].text));
+  }
+  if (!register_first) return false;
+  size_t year = parts.size();
+  for (size_t k = first + 1; k < parts.size() && year == parts.size(); ++k) {
+    const std::string& t = parts[k].text;
+    if (parts[k].number && t.size() == 4 && (t[0] == '1' ? t[1] == '9' : t.substr(0, 2) == "20")) {
+      year = k;
+    }
+  }
+  for (size_t k = first + 1; k < parts.size() && year == parts.size(); ++k) {
+    if (parts[k].number && parts[k].end - parts[k].begin == 2) year = k;
+  }
+  if (year == parts.size()) return false;
+  if (year == first + 1) {
+    *folded = icu::UnicodeString(*folded, 0, parts[year].end);
+    return true;
+  }
+  icu::UnicodeString out(*folded, 0, parts[first].end);
+  out.append(UChar('/'));
+  out.append(*folded, parts[year].begin, parts[year].end - parts[year].begin);
+  *folded = std::move(out);
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view typed, CaseNumberForm form) {
   // Validation refuses such input before it gets here; should any reach the store, its bytes
   // stay distinct (no canonical form starts with 0xFF, which UTF-8 never holds) rather than
   // collapsing into U+FFFD.
-  if (!IsWellFormedUtf8(typed)) return absl::StrCat("\xff", typed);
+  const bool cut = form == CaseNumberForm::kCutAtYear;
+  if (!IsWellFormedUtf8(typed)) return cut ? std::string() : absl::StrCat("\xff", typed);
+  // kCutAtYear is kCurrent but for step 9, which cuts the case number after its year instead.
   // kBeforeCitationTail is kCurrent but for what may follow a judgment's year (step 9), an n
-  // after the register's full stop and "nr" written onto capitals with no full stop (step 5);
+  // after the register's full stop and number words written onto capitals (step 5);
   // kBeforeCyrillicBySound is kBeforeCitationTail but for Serbian Cyrillic words read by sound
   // (step 2), kBeforeDottedL that form but for an l with a full stop after the year (step 9).
-  const bool citation = form == CaseNumberForm::kCurrent;
+  const bool citation = form == CaseNumberForm::kCurrent || cut;
   const bool by_sound = citation || form == CaseNumberForm::kBeforeCitationTail;
   const bool dotted_l = by_sound || form == CaseNumberForm::kBeforeCyrillicBySound;
   const bool current = dotted_l || form == CaseNumberForm::kBeforeDottedL;
@@ -1190,7 +1282,11 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view typed, CaseNum
         absl::StrCat("cannot normalise a case number: ", u_errorName(status)));
   }
   // Step 9 (kCurrent): what may follow a judgment's number and year is not part of it.
-  if (citation) folded = WithoutCitationTail(folded);
+  if (cut) {
+    if (!CutAfterYear(&folded)) return std::string();
+  } else if (citation) {
+    folded = WithoutCitationTail(folded);
+  }
 
   // Step 2 (kCurrent): the letters of a word of Serbian Cyrillic letters only, read by sound.
   std::vector<bool> read_by_sound(static_cast<size_t>(folded.length()), false);
@@ -1591,6 +1687,13 @@ absl::Status ErasedConvictionError() {
   return absl::FailedPreconditionError(
       "conviction: a record of this court, case number and personal number was expunged, and an "
       "expunged conviction is not entered again");
+}
+
+absl::Status ErasedCutConvictionError() {
+  return absl::FailedPreconditionError(
+      "conviction: a record of this court, case number and personal number was expunged, and an "
+      "expunged conviction is not entered again: the case number up to its year is that of an "
+      "expunged conviction");
 }
 
 absl::Mutex* RecordStore::PersonLock(absl::string_view token) const {
@@ -2418,8 +2521,10 @@ void FoldCourtNameVariants(absl::string_view country, std::vector<std::string>* 
 
 std::string RecordStore::DedupCourt(const registry::v1::Conviction& c, CourtNameForm form) const {
   if (!IsAbroad(c)) return c.court_id();
-  // kCurrent: an apostrophe parts words ("d'arrondissement" is "d arrondissement").
-  const bool current = form == CourtNameForm::kCurrent;
+  // kCurrent and kBeforeWordsJoined: an apostrophe parts words ("d'arrondissement" is "d
+  // arrondissement").
+  const bool current =
+      form == CourtNameForm::kCurrent || form == CourtNameForm::kBeforeWordsJoined;
   const std::string name =
       current ? ApostrophesAsSpaces(c.foreign_court()) : std::string(c.foreign_court());
   // Words as names are compared (NameNormalizer: case, accents, script, apostrophes), parted by
@@ -2458,6 +2563,13 @@ std::string RecordStore::DedupCourt(const registry::v1::Conviction& c, CourtName
   flush(in_digits);
   const std::string country = absl::AsciiStrToUpper(c.foreign_country());
   if (form != CourtNameForm::kAsTyped) FoldCourtNameVariants(country, &words);
+  if (form == CourtNameForm::kCurrent) {
+    // The words written together, and digraphs folded across where they met: where a space, a
+    // hyphen or an apostrophe stood, or none, is no part of the name ("Tribunal
+    // d'arrondissement" = "Tribunal darrondissement" = "Tribunal d arrondissement").
+    return absl::StrCat(c.court_id(), "|", country, "|",
+                        WithDigraphsFolded(absl::StrJoin(words, "")));
+  }
   return absl::StrCat(c.court_id(), "|", country, "|", absl::StrJoin(words, " "));
 }
 
@@ -2471,6 +2583,21 @@ absl::StatusOr<std::string> RecordStore::DedupTokenOf(absl::string_view court,
                                                       absl::string_view canonical_case_number,
                                                       absl::string_view pn) const {
   return dedup_index_->Token(absl::StrCat(court, "|", canonical_case_number, "|", pn));
+}
+
+absl::StatusOr<std::vector<std::string>> RecordStore::CutDedupTokens(
+    const registry::v1::Conviction& c, absl::string_view pn) const {
+  ASSIGN_OR_RETURN(const std::string cut,
+                   CanonicalCaseNumber(c.case_number(), CaseNumberForm::kCutAtYear));
+  std::vector<std::string> tokens;
+  if (cut.empty()) return tokens;
+  const std::string court = DedupCourt(c);
+  for (const std::string& spelling : YearSpellings(cut)) {
+    // 0xFE, which UTF-8 never holds, starts no canonical form (0xFF starts a malformed one).
+    ASSIGN_OR_RETURN(std::string token, DedupTokenOf(court, absl::StrCat("\xfe", spelling), pn));
+    tokens.push_back(std::move(token));
+  }
+  return tokens;
 }
 
 namespace {
@@ -2733,7 +2860,8 @@ absl::StatusOr<std::vector<std::string>> RecordStore::EarlierDedupTokens(
   // name's variants folded (FoldCourtNameVariants), is under that form, in each spelling.
   std::set<std::string> earlier_courts;
   for (const CourtNameForm court_form :
-       {CourtNameForm::kBeforeApostrophesApart, CourtNameForm::kAsTyped}) {
+       {CourtNameForm::kBeforeWordsJoined, CourtNameForm::kBeforeApostrophesApart,
+        CourtNameForm::kAsTyped}) {
     std::string earlier = DedupCourt(c, court_form);
     if (earlier != court) earlier_courts.insert(std::move(earlier));
   }
@@ -3259,7 +3387,24 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
     for (const std::string& erased_id : gone) {
       if (!erased_id.empty()) return ErasedConvictionError();
     }
+    // A conviction erased under this case number up to its year, whatever followed the year in
+    // either (a date, a word, another number): one more row looked up.
+    ASSIGN_OR_RETURN(const std::vector<std::string> cut,
+                     CutDedupTokens(payload.conviction(), person.personal_number()));
+    if (!cut.empty()) {
+      // Another row of the same batch (an import) that is this case number up to its year: told
+      // as a duplicate row of the file.
+      if (std::find(w->staged_unique_.begin(), w->staged_unique_.end(), cut[0]) !=
+          w->staged_unique_.end()) {
+        if (existing_id != nullptr) *existing_id = "";
+        return absl::AlreadyExistsError(
+            "a record with this court, case number and personal number exists");
+      }
+      ASSIGN_OR_RETURN(std::vector<std::string> cut_erased, IdsWithToken(kErased, cut[0], 1));
+      if (!cut_erased.empty()) return ErasedCutConvictionError();
+    }
     w->staged_unique_.push_back(dedup_token);
+    if (!cut.empty()) w->staged_unique_.push_back(cut[0]);
   }
 
   StoredVersion v;
@@ -3695,6 +3840,14 @@ absl::StatusOr<std::vector<std::string>> RecordStore::EveryDedupTokenOf(
     if (!token.ok()) continue;
     if (std::find(tokens.begin(), tokens.end(), *token) == tokens.end()) {
       tokens.push_back(*std::move(token));
+    }
+    absl::StatusOr<std::vector<std::string>> cut =
+        CutDedupTokens(payload->conviction(), payload->person().personal_number());
+    if (!cut.ok()) continue;
+    for (std::string& t : *cut) {
+      if (std::find(tokens.begin(), tokens.end(), t) == tokens.end()) {
+        tokens.push_back(std::move(t));
+      }
     }
   }
   RETURN_IF_ERROR(it->status());
@@ -4278,12 +4431,85 @@ absl::StatusOr<std::string> RecordStore::StageRewrapBatch(absl::string_view afte
   return ids.back();
 }
 
-absl::Status RecordStore::CheckAll(
-    const std::function<void(absl::string_view record_id, uint32_t version)>& on_record,
-    DataCheckReport* report) const {
+absl::Status RecordStore::CheckHead(const std::string& key, bool rules_settled,
+                                    bool dates_in_force, uint32_t* version,
+                                    DataCheckReport* report) const {
   const auto problem = [&](absl::string_view id, absl::string_view what) {
     report->Add(absl::StrCat("record ", id, ": ", what));
   };
+  const std::string id = IsRegistryId(key) ? key : absl::CEscape(key);
+  absl::StatusOr<StoredHead> head = ReadHead(key);
+  *version = head.ok() ? head->version() : 0;
+  if (!head.ok()) {
+    problem(id, absl::IsNotFound(head.status()) ? "head marks the record expunged"
+                                                : "head fails authentication");
+    return absl::OkStatus();
+  }
+  absl::StatusOr<RecordDates> dates = OpenDates(*head);
+  if (!dates.ok()) {
+    problem(id, "sealed dates fail authentication");
+  } else {
+    if (rules_settled && SealedUnderOtherRules(*dates)) {
+      problem(id, "own dates sealed under other retention rules than those in force (a head "
+                  "put back from before a change of the rules)");
+    }
+    // The dates in force are what the person's records' own dates give: a head put back from
+    // before one of them changed authenticates, at the same version, and only this tells.
+    absl::StatusOr<EffectiveRecordDates> in_force =
+        dates_in_force ? DatesInForce(*head) : absl::StatusOr<EffectiveRecordDates>();
+    if (dates_in_force && in_force.ok() &&
+        (in_force->employer_visible_until != dates->employer_visible_until() ||
+         in_force->delete_after != dates->delete_after())) {
+      problem(id, "dates in force differ from what the person's records give (a head put back "
+                  "from before a re-dating)");
+    }
+  }
+  for (const HeadRow& r : HeadRowsOf(*head)) {
+    const std::string row_key = IndexKey(r.kind, r.token, key);
+    ASSIGN_OR_RETURN(std::optional<std::string> value, db_->Get(Cf::kIndex, row_key));
+    ASSIGN_OR_RETURN(std::string mac, IndexRowMac(row_key));
+    if (!value.has_value()) {
+      problem(id, absl::StrCat("index row '", std::string(1, r.kind), "' missing"));
+    } else if (!crypto::ConstantTimeEquals(*value, mac)) {
+      problem(id, absl::StrCat("index row '", std::string(1, r.kind),
+                               "' fails authentication"));
+    }
+  }
+  absl::StatusOr<crypto::SecretBytes> dek = Dek(*head);
+  if (!dek.ok()) {
+    problem(id, "data key does not unwrap");
+    return absl::OkStatus();
+  }
+  for (uint32_t n = 1; n <= head->version(); ++n) {
+    ASSIGN_OR_RETURN(std::optional<std::string> raw, db_->Get(Cf::kVersions, VersionKey(key, n)));
+    StoredVersion v;
+    if (!raw.has_value()) {
+      problem(id, absl::StrCat("version ", n, " missing"));
+    } else if (!v.ParseFromString(*raw) || v.version() != n ||
+               !OpenVersion(*head, *dek, v).ok()) {
+      problem(id, absl::StrCat("version ", n, " fails authentication"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<uint32_t>> RecordStore::CheckRecord(absl::string_view record_id,
+                                                                 DataCheckReport* report) const {
+  ASSIGN_OR_RETURN(const std::optional<std::string> stored,
+                   db_->Get(Cf::kRecords, std::string(record_id)));
+  if (!stored.has_value()) return std::optional<uint32_t>();
+  ASSIGN_OR_RETURN(const std::string stored_rules, DatesRulesFingerprint());
+  const bool rules_settled = rules_.own_dates != nullptr && stored_rules == rules_.fingerprint;
+  ++report->records;
+  uint32_t version = 0;
+  RETURN_IF_ERROR(CheckHead(std::string(record_id), rules_settled, rules_settled, &version,
+                            report));
+  return std::optional<uint32_t>(version);
+}
+
+absl::Status RecordStore::CheckAll(
+    const std::function<void(absl::string_view record_id, uint32_t version)>& on_record,
+    DataCheckReport* report) const {
   // Once the stored dates follow the rules in force (the re-dating after a change of them is
   // done), every head's own dates were sealed under them.
   ASSIGN_OR_RETURN(const std::string stored_rules, DatesRulesFingerprint());
@@ -4293,57 +4519,9 @@ absl::Status RecordStore::CheckAll(
   for (heads->SeekToFirst(); heads->Valid(); heads->Next()) {
     ++report->records;
     const std::string key = std::string(heads->key());
-    const std::string id = IsRegistryId(key) ? key : absl::CEscape(key);
-    absl::StatusOr<StoredHead> head = ReadHead(key);
-    on_record(id, head.ok() ? head->version() : 0);
-    if (!head.ok()) {
-      problem(id, absl::IsNotFound(head.status()) ? "head marks the record expunged"
-                                                  : "head fails authentication");
-      continue;
-    }
-    absl::StatusOr<RecordDates> dates = OpenDates(*head);
-    if (!dates.ok()) {
-      problem(id, "sealed dates fail authentication");
-    } else {
-      if (rules_settled && SealedUnderOtherRules(*dates)) {
-        problem(id, "own dates sealed under other retention rules than those in force (a head "
-                    "put back from before a change of the rules)");
-      }
-      // The dates in force are what the person's records' own dates give: a head put back from
-      // before one of them changed authenticates, at the same version, and only this tells.
-      absl::StatusOr<EffectiveRecordDates> in_force = DatesInForce(*head);
-      if (in_force.ok() && (in_force->employer_visible_until != dates->employer_visible_until() ||
-                            in_force->delete_after != dates->delete_after())) {
-        problem(id, "dates in force differ from what the person's records give (a head put back "
-                    "from before a re-dating)");
-      }
-    }
-    for (const HeadRow& r : HeadRowsOf(*head)) {
-      const std::string row_key = IndexKey(r.kind, r.token, key);
-      ASSIGN_OR_RETURN(std::optional<std::string> value, db_->Get(Cf::kIndex, row_key));
-      ASSIGN_OR_RETURN(std::string mac, IndexRowMac(row_key));
-      if (!value.has_value()) {
-        problem(id, absl::StrCat("index row '", std::string(1, r.kind), "' missing"));
-      } else if (!crypto::ConstantTimeEquals(*value, mac)) {
-        problem(id, absl::StrCat("index row '", std::string(1, r.kind),
-                                 "' fails authentication"));
-      }
-    }
-    absl::StatusOr<crypto::SecretBytes> dek = Dek(*head);
-    if (!dek.ok()) {
-      problem(id, "data key does not unwrap");
-      continue;
-    }
-    for (uint32_t n = 1; n <= head->version(); ++n) {
-      ASSIGN_OR_RETURN(std::optional<std::string> raw, db_->Get(Cf::kVersions, VersionKey(key, n)));
-      StoredVersion v;
-      if (!raw.has_value()) {
-        problem(id, absl::StrCat("version ", n, " missing"));
-      } else if (!v.ParseFromString(*raw) || v.version() != n ||
-                 !OpenVersion(*head, *dek, v).ok()) {
-        problem(id, absl::StrCat("version ", n, " fails authentication"));
-      }
-    }
+    uint32_t version = 0;
+    RETURN_IF_ERROR(CheckHead(key, rules_settled, /*dates_in_force=*/true, &version, report));
+    on_record(IsRegistryId(key) ? key : absl::CEscape(key), version);
   }
   RETURN_IF_ERROR(heads->status());
 

@@ -155,6 +155,11 @@ void SetOwnDates(const OwnDates& own, RecordDates* dates);
 // FAILED_PRECONDITION. Creating it again, importing it again, or amending another record into
 // it would bring an erased record back.
 absl::Status ErasedConvictionError();
+// The same refusal of a conviction whose case number up to its year (CaseNumberForm::
+// kCutAtYear) is that of an expunged conviction of the same court and personal number, whatever
+// follows the year in either ("P 15/2021 of 10 May 2021" after "P 15/2021" was expunged; on the
+// safe side "P 15/2021/3" too).
+absl::Status ErasedCutConvictionError();
 
 // The canonical form of a case number, which the uniqueness token (court, case number, personal
 // number) and so the refusal of an expunged conviction are keyed on: the spellings one clerk or
@@ -281,8 +286,18 @@ absl::Status ErasedConvictionError();
 // kBeforeCitationTail kept them ("p15/2021e"), so that one erased as "P 15/2021 e vitit" refuses
 // "P 15/2021"; a record filed with a date after its year is found under that date only. Any other
 // change of the rules changes every uniqueness token and needs a schema change (kSchemaVersion).
+//
+// kCutAtYear is no earlier form but the CUT form of a case number whose register's letters stand
+// first: kCurrent's form of what comes before the number, the number and the year (the first
+// number after it of four digits 19.. or 20.., or failing one of two), whatever follows the year
+// and whatever stands between the number and the year left out ("P 15/2021 of 10 May 2021", "P
+// 15 od 10.05.2021", "P 15/2021/3" and "P 15/2021 K" are "p15/2021"); empty when the register's
+// letters do not stand first or no year follows the number. An erasure files it beside the
+// uniqueness tokens (RecordStore::CutDedupTokens), so that an expunged conviction is refused
+// whatever is written after its year.
 enum class CaseNumberForm {
   kCurrent,
+  kCutAtYear,
   kBeforeCitationTail,
   kBeforeCyrillicBySound,
   kBeforeDottedL,
@@ -711,6 +726,13 @@ class RecordStore {
   absl::Status CheckAll(
       const std::function<void(absl::string_view record_id, uint32_t version)>& on_record,
       DataCheckReport* report) const;
+  // One record checked as CheckAll checks each head (its MAC and sealed dates, its index rows,
+  // its data key and versions), the problems into *report in CheckAll's words ("record ID:
+  // ..."); the dates in force are compared only once the stored dates follow the rules in force
+  // (a start checks before it re-dates). The head's version (0 when it does not authenticate),
+  // or none when no head is stored under `record_id`. An error only when a read fails.
+  absl::StatusOr<std::optional<uint32_t>> CheckRecord(absl::string_view record_id,
+                                                      DataCheckReport* report) const;
 
   // How many records have a data key under a KEK other than `version`.
   absl::StatusOr<uint64_t> CountNotUnder(uint32_t version) const;
@@ -753,6 +775,11 @@ class RecordStore {
 
   // An index row's value: its MAC, binding the token to the record id.
   absl::StatusOr<std::string> IndexRowMac(absl::string_view key) const;
+  // CheckAll's check of the head stored under `key` (CheckRecord's too): *version is its version
+  // (0 when it does not authenticate). `rules_settled`: the stored dates follow the rules in
+  // force; `dates_in_force`: the dates in force are compared with what the person's records give.
+  absl::Status CheckHead(const std::string& key, bool rules_settled, bool dates_in_force,
+                         uint32_t* version, DataCheckReport* report) const;
   absl::Status PutIndexRow(char kind, absl::string_view token, absl::string_view record_id,
                            PendingWrite* w) const;
   // The head's sealed dates. DataLoss when they fail authentication.
@@ -925,12 +952,23 @@ class RecordStore {
   // article is not written out: "de L'Aquila" is another name), and a digraph written for a
   // letter with a diacritic is that letter, as in a case number (CanonicalCaseNumber, step 10:
   // "Vishi" = "Viši"; "Visji" is another name); kBeforeApostrophesApart kept an apostrophe inside
-  // its word and the digraphs. In both the common variants of a court's name fold
-  // (FoldCourtNameVariants: "fuer" is "für", a final "I" is "1"), which kAsTyped, the tokens
-  // made before, did not. EarlierDedupTokens looks each up.
-  enum class CourtNameForm { kCurrent, kBeforeApostrophesApart, kAsTyped };
+  // its word and the digraphs. In kCurrent the words are then written together (digraphs folded
+  // across where they met), so that where a space, a hyphen or an apostrophe stood is no part of
+  // the name ("Tribunal darrondissement" = "Tribunal d'arrondissement"; two real courts differ in
+  // more than that); kBeforeWordsJoined kept them apart. In all but kAsTyped the common variants
+  // of a court's name fold (FoldCourtNameVariants: "fuer" is "für", a final "I" is "1"), which
+  // kAsTyped, the tokens made before, did not. EarlierDedupTokens looks each up.
+  enum class CourtNameForm { kCurrent, kBeforeWordsJoined, kBeforeApostrophesApart, kAsTyped };
   std::string DedupCourt(const registry::v1::Conviction& c,
                          CourtNameForm form = CourtNameForm::kCurrent) const;
+  // The erased-conviction tokens of `c`'s case number cut after its year (CaseNumberForm::
+  // kCutAtYear), of its court (DedupCourt) and person: its cut form as written first, then with
+  // its year written the other way (two digits or four); none when it has no cut form. Kept apart
+  // from the uniqueness tokens (DedupTokenOf) by a byte no canonical form starts with, so that a
+  // cut form never meets a live record's token. An erasure files every one of them; a create, an
+  // import row and an amendment onto a case number look up the first.
+  absl::StatusOr<std::vector<std::string>> CutDedupTokens(const registry::v1::Conviction& c,
+                                                          absl::string_view pn) const;
   // The token of a canonical case number (CanonicalCaseNumber) of a court (DedupCourt) and a
   // person.
   absl::StatusOr<std::string> DedupTokenOf(absl::string_view court,
@@ -954,7 +992,7 @@ class RecordStore {
   // year is looked up three ways; with a judgment's date or connecting words after the year, as
   // many or fewer: 921 for "ČŠŽĐ nr. 5/20 od 10.05.2021"); bounded, as each of the steps above is. For a court abroad whose name
   // reads otherwise in an earlier form (DedupCourt's CourtNameForm), each again under each such
-  // form of its name (at most three courts). Looked up, never stored: a record
+  // form of its name (at most four courts). Looked up, never stored: a record
   // keeps the token of its own spelling. For a court abroad, also every spelling's token under
   // the one court "foreign" that schemas before 10 gave every court abroad (a conviction erased
   // then).
@@ -1025,7 +1063,8 @@ class RecordStore {
   // staged in `w` counted: the retention run would erase it within the hour, after which it
   // could not be entered again, not even once a later conviction that keeps it is in.
   // The uniqueness tokens `head`'s conviction had in any of its versions, the current one first,
-  // each once. A version that does not open (a damaged record) gives none.
+  // and those of its case number cut after its year (CutDedupTokens), each once: the rows an
+  // erasure files. A version that does not open (a damaged record) gives none.
   absl::StatusOr<std::vector<std::string>> EveryDedupTokenOf(const StoredHead& head) const;
   absl::Status RefuseIfDueAlready(const registry::v1::Person& person, const VersionMeta& meta,
                                   const PendingWrite& w) const;

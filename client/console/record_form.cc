@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/choices.h"
@@ -221,9 +222,6 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"the surname again (names compare without case, accents or alphabet): an alias is another "
        "name the person used",
        "rule.alias_surname"},
-      {"too many name words across the aliases: drop an alias, or words of the aliases or of "
-       "the name",
-       "rule.alias_words"},
       // A reference the gate refuses: a case reference, a legal basis, an export's recipient
       // (common/reference_text.h, server/call_gate.cc).
       {kReferenceRule, "rule.reference"},
@@ -572,6 +570,24 @@ std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey
     absl::string_view rule) {
   for (const auto& [text, key] : Rules()) {
     if (rule == text) return {key, {}};
+  }
+  // Too many name words, with how far over: "(these names file 1,454 index entries; at most
+  // 1,024)", the counts in the page's language.
+  absl::string_view counted = rule;
+  if (absl::ConsumePrefix(&counted,
+                          "too many name words across the aliases: drop an alias, or words of "
+                          "the aliases or of the name (these names file ") &&
+      absl::ConsumeSuffix(&counted, ")")) {
+    constexpr absl::string_view kAtMost = " index entries; at most ";
+    const size_t at = counted.find(kAtMost);
+    uint64_t filed = 0;
+    uint64_t most = 0;
+    if (at != absl::string_view::npos &&
+        absl::SimpleAtoi(absl::StrReplaceAll(counted.substr(0, at), {{",", ""}}), &filed) &&
+        absl::SimpleAtoi(absl::StrReplaceAll(counted.substr(at + kAtMost.size()), {{",", ""}}),
+                         &most)) {
+      return {"rule.alias_words", {{"filed", absl::StrCat(filed)}, {"most", absl::StrCat(most)}}};
+    }
   }
   // Two letters that name no country, with the code meant: in the catalogs' words for that code.
   if (const std::string code = HintedCountryCode(rule); !code.empty()) {

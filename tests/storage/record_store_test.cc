@@ -3097,7 +3097,7 @@ TEST(CanonicalCaseNumberTest, ANumberWordIsDroppedWhereverItStandsAndARegisterLe
   }
   EXPECT_EQ(canonical("P 77 n. 2025"), "p77n2025");
   // A word that only holds one is another word; a number word between two numbers parts them.
-  for (const char* other : {"PNR 77/2025", "P nrx 77/2025", "Pbroj 77/2025", "P nor 77/2025",
+  for (const char* other : {"PNR 77/2025", "P nrx 77/2025", "PBROJ 77/2025", "P nor 77/2025",
                             "P 77/2025 K", "P 77nr/2025", "NOP 77/2025"}) {
     EXPECT_NE(canonical(other), "p77/2025") << other;
   }
@@ -3280,7 +3280,10 @@ TEST_F(RecordStoreTest, MoreNumberWordsAYearWordOrSForADigitInTheCaseNumberAreTh
   // Another number is another case.
   EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P 18/2025")).ok());
   EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "PS 15/2025")).ok());
-  EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P 15B/2025")).ok());
+  // A letter between the number and the year is another case while "P 15/2025" is live; once it
+  // is expunged, its case number up to its year refuses it (the safe side).
+  EXPECT_EQ(Create(person, MakeConviction("basic-prizren", "P 15B/2025")).status(),
+            ErasedCutConvictionError());
 }
 
 // A conviction stored, or erased, before these spellings were one case number is under the
@@ -3750,9 +3753,14 @@ TEST_F(RecordStoreTest, AJudgmentsDateOrConnectingWordsAfterItsYearAreTheSameCon
   ASSERT_NO_FATAL_FAILURE(ExpectOneConviction(person, "P 15/2021", p, p));
   const std::vector<const char*> pkr = {"PKR 15/2021 viti 2021", "PKR 15 od 2021"};
   ASSERT_NO_FATAL_FAILURE(ExpectOneConviction(person, "PKR 15/2021", pkr, pkr));
-  // Other numbers are other cases.
-  for (const char* other : {"PV 15/2021", "P 15/2021 K", "P 15/2021/3", "P 15/2021 iz 2022"}) {
-    EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", other)).ok()) << other;
+  // Another register is another case; a letter or a part after the year, or another year after
+  // it, is refused once "P 15/2021" is expunged: its case number up to its year (the safe side;
+  // while it is live they are other cases: AnExpungedConvictionIsRefusedWhateverFollowsItsYear).
+  EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "PV 15/2021")).ok());
+  for (const char* other : {"P 15/2021 K", "P 15/2021/3", "P 15/2021 iz 2022"}) {
+    EXPECT_EQ(Create(person, MakeConviction("basic-prizren", other)).status(),
+              ErasedCutConvictionError())
+        << other;
   }
 }
 
@@ -3844,6 +3852,146 @@ TEST_F(RecordStoreTest, ACourtAbroadFiledBeforeApostrophesPartedWordsIsStillFoun
     ASSERT_NO_FATAL_FAILURE(Expunge(id));
     EXPECT_EQ(Create(person, Abroad(court, country, "K 6/21")).status(), ErasedConvictionError());
   }
+}
+
+// The reviewer's spellings of "P 15/2021" that the closed list of what may follow a year missed:
+// month names, Roman months and years, other prepositions, O for zero, a word after the date, a
+// date between the number and the year. Cut after its year, each is "p15/2021".
+constexpr const char* kWhateverFollowsTheYear[] = {
+    "P 15/2021 of 10 May 2021", "P 15/2021 od 10. maja 2021",
+    "P 15/2021 e dat\xc3\xabs 10 maj 2021", "P 15/2021 od 10.V.2021", "P 15/2021 dt 10-V-2021",
+    "P 15/2021 MMXXI", "P 15/2021 e vitit MMXXI", "P 15/2021 m\xc3\xab 10.05.2021",
+    "P 15/2021 datuar 10.05.2021", "P 15/2021 e datuar 10.05.2021",
+    "P 15/2021 nga data 10.05.2021", "P 15/2021 me dat\xc3\xab 10.05.2021",
+    "P 15/2021 \xd0\xbd\xd0\xb0 10.05.2021",  // на
+    "P 15/2021 vom 10.05.2021", "P 15/2021 du 10.05.2021", "P 15/2021 dd 10.05.2021",
+    "P 15/2021 od 10.O5.2O21", "P 15/2021 dt. 10.05.2021 dhe",
+    "P 15/2021 dat\xc3\xab 10.05.2021 ora 12", "P 15 od 10.05.2021", "P 15 od 10.05.2021/2021",
+    "P 15 od 10 May 2021"};
+
+TEST(CanonicalCaseNumberTest, ACaseNumberCutAfterItsYearIsTheSameWhateverFollowsIt) {
+  const auto cut = [](absl::string_view s) {
+    return CanonicalCaseNumber(s, CaseNumberForm::kCutAtYear).value_or("?");
+  };
+  EXPECT_EQ(cut("P 15/2021"), "p15/2021");
+  for (const char* same : kWhateverFollowsTheYear) EXPECT_EQ(cut(same), "p15/2021") << same;
+  // On the safe side, a part after a slash and a letter after the year too.
+  for (const char* same : {"P 15/2021/3", "P 15/2021 K", "P.nr. 15/2021", "Pbroj 15/2021"}) {
+    EXPECT_EQ(cut(same), "p15/2021") << same;
+  }
+  EXPECT_EQ(cut("P 15/21 od 10 May"), "p15/21");
+  // Another register, number or year is another cut form; none without a register first or a
+  // year after the number.
+  EXPECT_EQ(cut("PV 15/2021"), "pv15/2021");
+  EXPECT_EQ(cut("P 16/2021 of 10 May 2021"), "p16/2021");
+  EXPECT_EQ(cut("P 15/2022 of 10 May 2021"), "p15/2022");
+  EXPECT_EQ(cut("15/2021 P"), "");
+  EXPECT_EQ(cut("P 15"), "");
+  // The exact form keeps live convictions apart.
+  for (const char* other : {"P 15/2021/3", "PV 15/2021", "P 15/2021 K"}) {
+    EXPECT_NE(CanonicalCaseNumber(other).value_or(""), "p15/2021") << other;
+  }
+}
+
+// "Pbroj 15/2021", "Pnumër 15/2021", "Pno. 15/2021" and "PNr 15/2021" came back after "P
+// 15/2021" was expunged: a number word written onto the register's capitals was read as
+// register letters unless it was a lower-case nr or br.
+TEST(CanonicalCaseNumberTest, AnyNumberWordWrittenOntoTheRegistersCapitalsIsANumberWord) {
+  const auto canonical = [](absl::string_view s) { return CanonicalCaseNumber(s).value_or(""); };
+  for (const char* same :
+       {"Pbroj 15/2021", "Pnum\xc3\xabr 15/2021", "Pno. 15/2021", "PNr 15/2021", "PNo. 15/2021",
+        "PBr. 15/2021", "Pnumri 15/2021", "PBroj 15/2021", "Pnumber 15/2021", "Pnr15/2021"}) {
+    EXPECT_EQ(canonical(same), "p15/2021") << same;
+  }
+  EXPECT_EQ(canonical("K\xc5\xbd" "broj 5/2020"), canonical("K\xc5\xbd 5/2020"));  // KŽbroj
+  // All capitals, or register letters not in capitals, stay the register's letters.
+  for (const char* other : {"PNR 15/2021", "PNO 15/2021", "PBROJ 15/2021", "pno 15/2021"}) {
+    EXPECT_NE(canonical(other), "p15/2021") << other;
+  }
+  // The form before kept them.
+  EXPECT_EQ(CanonicalCaseNumber("Pbroj 15/2021", CaseNumberForm::kBeforeCitationTail).value_or(""),
+            "pbroj15/2021");
+}
+
+// After "P 15/2021" was expunged, each of the reviewer's spellings came back as a new record:
+// the erasure files its case number cut after its year, which every create looks up. While it is
+// live, "P 15/2021/3", "PV 15/2021" and "P 15/2021 K" are other convictions.
+TEST_F(RecordStoreTest, AnExpungedConvictionIsRefusedWhateverFollowsItsYear) {
+  const Person person = MakePerson("Hoxha", "Mimoza", "1979-04-05", "1000000137");
+  const std::string id = CreateOrFail(person, MakeConviction("basic-prizren", "P 15/2021"));
+  ASSERT_FALSE(id.empty());
+  for (const char* other : {"P 15/2021/3", "PV 15/2021", "P 15/2021 K"}) {
+    EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", other)).ok()) << other;
+  }
+  ASSERT_NO_FATAL_FAILURE(Expunge(id));
+  for (const char* spelling : kWhateverFollowsTheYear) {
+    const absl::Status refused =
+        Create(person, MakeConviction("basic-prizren", spelling)).status();
+    EXPECT_TRUE(refused == ErasedCutConvictionError() || refused == ErasedConvictionError())
+        << spelling << ": " << refused;
+  }
+  EXPECT_EQ(Create(person, MakeConviction("basic-prizren", "P 15/2021 of 10 May 2021")).status(),
+            ErasedCutConvictionError());
+  EXPECT_EQ(Create(person, MakeConviction("basic-prizren", "P 15/21 of 10 May 2021")).status(),
+            ErasedCutConvictionError());
+  for (const char* glued : {"Pbroj 15/2021", "Pnum\xc3\xabr 15/2021", "Pno. 15/2021",
+                            "PNr 15/2021"}) {
+    EXPECT_EQ(Create(person, MakeConviction("basic-prizren", glued)).status(),
+              ErasedConvictionError())
+        << glued;
+  }
+  // Another court, person, number or year is another conviction.
+  EXPECT_TRUE(Create(person, MakeConviction("basic-peje", "P 15/2021 of 10 May 2021")).ok());
+  EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P 16/2021 of 10 May 2021")).ok());
+  EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P 15/2022 of 10 May 2021")).ok());
+  const Person other = MakePerson("Hoxha", "Mimoza", "1979-04-05", "1000000138");
+  EXPECT_TRUE(Create(other, MakeConviction("basic-prizren", "P 15/2021 of 10 May 2021")).ok());
+}
+
+// "Tribunal d'arrondissement de Lausanne" expunged came back as "Tribunal darrondissement de
+// Lausanne": an apostrophe left out joined two words. Where a space, a hyphen or an apostrophe
+// stood, or none, is no part of a court abroad's name; one filed while words stood apart
+// ("tribunal d arrondissement de lausanne") is still found.
+TEST_F(RecordStoreTest, ACourtAbroadsNameWithItsApostropheLeftOutIsOneCourt) {
+  const Person person = MakePerson("Gashi", "Luan", "1975-01-01", "4200000075");
+  const std::vector<const char*> spellings = {
+      "Tribunal darrondissement de Lausanne", "Tribunal d'arrondissement deLausanne",
+      "Tribunal d' arrondissement de Lausanne", "Tribunal-d-arrondissement de Lausanne"};
+  const std::string id =
+      CreateOrFail(person, Abroad("Tribunal d'arrondissement de Lausanne", "CH", "K 7/21"));
+  for (const char* spelling : spellings) {
+    EXPECT_EQ(Create(person, Abroad(spelling, "CH", "K 7/21")).status().code(),
+              absl::StatusCode::kAlreadyExists)
+        << spelling;
+  }
+  ASSERT_NO_FATAL_FAILURE(Expunge(id));
+  for (const char* spelling : spellings) {
+    EXPECT_EQ(Create(person, Abroad(spelling, "CH", "K 7/21")).status(), ErasedConvictionError())
+        << spelling;
+  }
+  // Filed while words stood apart.
+  absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
+      crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
+  ASSERT_TRUE(indexer.ok()) << indexer.status();
+  absl::StatusOr<std::string> canonical = CanonicalCaseNumber("K 8/21");
+  ASSERT_TRUE(canonical.ok());
+  const std::string filed =
+      CreateOrFail(person, Abroad("Tribunal d'arrondissement de Lausanne", "CH", "K 8/21"));
+  absl::StatusOr<std::string> earlier = (*indexer)->Token(
+      absl::StrCat("foreign|CH|tribunal d arrondissement de lausanne|", *canonical, "|",
+                   person.personal_number()));
+  ASSERT_TRUE(earlier.ok());
+  RefileUnderDedupToken(filed, *earlier);
+  for (const char* spelling :
+       {"Tribunal d'arrondissement de Lausanne", "Tribunal d arrondissement de Lausanne"}) {
+    EXPECT_EQ(Create(person, Abroad(spelling, "CH", "K 8/21")).status().code(),
+              absl::StatusCode::kAlreadyExists)
+        << spelling;
+  }
+  ASSERT_NO_FATAL_FAILURE(Expunge(filed));
+  EXPECT_EQ(
+      Create(person, Abroad("Tribunal d-arrondissement de Lausanne", "CH", "K 8/21")).status(),
+      ErasedConvictionError());
 }
 
 }  // namespace

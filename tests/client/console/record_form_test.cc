@@ -515,6 +515,25 @@ void ExpectRuleWithOneValue(const std::string& rule, const std::string& key,
   EXPECT_EQ(values[0].second, value);
 }
 
+// The registry says how far over the name token bound a record's names are; the console said
+// only that there were too many name words (the rule with counts was not matched at all).
+TEST(RecordFormTest, TooManyNameWordsKeepsTheRegistrysCounts) {
+  const auto [key, values] = RuleKey(
+      "too many name words across the aliases: drop an alias, or words of the aliases or of the "
+      "name (these names file 1,454 index entries; at most 1,024)");
+  EXPECT_EQ(key, "rule.alias_words");
+  ASSERT_EQ(values.size(), 2u);
+  EXPECT_EQ(values[0], (std::pair<std::string, std::string>("filed", "1454")));
+  EXPECT_EQ(values[1], (std::pair<std::string, std::string>("most", "1024")));
+  const std::string en = Format("en", Catalogs::Embedded().Text("en", key), values);
+  EXPECT_TRUE(absl::StrContains(en, "(these names file 1,454 index entries; at most 1,024)"))
+      << en;
+  for (const char* language : {"sq", "sr"}) {
+    const std::string text = Format(language, Catalogs::Embedded().Text(language, key), values);
+    EXPECT_TRUE(absl::StrContains(text, "454") && absl::StrContains(text, "024")) << text;
+  }
+}
+
 // The registry says how many digits a personal number has; the console says it in the page's
 // language with that number. A pattern of another shape is left in the registry's words.
 TEST(RecordFormTest, APersonalNumberRuleKeepsTheRegistrysNumberOfDigits) {
