@@ -48,6 +48,24 @@ class ErasureTest : public ::testing::Test {
     ExpectConvictionRefusedAsExpunged(again, other, {"conviction.case_number"});
   }
 
+  // A conviction under `case_number` by the Tribunal d'arrondissement de Lausanne (CH), entered
+  // and expunged: the same again with the court's name written `retyped` is refused as expunged.
+  void ExpectExpungedAbroadRefusedAs(const std::string& case_number, const std::string& retyped,
+                                     const std::string& other) {
+    v1::CreateRecordRequest abroad = RecordUnder(case_number);
+    abroad.mutable_conviction()->set_court_id("foreign");
+    abroad.mutable_conviction()->set_foreign_court("Tribunal d'arrondissement de Lausanne");
+    abroad.mutable_conviction()->set_foreign_country("CH");
+    const std::string lausanne = Create(abroad);
+    ASSERT_FALSE(lausanne.empty());
+    ASSERT_TRUE(ExpungeRecordAs(*server_, "clerk", lausanne).ok());
+    v1::CreateRecordRequest again = abroad;
+    again.mutable_conviction()->set_foreign_court(retyped);
+    ExpectConvictionRefusedAsExpunged(again, other,
+                                      {"conviction.court_id", "conviction.foreign_court",
+                                       "conviction.foreign_country", "conviction.case_number"});
+  }
+
   // `again` is refused as expunged: by a create, an import row, and an amendment of the live
   // record `other` into its conviction (the fields `paths`).
   void ExpectConvictionRefusedAsExpunged(const v1::CreateRecordRequest& again,
@@ -147,19 +165,9 @@ TEST_F(ErasureTest, AnExpungedCaseNumberDoesNotComeBackWithWhatMayFollowItsYear)
     ASSERT_NO_FATAL_FAILURE(ExpectRefusedAsExpunged(req, spelling, other));
   }
   // A court abroad, its apostrophe typed as a space.
-  v1::CreateRecordRequest abroad = RecordUnder("K 5/2021");
-  abroad.mutable_conviction()->set_court_id("foreign");
-  abroad.mutable_conviction()->set_foreign_court("Tribunal d'arrondissement de Lausanne");
-  abroad.mutable_conviction()->set_foreign_country("CH");
-  const std::string lausanne = Create(abroad);
-  ASSERT_FALSE(lausanne.empty());
-  ASSERT_TRUE(ExpungeRecordAs(*server_, "clerk", lausanne).ok());
-  v1::CreateRecordRequest again = abroad;
-  again.mutable_conviction()->set_foreign_court("Tribunal d arrondissement de Lausanne");
-  ASSERT_NO_FATAL_FAILURE(ExpectConvictionRefusedAsExpunged(
-      again, other,
-      {"conviction.court_id", "conviction.foreign_court", "conviction.foreign_country",
-       "conviction.case_number"}));
+  ASSERT_NO_FATAL_FAILURE(ExpectExpungedAbroadRefusedAs("K 5/2021",
+                                                         "Tribunal d arrondissement de Lausanne",
+                                                         other));
 }
 
 // After "P 15/2021" was expunged, the reviewer brought it back with what the closed list of what
@@ -197,19 +205,9 @@ TEST_F(ErasureTest, AnExpungedCaseNumberDoesNotComeBackWhateverFollowsItsYear) {
   EXPECT_THAT(refused.error_message(), HasSubstr("up to its year"));
   EXPECT_THAT(refused.error_message(), ::testing::Not(HasSubstr("4815162399")));
   // A court abroad, its apostrophe left out.
-  v1::CreateRecordRequest abroad = RecordUnder("K 6/2021");
-  abroad.mutable_conviction()->set_court_id("foreign");
-  abroad.mutable_conviction()->set_foreign_court("Tribunal d'arrondissement de Lausanne");
-  abroad.mutable_conviction()->set_foreign_country("CH");
-  const std::string lausanne = Create(abroad);
-  ASSERT_FALSE(lausanne.empty());
-  ASSERT_TRUE(ExpungeRecordAs(*server_, "clerk", lausanne).ok());
-  v1::CreateRecordRequest again = abroad;
-  again.mutable_conviction()->set_foreign_court("Tribunal darrondissement de Lausanne");
-  ASSERT_NO_FATAL_FAILURE(ExpectConvictionRefusedAsExpunged(
-      again, other,
-      {"conviction.court_id", "conviction.foreign_court", "conviction.foreign_country",
-       "conviction.case_number"}));
+  ASSERT_NO_FATAL_FAILURE(ExpectExpungedAbroadRefusedAs("K 6/2021",
+                                                         "Tribunal darrondissement de Lausanne",
+                                                         other));
 }
 
 // Two rows of one import, "P 25/2021" and "P 25/2021 of 10 May 2021", were both entered: one

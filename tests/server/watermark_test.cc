@@ -56,6 +56,20 @@ void EnterARecordThenDeleteItsVersionsWhileStopped(TestServer& server) {
   }));
 }
 
+// Stops `server` and copies its index seal row into `seal` and its index rows' keys into
+// `index_rows`, as someone with the data folder would keep them to put back later.
+void CopySealAndIndexKeysWhileStopped(TestServer& server, StoredRows* seal,
+                                      std::set<std::string>* index_rows) {
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(server, [&](storage::Database* db) {
+    for (auto& row : CopyRows(db, {storage::Cf::kMeta})) {
+      if (row.second.first == storage::kIndexSealRow) seal->push_back(row);
+    }
+    for (const auto& row : CopyRows(db, {storage::Cf::kIndex})) {
+      index_rows->insert(row.second.first);
+    }
+  }));
+}
+
 // A registry with one record, a copy of its stopped data folder in `older`, and a conviction
 // entered after the copy was taken (returned); it runs again.
 v1::CreateRecordRequest CopyThenEnterAnother(TestServer& server, const std::string& older) {
@@ -816,14 +830,7 @@ TEST(AuditWatermarkServerTest, AnOlderWatermarkPutBackWithAnOlderSealAndIndexRow
   CreatedRecordId(*server, "clerk", FictionalRecord(1));
   StoredRows seal;
   std::set<std::string> index_rows;
-  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [&](storage::Database* db) {
-    for (auto& row : CopyRows(db, {storage::Cf::kMeta})) {
-      if (row.second.first == storage::kIndexSealRow) seal.push_back(row);
-    }
-    for (const auto& row : CopyRows(db, {storage::Cf::kIndex})) {
-      index_rows.insert(row.second.first);
-    }
-  }));
+  ASSERT_NO_FATAL_FAILURE(CopySealAndIndexKeysWhileStopped(*server, &seal, &index_rows));
   ASSERT_EQ(seal.size(), 1u);
   const std::string path = server->config().audit_watermark_file();
   const std::string older = ContentOf(path);
@@ -946,14 +953,7 @@ TEST(AuditWatermarkServerTest, IndexRowsDeletedWithTheSealAndWatermarkPutBackWit
   CreatedRecordId(*server, "clerk", earlier);
   StoredRows seal;
   std::set<std::string> index_rows;
-  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [&](storage::Database* db) {
-    for (auto& row : CopyRows(db, {storage::Cf::kMeta})) {
-      if (row.second.first == storage::kIndexSealRow) seal.push_back(row);
-    }
-    for (const auto& row : CopyRows(db, {storage::Cf::kIndex})) {
-      index_rows.insert(row.second.first);
-    }
-  }));
+  ASSERT_NO_FATAL_FAILURE(CopySealAndIndexKeysWhileStopped(*server, &seal, &index_rows));
   ASSERT_EQ(seal.size(), 1u);
   const std::string path = server->config().audit_watermark_file();
   const std::string older = ContentOf(path);

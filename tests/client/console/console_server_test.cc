@@ -611,6 +611,23 @@ class ConsoleTest : public ::testing::Test {
     return Get(posted->get_header_value("Location"));
   }
 
+  // Adds to the fake registry's reference data the Basic Court of Prishtinë and article 229 of
+  // 06/L-074, each named in English, Albanian and Serbian; the offence's entry.
+  v1::OffenceEntry* AddPrishtineAndDegradationInThreeLanguages() {
+    v1::CourtEntry* prishtine = fake_->reference.add_courts();
+    prishtine->set_id("basic-prishtine");
+    prishtine->set_name("Basic Court of Prishtinë/Priština");
+    prishtine->set_name_sq("Gjykata Themelore e Prishtinës");
+    prishtine->set_name_sr("Osnovni sud u Prištini");
+    v1::OffenceEntry* degradation = fake_->reference.add_offences();
+    degradation->set_law("06/L-074");
+    degradation->set_article(229);
+    degradation->set_title("Degradation of sexual integrity");
+    degradation->set_title_sq("Degradimi i integritetit seksual");
+    degradation->set_title_sr("Degradacija seksualnog integriteta");
+    return degradation;
+  }
+
   // Posts to `path` a form the console refuses itself: its answer is a redirect to a page under
   // `kept_under` (PATH/refused/ unless given), followed as the browser follows it; that page
   // (400) is returned, and the registry was not asked.
@@ -7234,20 +7251,10 @@ TEST_F(ConsoleTest, EveryProblemTheConsoleFindsInAnImportCellIsInThePagesLanguag
 // has it; an entry without a translation keeps its English, marked lang="en".
 TEST_F(ConsoleTest, OffencesAndCourtsAreNamedInThePagesLanguageOrInEnglishSoMarked) {
   Start(v1::ROLE_CLERK);
-  v1::CourtEntry* prishtine = fake_->reference.add_courts();
-  prishtine->set_id("basic-prishtine");
-  prishtine->set_name("Basic Court of Prishtinë/Priština");
-  prishtine->set_name_sq("Gjykata Themelore e Prishtinës");
-  prishtine->set_name_sr("Osnovni sud u Prištini");
   v1::CourtEntry* prizren = fake_->reference.add_courts();
   prizren->set_id("basic-prizren");
   prizren->set_name("Basic Court of Prizren");
-  v1::OffenceEntry* degradation = fake_->reference.add_offences();
-  degradation->set_law("06/L-074");
-  degradation->set_article(229);
-  degradation->set_title("Degradation of sexual integrity");
-  degradation->set_title_sq("Degradimi i integritetit seksual");
-  degradation->set_title_sr("Degradacija seksualnog integriteta");
+  v1::OffenceEntry* degradation = AddPrishtineAndDegradationInThreeLanguages();
   degradation->set_confirmed(true);
   v1::OffenceEntry* untranslated = fake_->reference.add_offences();
   untranslated->set_law("06/L-074");
@@ -7326,17 +7333,7 @@ TEST_F(ConsoleTest, OffencesAndCourtsAreNamedInThePagesLanguageOrInEnglishSoMark
 TEST_F(ConsoleTest, ACourtsReadNamesTheCourtAndTheOffenceInThePagesLanguage) {
   Start(v1::ROLE_COURT);
   fake_->who.add_purpose_codes("criminal_proceedings");
-  v1::CourtEntry* prishtine = fake_->reference.add_courts();
-  prishtine->set_id("basic-prishtine");
-  prishtine->set_name("Basic Court of Prishtinë/Priština");
-  prishtine->set_name_sq("Gjykata Themelore e Prishtinës");
-  prishtine->set_name_sr("Osnovni sud u Prištini");
-  v1::OffenceEntry* degradation = fake_->reference.add_offences();
-  degradation->set_law("06/L-074");
-  degradation->set_article(229);
-  degradation->set_title("Degradation of sexual integrity");
-  degradation->set_title_sq("Degradimi i integritetit seksual");
-  degradation->set_title_sr("Degradacija seksualnog integriteta");
+  v1::OffenceEntry* degradation = AddPrishtineAndDegradationInThreeLanguages();
   SignIn();
   v1::Conviction& conviction = *fake_->record.mutable_conviction();
   conviction.set_court_id("basic-prishtine");
